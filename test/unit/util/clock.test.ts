@@ -1,0 +1,61 @@
+import { FakeClock, realClock } from '../../../lib/util/clock.js';
+
+describe('FakeClock', () => {
+  test('step fires due timers in time order, each at its own due time', () => {
+    const c = new FakeClock(1000);
+    const fired: Array<[string, number]> = [];
+    c.setTimeout(() => fired.push(['b', c.now()]), 20);
+    c.setTimeout(() => fired.push(['a', c.now()]), 10);
+    c.setTimeout(() => fired.push(['c', c.now()]), 30);
+    c.step(25);
+    expect(fired).toEqual([
+      ['a', 1010],
+      ['b', 1020],
+    ]);
+    expect(c.now()).toBe(1025);
+    expect(c.pendingTimers()).toBe(1);
+  });
+
+  test('equal due times fire in the order they were set', () => {
+    const c = new FakeClock(0);
+    const fired: number[] = [];
+    for (let i = 0; i < 5; i++) c.setTimeout(() => fired.push(i), 7);
+    c.step(7);
+    expect(fired).toEqual([0, 1, 2, 3, 4]);
+  });
+
+  test('a timer set by a callback fires in the same step when it falls due within it', () => {
+    const c = new FakeClock(0);
+    const fired: number[] = [];
+    c.setTimeout(() => {
+      fired.push(c.now());
+      c.setTimeout(() => fired.push(c.now()), 5);
+    }, 5);
+    c.step(10);
+    expect(fired).toEqual([5, 10]);
+  });
+
+  test('clearTimeout cancels; negative delay means now', () => {
+    const c = new FakeClock(0);
+    let n = 0;
+    const t = c.setTimeout(() => n++, 5);
+    c.clearTimeout(t);
+    c.clearTimeout(t);
+    c.setTimeout(() => n++, -10);
+    c.step(0);
+    expect(n).toBe(1);
+    expect(c.pendingTimers()).toBe(0);
+  });
+
+  test('negative step is an error', () => {
+    expect(() => new FakeClock().step(-1)).toThrow(RangeError);
+  });
+});
+
+describe('realClock', () => {
+  test('now is wall-clock milliseconds and timers fire', async () => {
+    const before = Date.now();
+    expect(Math.abs(realClock.now() - before)).toBeLessThan(1000);
+    await new Promise<void>((resolve) => realClock.setTimeout(resolve, 1));
+  });
+});
