@@ -1,0 +1,93 @@
+import type { Timer } from '../util/clock.js';
+import { MinHeap, type HeapEntry } from './heap.js';
+import { type AddOptions, Queue, type QueueOptions } from './queue.js';
+
+interface Waiting<T> extends HeapEntry {
+  readonly key: string;
+  readonly item: T;
+  priority: number;
+}
+
+/**
+ * A `Queue` that can also add an item after a delay. All waiting items share one timer, armed
+ * for the earliest of them, over a min-heap: `addAfter` costs O(log n) and never creates a timer
+ * per item.
+ */
+export class DelayingQueue<T> extends Queue<T> {
+  readonly #heap = new MinHeap<Waiting<T>>();
+  // The waiting entry of each key: a key waits at most once, at its earliest time.
+  readonly #waiting = new Map<string, Waiting<T>>();
+  #seq = 0;
+  #timer: Timer | undefined;
+  // Due time the timer is armed for; Infinity when none is.
+  #timerAt = Infinity;
+
+  constructor(opts: QueueOptions<T> = {}) {
+    super(opts);
+  }
+
+  /**
+   * Adds `item` after `delayMs`. Zero, negative or NaN delay adds it now. If its key is already
+   * waiting, the earlier of the two times is kept (and the higher priority). Dropped after
+   * shutdown.
+   */
+  addAfter(item: T, delayMs: number, opts?: AddOptions): void {
+    if (this.shuttingDown()) return;
+    if (!(delayMs > 0)) {
+      this.add(item, opts);
+      return;
+    }
+    const key = this.keyOf(item);
+    const at = this.clock.now() + delayMs;
+    const priority = opts?.priority ?? 0;
+    const waiting = this.#waiting.get(key);
+    if (waiting !== undefined) {
+      if (priority > waiting.priority) waiting.priority = priority;
+      if (at >= waiting.at) return;
+      waiting.at = at;
+      this.#heap.update(waiting);
+    } else {
+      const entry: Waiting<T> = { key, item, priority, at, seq: this.#seq++, index: -1 };
+      this.#waiting.set(key, entry);
+      this.#heap.push(entry);
+    }
+    if (at < this.#timerAt) this.#arm();
+  }
+
+  /** Number of items waiting for their delay to pass. */
+  waitingLen(): number {
+    return this.#waiting.size;
+  }
+
+  protected override onShutDown(): void {
+    if (this.#timer !== undefined) this.clock.clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#timerAt = Infinity;
+    this.#heap.clear();
+    this.#waiting.clear();
+  }
+
+  /** Arms the timer for the earliest waiting item (or disarms it when none waits). */
+  #arm(): void {
+    if (this.#timer !== undefined) this.clock.clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#timerAt = Infinity;
+    const head = this.#heap.peek();
+    if (head === undefined) return;
+    this.#timerAt = head.at;
+    // At least 1 ms: a timer that fires a hair early re-arms instead of spinning.
+    this.#timer = this.clock.setTimeout(() => this.#fire(), Math.max(1, head.at - this.clock.now()));
+  }
+
+  #fire(): void {
+    this.#timer = undefined;
+    this.#timerAt = Infinity;
+    const now = this.clock.now();
+    for (let head = this.#heap.peek(); head !== undefined && head.at <= now; head = this.#heap.peek()) {
+      this.#heap.pop();
+      this.#waiting.delete(head.key);
+      this.add(head.item, { priority: head.priority });
+    }
+    this.#arm();
+  }
+}
