@@ -36,12 +36,15 @@ const QUEUED = 0;
 const PROCESSING = 1;
 // A slot replaced by a copy at a higher priority; its stale reference in a level is skipped.
 const STALE = 2;
+// Finished and not queued: left in the map so that the next add of the key reuses it (one map
+// lookup, no allocation) until a sweep removes idle slots.
+const IDLE = 3;
 
 /** Everything the queue knows about one key: the only per-key record, found through one map. */
 interface Slot<T> {
   readonly key: string;
   item: T;
-  state: typeof QUEUED | typeof PROCESSING | typeof STALE;
+  state: typeof QUEUED | typeof PROCESSING | typeof STALE | typeof IDLE;
   /** QUEUED: the level it is on. PROCESSING and dirty: the level to requeue it on. */
   priority: number;
   /** When the key entered the queue (or, when dirty, was re-added): queue-duration metric. */
@@ -94,6 +97,9 @@ export class Queue<T> {
   // handed to two workers, and a re-add while processing sets `dirty` instead of queueing.
   #slots = new Map<string, Slot<T>>();
   #queuedCount = 0;
+  // Idle slots in #slots, swept once they outnumber the live keys (and at least 1024 of them),
+  // so memory follows the live keys while a hot key costs no map insert or delete per cycle.
+  #idleCount = 0;
   // When the queue last went from one priority level to several.
   #multiLevelSince = 0;
   #processingCount = 0;
@@ -139,7 +145,16 @@ export class Queue<T> {
     const priority = opts?.priority ?? 0;
     const key = this.keyOf(item);
     const slot = this.#slots.get(key);
-    if (slot === undefined) {
+    if (slot !== undefined && slot.state === IDLE) {
+      const now = this.metrics !== undefined ? this.clock.now() : this.#stamp(priority);
+      this.#idleCount--;
+      slot.item = item;
+      slot.state = QUEUED;
+      slot.priority = priority;
+      slot.addedAt = now;
+      this.metrics?.add();
+      this.#enqueue(slot, now);
+    } else if (slot === undefined) {
       const now = this.metrics !== undefined ? this.clock.now() : this.#stamp(priority);
       const fresh: Slot<T> = {
         key,
@@ -188,7 +203,9 @@ export class Queue<T> {
     const now = this.metrics !== undefined ? this.clock.now() : -1;
     if (this.metrics !== undefined) this.metrics.done(now - slot.startedAt);
     if (!slot.dirty) {
-      this.#slots.delete(key);
+      slot.state = IDLE;
+      if (++this.#idleCount > 1024 && this.#idleCount > this.#queuedCount + this.#processingCount)
+        this.#sweep();
     } else if (this.#drained) {
       this.#slots.delete(key);
       this.metrics?.drop();
@@ -345,10 +362,17 @@ export class Queue<T> {
     return head;
   }
 
+  /** Drops idle slots from the map. Amortised O(1): it runs after as many idle marks as it removes. */
+  #sweep(): void {
+    for (const [key, slot] of this.#slots) if (slot.state === IDLE) this.#slots.delete(key);
+    this.#idleCount = 0;
+  }
+
   #checkDrained(): void {
     if (!this.#shuttingDown || this.#drained) return;
     if (this.#queuedCount > 0 || this.#processingCount > 0) return;
     this.#drained = true;
+    this.#sweep();
     this.metrics?.close();
     for (const resolve of this.#drainWaiters.splice(0)) resolve();
   }
