@@ -9,6 +9,8 @@ import type { BenchResult } from './util.js';
 type Bench = () => Promise<BenchResult[]>;
 const benches: Record<string, () => Promise<Bench>> = {
   workqueue: async () => (await import('./workqueue.js')).run,
+  cache: async () => (await import('./cache.js')).run,
+  sessions: async () => (await import('./sessions.js')).run,
 };
 
 const wanted = process.argv.slice(2);

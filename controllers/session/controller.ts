@@ -1,0 +1,53 @@
+import {
+  enqueueFromMap,
+  generationChanged,
+  type Manager,
+  type Controller,
+  type KubernetesObject,
+} from '../../lib/index.js';
+import { ANNOTATION_SESSION } from './job.js';
+import { SessionMetrics } from './metrics.js';
+import { SessionReconciler } from './reconciler.js';
+import { JOB_GVK, LABEL_MANAGED_BY, MANAGED_BY, POD_GVK, SESSION_GVK } from './types.js';
+
+export interface SessionControllerOptions {
+  /** Default 10. */
+  maxConcurrentReconciles?: number;
+  /** Image for Sessions that name none. */
+  runnerImage?: string;
+}
+
+/**
+ * Wires the Session controller into a Manager: watches Sessions (spec changes only: status
+ * writes are our own), the Jobs they own and the pods of those Jobs. Jobs and pods are cached
+ * only when labelled `app.kubernetes.io/managed-by=steward`, so the operator does not hold
+ * every Job and pod of the cluster in memory.
+ */
+export function setupSessionController(mgr: Manager, opts: SessionControllerOptions = {}): Controller {
+  const managed = { informer: { labelSelector: { [LABEL_MANAGED_BY]: MANAGED_BY } } };
+  const reconciler = new SessionReconciler({
+    client: mgr.client,
+    reader: mgr.cache,
+    recorder: mgr.eventRecorder('steward-session'),
+    metrics: new SessionMetrics(mgr.registry),
+    runnerImage: opts.runnerImage,
+  });
+  return mgr
+    .controller('session')
+    .for(SESSION_GVK, {
+      // Spec changes (cancel), creations, deletions and resyncs; our own status writes need
+      // no reconcile (deadlines and TTLs are requeued by the reconciler itself).
+      predicates: [(e) => (e.type === 'update' && e.isResync) || generationChanged(e)],
+    })
+    .owns(JOB_GVK, managed)
+    .watches(
+      POD_GVK,
+      enqueueFromMap((pod: KubernetesObject) => {
+        const name = pod.metadata?.annotations?.[ANNOTATION_SESSION];
+        return name ? [{ namespace: pod.metadata?.namespace, name }] : [];
+      }),
+      managed,
+    )
+    .withOptions({ maxConcurrentReconciles: opts.maxConcurrentReconciles ?? 10 })
+    .complete(reconciler);
+}

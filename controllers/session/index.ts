@@ -1,0 +1,6 @@
+export * from './types.js';
+export { SessionReconciler, type SessionReconcilerOptions, type Recorder } from './reconciler.js';
+export { SessionMetrics } from './metrics.js';
+export { setupSessionController, type SessionControllerOptions } from './controller.js';
+export { buildJob, jobName, jobFinished, sessionLabelValue, ANNOTATION_SESSION, type Job } from './job.js';
+export { validateSpec, effectiveRetry, backoffSeconds, mayRetry } from './policy.js';

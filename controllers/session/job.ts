@@ -1,0 +1,150 @@
+import { createHash } from 'node:crypto';
+import type { KubernetesObject } from '../../lib/index.js';
+import { LABEL_ATTEMPT, LABEL_MANAGED_BY, LABEL_SESSION, MANAGED_BY, type Session } from './types.js';
+
+/** Annotation with the full Session name (labels are limited to 63 characters). */
+export const ANNOTATION_SESSION = 'steward.dev/session';
+
+const hash8 = (s: string) => createHash('sha256').update(s).digest('hex').slice(0, 8);
+
+/**
+ * The Job name of an attempt: `<session>-<attempt>`, deterministic so that a retried create
+ * finds the Job it made before. Names that would pass 63 characters (the limit for the
+ * job-name label the Job controller adds) are shortened with a hash of the full name.
+ */
+export function jobName(session: string, attempt: number): string {
+  const suffix = `-${attempt}`;
+  const name = `${session}${suffix}`;
+  if (name.length <= 63) return name;
+  return `${session.slice(0, 63 - suffix.length - 9).replace(/[-.]+$/, '')}-${hash8(session)}${suffix}`;
+}
+
+/** A label value for the Session name: the name, or a shortened one with a hash. */
+export function sessionLabelValue(session: string): string {
+  if (session.length <= 63) return session;
+  return `${session.slice(0, 54).replace(/[-._]+$/, '')}-${hash8(session)}`;
+}
+
+export interface JobOptions {
+  /** Image when the Session names none (--runner-image). */
+  runnerImage?: string;
+  /** Default start timeout, seconds. */
+  startTimeoutSeconds: number;
+}
+
+export interface Job extends KubernetesObject {
+  spec?: {
+    backoffLimit?: number;
+    activeDeadlineSeconds?: number;
+    ttlSecondsAfterFinished?: number;
+    template?: {
+      metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> };
+      spec?: Record<string, unknown>;
+    };
+  };
+  status?: {
+    active?: number;
+    ready?: number;
+    succeeded?: number;
+    failed?: number;
+    startTime?: string;
+    completionTime?: string;
+    conditions?: Array<{ type: string; status: string; reason?: string; message?: string }>;
+  };
+}
+
+/**
+ * The Job for one attempt. Retries are Steward's, so the Job itself never retries
+ * (backoffLimit 0, restartPolicy Never); activeDeadlineSeconds is only a backstop behind the
+ * reconciler's own exact timeouts. The pod meets the `restricted` Pod Security Standard.
+ */
+export function buildJob(session: Session, attempt: number, opts: JobOptions): Job {
+  const spec = session.spec ?? {};
+  const t = spec.template ?? {};
+  const name = session.metadata!.name!;
+  const labels: Record<string, string> = {
+    ...t.labels,
+    [LABEL_MANAGED_BY]: MANAGED_BY,
+    [LABEL_SESSION]: sessionLabelValue(name),
+    [LABEL_ATTEMPT]: String(attempt),
+  };
+  const annotations: Record<string, string> = { ...t.annotations, [ANNOTATION_SESSION]: name };
+  const env = [
+    ...(t.env ?? []),
+    { name: 'STEWARD_SESSION', value: name },
+    { name: 'STEWARD_ATTEMPT', value: String(attempt) },
+    { name: 'STEWARD_INPUT', value: spec.input === undefined ? '' : JSON.stringify(spec.input) },
+  ];
+  const container: Record<string, unknown> = {
+    name: 'session',
+    image: t.image ?? opts.runnerImage,
+    env,
+    securityContext: {
+      allowPrivilegeEscalation: false,
+      capabilities: { drop: ['ALL'] },
+      runAsNonRoot: true,
+      seccompProfile: { type: 'RuntimeDefault' },
+    },
+  };
+  if (t.command) container.command = t.command;
+  if (t.args) container.args = t.args;
+  if (t.envFrom) container.envFrom = t.envFrom;
+  if (t.resources) container.resources = t.resources;
+  const podSpec: Record<string, unknown> = {
+    restartPolicy: 'Never',
+    containers: [container],
+    securityContext: {
+      runAsNonRoot: true,
+      runAsUser: 65532,
+      runAsGroup: 65532,
+      seccompProfile: { type: 'RuntimeDefault' },
+    },
+  };
+  if (t.serviceAccountName) podSpec.serviceAccountName = t.serviceAccountName;
+  if (t.nodeSelector) podSpec.nodeSelector = t.nodeSelector;
+  if (t.tolerations) podSpec.tolerations = t.tolerations;
+  const jobSpec: NonNullable<Job['spec']> = {
+    backoffLimit: 0,
+    template: { metadata: { labels, annotations }, spec: podSpec },
+  };
+  if (spec.timeoutSeconds !== undefined) {
+    // Backstop only: the reconciler times the attempt out exactly, well before this.
+    jobSpec.activeDeadlineSeconds =
+      (spec.startTimeoutSeconds ?? opts.startTimeoutSeconds) + spec.timeoutSeconds + 60;
+  }
+  if (spec.ttlSecondsAfterFinished !== undefined)
+    jobSpec.ttlSecondsAfterFinished = spec.ttlSecondsAfterFinished;
+  return {
+    apiVersion: 'batch/v1',
+    kind: 'Job',
+    metadata: {
+      name: jobName(name, attempt),
+      namespace: session.metadata!.namespace,
+      labels,
+      annotations,
+      ownerReferences: [
+        {
+          apiVersion: session.apiVersion ?? 'steward.dev/v1alpha1',
+          kind: session.kind ?? 'Session',
+          name,
+          uid: session.metadata!.uid!,
+          controller: true,
+          blockOwnerDeletion: true,
+        },
+      ],
+    },
+    spec: jobSpec,
+  };
+}
+
+/** The Job's terminal condition, if any: Complete or Failed with status True. */
+export function jobFinished(
+  job: Job,
+): { type: 'Complete' | 'Failed'; reason?: string; message?: string } | undefined {
+  for (const c of job.status?.conditions ?? []) {
+    if ((c.type === 'Complete' || c.type === 'Failed') && c.status === 'True') {
+      return { type: c.type, reason: c.reason, message: c.message };
+    }
+  }
+  return undefined;
+}

@@ -1,0 +1,43 @@
+import type { KubernetesObject } from '../client/object.js';
+
+export interface AddInfo {
+  /**
+   * True when the add comes from the informer's initial list, or from the replay of existing
+   * objects to a handler registered after the informer started. The controller layer queues
+   * these at low priority so that a restart does not starve fresh events.
+   */
+  isInInitialList: boolean;
+}
+
+export interface UpdateInfo {
+  /** True for the periodic resync, where old and new are the same object. */
+  isResync: boolean;
+}
+
+export interface DeleteInfo {
+  /**
+   * True when the deletion was inferred by a re-list (the object was gone after a watch gap);
+   * the object given is then the last state the cache saw, which may be older than the state
+   * the object had when it was deleted.
+   */
+  finalStateUnknown: boolean;
+}
+
+/**
+ * Callbacks for an informer's events. Handlers run synchronously in event order, so they must
+ * be quick: put a key on a queue, do not reconcile. A handler that throws (or returns a promise
+ * that rejects) is logged and counted; the informer and the other handlers carry on.
+ * Objects are frozen and shared: copy with `structuredClone` before modifying.
+ */
+export interface EventHandler<T extends KubernetesObject = KubernetesObject> {
+  onAdd?(obj: T, info: AddInfo): void | Promise<void>;
+  onUpdate?(oldObj: T, newObj: T, info: UpdateInfo): void | Promise<void>;
+  onDelete?(obj: T, info: DeleteInfo): void | Promise<void>;
+}
+
+export interface HandlerRegistration {
+  /** True once the handler has been given every object of the informer's initial list. */
+  hasSynced(): boolean;
+  /** Stops delivering events to the handler. */
+  remove(): void;
+}

@@ -1,0 +1,43 @@
+import { Counter } from 'prom-client';
+import type { Registry } from 'prom-client';
+
+/**
+ * Informer and reflector metrics (Steward's own; client-go has no stable equivalents). Labelled
+ * by kind in `Kind.version.group` form, never by object.
+ */
+export class InformerMetrics {
+  readonly handlerErrors: Counter<'gvk'>;
+  readonly lists: Counter<'gvk'>;
+  readonly watchRestarts: Counter<'gvk' | 'reason'>;
+
+  constructor(registry: Registry) {
+    this.handlerErrors = reuse(registry, 'steward_informer_handler_errors_total', () => {
+      return new Counter({
+        name: 'steward_informer_handler_errors_total',
+        help: 'Exceptions thrown (or promises rejected) by informer event handlers.',
+        labelNames: ['gvk'],
+        registers: [registry],
+      });
+    });
+    this.lists = reuse(registry, 'steward_reflector_lists_total', () => {
+      return new Counter({
+        name: 'steward_reflector_lists_total',
+        help: 'Completed LISTs (initial and re-lists) by reflectors.',
+        labelNames: ['gvk'],
+        registers: [registry],
+      });
+    });
+    this.watchRestarts = reuse(registry, 'steward_reflector_watch_restarts_total', () => {
+      return new Counter({
+        name: 'steward_reflector_watch_restarts_total',
+        help: 'Watches replaced by reflectors, by reason: closed, gone, idle, error.',
+        labelNames: ['gvk', 'reason'],
+        registers: [registry],
+      });
+    });
+  }
+}
+
+function reuse<T>(registry: Registry, name: string, create: () => T): T {
+  return (registry.getSingleMetric(name) as T | undefined) ?? create();
+}

@@ -1,0 +1,125 @@
+import type { KubernetesObject } from '../client/object.js';
+
+/** Computes the index values of an object; an object may sit under several values or none. */
+export type IndexFunc<T extends KubernetesObject = KubernetesObject> = (obj: T) => string[];
+
+/** The key objects are stored under: `namespace/name`, or `name` when cluster-scoped. */
+export function storeKeyOf(obj: KubernetesObject): string {
+  const ns = obj.metadata?.namespace;
+  const name = obj.metadata?.name ?? '';
+  return ns ? `${ns}/${name}` : name;
+}
+
+/**
+ * A keyed object store with secondary indexes (client-go's thread-safe store + indexer). Values
+ * are stored as given; the informer stores frozen objects, so the store never copies.
+ *
+ * Invariant: for every index `n` and every stored key `k`, `#indices[n][v]` contains `k` exactly
+ * for the values `v` in `#indexValues[n][k]`, which is what the index function returned when
+ * `k` was last stored.
+ */
+export class Store<T extends KubernetesObject = KubernetesObject> {
+  #items = new Map<string, T>();
+  #indexers = new Map<string, IndexFunc<T>>();
+  #indices = new Map<string, Map<string, Set<string>>>();
+  #indexValues = new Map<string, Map<string, string[]>>();
+
+  constructor(indexers: Record<string, IndexFunc<T>> = {}) {
+    for (const [name, fn] of Object.entries(indexers)) this.addIndexer(name, fn);
+  }
+
+  /** Adds an index and builds it over the current contents. Names are unique. */
+  addIndexer(name: string, fn: IndexFunc<T>): void {
+    if (this.#indexers.has(name)) throw new Error(`indexer ${JSON.stringify(name)} already exists`);
+    this.#indexers.set(name, fn);
+    this.#indices.set(name, new Map());
+    this.#indexValues.set(name, new Map());
+    for (const [key, obj] of this.#items) this.#indexOne(name, fn, key, obj);
+  }
+
+  hasIndexer(name: string): boolean {
+    return this.#indexers.has(name);
+  }
+
+  get size(): number {
+    return this.#items.size;
+  }
+
+  get(key: string): T | undefined {
+    return this.#items.get(key);
+  }
+
+  has(key: string): boolean {
+    return this.#items.has(key);
+  }
+
+  list(): T[] {
+    return [...this.#items.values()];
+  }
+
+  keys(): string[] {
+    return [...this.#items.keys()];
+  }
+
+  values(): IterableIterator<T> {
+    return this.#items.values();
+  }
+
+  /** Objects whose index `name` produced `value`. Throws for an unknown index. */
+  byIndex(name: string, value: string): T[] {
+    return this.indexKeys(name, value).map((k) => this.#items.get(k)!);
+  }
+
+  /** Keys of the objects whose index `name` produced `value`. */
+  indexKeys(name: string, value: string): string[] {
+    const index = this.#indices.get(name);
+    if (!index) throw new Error(`no indexer ${JSON.stringify(name)}`);
+    return [...(index.get(value) ?? [])];
+  }
+
+  /** Stores `obj` under `key`, returning the object it replaced. */
+  set(key: string, obj: T): T | undefined {
+    const old = this.#items.get(key);
+    this.#items.set(key, obj);
+    for (const [name, fn] of this.#indexers) {
+      this.#unindexOne(name, key);
+      this.#indexOne(name, fn, key, obj);
+    }
+    return old;
+  }
+
+  /** Removes `key`, returning the object it held. */
+  delete(key: string): T | undefined {
+    const old = this.#items.get(key);
+    if (old === undefined) return undefined;
+    this.#items.delete(key);
+    for (const name of this.#indexers.keys()) this.#unindexOne(name, key);
+    return old;
+  }
+
+  #indexOne(name: string, fn: IndexFunc<T>, key: string, obj: T): void {
+    const values = [...new Set(fn(obj))];
+    if (values.length === 0) return;
+    const index = this.#indices.get(name)!;
+    this.#indexValues.get(name)!.set(key, values);
+    for (const v of values) {
+      let set = index.get(v);
+      if (!set) index.set(v, (set = new Set()));
+      set.add(key);
+    }
+  }
+
+  #unindexOne(name: string, key: string): void {
+    const byKey = this.#indexValues.get(name)!;
+    const values = byKey.get(key);
+    if (!values) return;
+    byKey.delete(key);
+    const index = this.#indices.get(name)!;
+    for (const v of values) {
+      const set = index.get(v);
+      if (!set) continue;
+      set.delete(key);
+      if (set.size === 0) index.delete(v);
+    }
+  }
+}

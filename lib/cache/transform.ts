@@ -1,0 +1,34 @@
+import type { KubernetesObject } from '../client/object.js';
+
+/**
+ * Applied to every object before it is stored. It receives an object the cache owns (freshly
+ * decoded, not yet shared) and may modify it in place or return a new one. Keep it cheap: it
+ * runs for every event.
+ */
+export type Transform = <T extends KubernetesObject>(obj: T) => T;
+
+/**
+ * The default transform: drops `metadata.managedFields`, which is server-side apply bookkeeping
+ * that controllers rarely read and that is often the largest part of an object.
+ */
+export const dropManagedFields: Transform = (obj) => {
+  if (obj.metadata?.managedFields !== undefined) delete obj.metadata.managedFields;
+  return obj;
+};
+
+/** Leaves objects as the server sent them. */
+export const identityTransform: Transform = (obj) => obj;
+
+/**
+ * Freezes an object and everything reachable from it. The cache freezes what it stores so that
+ * the objects it hands to handlers and readers can be shared without copies: a caller that
+ * tries to modify one gets a TypeError (in strict mode, i.e. in every ES module) instead of
+ * silently corrupting the cache. Copy with `structuredClone` before modifying.
+ */
+export function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const key of Object.keys(value)) deepFreeze((value as Record<string, unknown>)[key]);
+  }
+  return value;
+}

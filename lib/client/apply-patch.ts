@@ -1,0 +1,123 @@
+import { isDeepStrictEqual } from 'node:util';
+import type { JsonPatchOperation } from './patch.js';
+
+/**
+ * Local application of patches, as the API server applies them. The fake client uses these;
+ * they are exported because computing a patch's effect before sending it is occasionally
+ * useful (e.g. to skip a no-op write).
+ */
+
+/** RFC 7386 JSON merge patch: objects merge recursively, `null` deletes, anything else replaces. */
+export function applyMergePatch(target: unknown, patch: unknown): unknown {
+  if (patch === null || typeof patch !== 'object' || Array.isArray(patch)) return structuredClone(patch);
+  const out: Record<string, unknown> =
+    target !== null && typeof target === 'object' && !Array.isArray(target)
+      ? { ...(target as Record<string, unknown>) }
+      : {};
+  for (const [k, v] of Object.entries(patch as Record<string, unknown>)) {
+    if (v === null) delete out[k];
+    else out[k] = applyMergePatch(out[k], v);
+  }
+  return out;
+}
+
+/** Thrown when a JSON patch cannot be applied (bad path, failed test). */
+export class JsonPatchError extends Error {
+  readonly code = 'ERR_JSON_PATCH';
+  constructor(message: string) {
+    super(message);
+    this.name = 'JsonPatchError';
+  }
+}
+
+function parsePointer(path: string): string[] {
+  if (path === '') return [];
+  if (!path.startsWith('/')) throw new JsonPatchError(`invalid JSON pointer ${JSON.stringify(path)}`);
+  return path
+    .slice(1)
+    .split('/')
+    .map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
+}
+
+type Container = Record<string, unknown> | unknown[];
+
+function parentOf(doc: unknown, tokens: string[], path: string): { parent: Container; last: string } {
+  let cur = doc;
+  for (const t of tokens.slice(0, -1)) {
+    if (cur === null || typeof cur !== 'object') throw new JsonPatchError(`path ${path} does not exist`);
+    cur = Array.isArray(cur) ? cur[Number(t)] : (cur as Record<string, unknown>)[t];
+  }
+  if (cur === null || typeof cur !== 'object') throw new JsonPatchError(`path ${path} does not exist`);
+  return { parent: cur as Container, last: tokens[tokens.length - 1]! };
+}
+
+function getAt(doc: unknown, path: string): unknown {
+  let cur = doc;
+  for (const t of parsePointer(path)) {
+    if (cur === null || typeof cur !== 'object') throw new JsonPatchError(`path ${path} does not exist`);
+    cur = Array.isArray(cur) ? cur[Number(t)] : (cur as Record<string, unknown>)[t];
+    if (cur === undefined) throw new JsonPatchError(`path ${path} does not exist`);
+  }
+  return cur;
+}
+
+function arrayIndex(arr: unknown[], token: string, forInsert: boolean, path: string): number {
+  if (forInsert && token === '-') return arr.length;
+  const i = Number(token);
+  if (!/^\d+$/.test(token) || i > arr.length || (!forInsert && i === arr.length)) {
+    throw new JsonPatchError(`index ${token} out of range at ${path}`);
+  }
+  return i;
+}
+
+function add(doc: unknown, path: string, value: unknown): unknown {
+  const tokens = parsePointer(path);
+  if (tokens.length === 0) return value;
+  const { parent, last } = parentOf(doc, tokens, path);
+  if (Array.isArray(parent)) parent.splice(arrayIndex(parent, last, true, path), 0, value);
+  else parent[last] = value;
+  return doc;
+}
+
+function remove(doc: unknown, path: string): unknown {
+  const tokens = parsePointer(path);
+  const { parent, last } = parentOf(doc, tokens, path);
+  if (Array.isArray(parent)) parent.splice(arrayIndex(parent, last, false, path), 1);
+  else {
+    if (!(last in parent)) throw new JsonPatchError(`path ${path} does not exist`);
+    delete parent[last];
+  }
+  return doc;
+}
+
+/** RFC 6902 JSON patch. Returns a new document; the input is not modified. */
+export function applyJsonPatch(target: unknown, ops: JsonPatchOperation[]): unknown {
+  let doc = structuredClone(target);
+  for (const op of ops) {
+    switch (op.op) {
+      case 'add':
+        doc = add(doc, op.path, structuredClone(op.value));
+        break;
+      case 'remove':
+        doc = remove(doc, op.path);
+        break;
+      case 'replace':
+        doc = add(remove(doc, op.path), op.path, structuredClone(op.value));
+        break;
+      case 'move': {
+        const v = getAt(doc, op.from);
+        doc = add(remove(doc, op.from), op.path, v);
+        break;
+      }
+      case 'copy':
+        doc = add(doc, op.path, structuredClone(getAt(doc, op.from)));
+        break;
+      case 'test':
+        if (!isDeepStrictEqual(getAt(doc, op.path), op.value)) {
+          throw new JsonPatchError(`test failed at ${op.path}`);
+        }
+        break;
+    }
+  }
+  return doc;
+}

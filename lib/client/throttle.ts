@@ -1,0 +1,72 @@
+import type { Clock, Timer } from '../util/clock.js';
+import { realClock } from '../util/clock.js';
+
+export interface TokenBucketOptions {
+  /** Sustained requests per second. Default 20 (controller-runtime's). Zero or negative disables throttling. */
+  qps?: number;
+  /** Requests allowed at once after a quiet period. Default 30. */
+  burst?: number;
+  clock?: Clock;
+}
+
+/**
+ * Client-side throttling: a token bucket that refills at `qps` up to `burst`. Callers reserve a
+ * token at once and wait out the debt, so waiters are served in arrival order and the bucket
+ * never needs a timer of its own (each waiter sets one).
+ */
+export class TokenBucket {
+  readonly qps: number;
+  readonly burst: number;
+  #clock: Clock;
+  // Tokens available at #last; negative when callers have reserved tokens not yet refilled.
+  #tokens: number;
+  #last: number;
+
+  constructor(opts: TokenBucketOptions = {}) {
+    this.qps = opts.qps ?? 20;
+    this.burst = Math.max(1, opts.burst ?? 30);
+    this.#clock = opts.clock ?? realClock;
+    this.#tokens = this.burst;
+    this.#last = this.#clock.now();
+  }
+
+  /** Takes a token; resolves after the wait it implies (immediately when one is free). Returns the wait in ms. */
+  acquire(signal?: AbortSignal): Promise<number> {
+    if (this.qps <= 0) return Promise.resolve(0);
+    signal?.throwIfAborted();
+    this.#refill();
+    this.#tokens -= 1;
+    if (this.#tokens >= 0) return Promise.resolve(0);
+    const waitMs = Math.ceil((-this.#tokens / this.qps) * 1000);
+    return new Promise<number>((resolve, reject) => {
+      let timer: Timer | undefined = undefined;
+      const onAbort = (): void => {
+        if (timer !== undefined) this.#clock.clearTimeout(timer);
+        // Give the reserved token back so an abandoned request does not slow the others.
+        this.#tokens += 1;
+        reject(signal!.reason);
+      };
+      timer = this.#clock.setTimeout(() => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve(waitMs);
+      }, waitMs);
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  /** Takes a token only if one is free now. */
+  tryAcquire(): boolean {
+    if (this.qps <= 0) return true;
+    this.#refill();
+    if (this.#tokens < 1) return false;
+    this.#tokens -= 1;
+    return true;
+  }
+
+  #refill(): void {
+    const now = this.#clock.now();
+    const elapsed = Math.max(0, now - this.#last);
+    this.#last = now;
+    this.#tokens = Math.min(this.burst, this.#tokens + (elapsed / 1000) * this.qps);
+  }
+}

@@ -1,0 +1,250 @@
+import http from 'node:http';
+import type { IncomingMessage } from 'node:http';
+import https from 'node:https';
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { Registry } from 'prom-client';
+import type { Clock } from '../util/clock.js';
+import { realClock } from '../util/clock.js';
+import type { Status, StatusError } from './errors.js';
+import { RequestError, statusErrorFrom } from './errors.js';
+import { ClientMetrics } from './metrics.js';
+import type { RetryOptions } from './retry.js';
+import {
+  defaultRetryOptions,
+  isRetriableNetworkError,
+  isRetriableStatus,
+  parseRetryAfter,
+  retryDelayMs,
+} from './retry.js';
+import { TokenBucket } from './throttle.js';
+import { toJSONBody } from './time.js';
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+export interface RestRequest {
+  method: HttpMethod;
+  /** Path below the server URL, e.g. `/api/v1/namespaces/default/pods`. */
+  path: string;
+  query?: Record<string, string | number | boolean | undefined>;
+  /** Serialised as JSON (Dates as MicroTime) unless already a string. */
+  body?: unknown;
+  /** Default `application/json`. */
+  contentType?: string;
+  signal?: AbortSignal;
+}
+
+export interface TransportOptions {
+  /** Client-side throttling, default 20 requests per second sustained. Zero or negative disables it. */
+  qps?: number;
+  /** Default 30. */
+  burst?: number;
+  /** Retries of 429, 5xx and connection failures. Defaults in `defaultRetryOptions`. */
+  retry?: RetryOptions;
+  /** Where to register `rest_client_*` metrics. None means no metrics are recorded at all. */
+  registry?: Registry;
+  /** Idle timeout of a non-streaming request, in ms. Default 60 000. */
+  requestTimeoutMs?: number;
+  /** Default `steward`. */
+  userAgent?: string;
+  clock?: Clock;
+}
+
+/**
+ * HTTP to the API server. Authentication, TLS material and proxies come from client-node's
+ * `KubeConfig.applyToHTTPSOptions`, asked afresh for each request so exec/OIDC tokens that
+ * expire get refreshed. Connections go through one keep-alive agent per transport (client-node's
+ * own agents do not keep connections alive, which would cost a TLS handshake per request),
+ * except behind a proxy where client-node's proxy agent is used as is.
+ */
+export class RestTransport {
+  readonly host: string;
+  #kc: KubeConfig;
+  #server: string;
+  #useProxyAgent: boolean;
+  #agent: http.Agent;
+  #bucket: TokenBucket;
+  #retry: Required<RetryOptions>;
+  #metrics: ClientMetrics | undefined;
+  #timeoutMs: number;
+  #userAgent: string;
+  #clock: Clock;
+
+  constructor(kubeConfig: KubeConfig, opts: TransportOptions = {}) {
+    const cluster = kubeConfig.getCurrentCluster();
+    if (!cluster) throw new TypeError('kubeconfig has no current cluster');
+    this.#kc = kubeConfig;
+    this.#server = cluster.server.replace(/\/+$/, '');
+    this.host = new URL(this.#server).host;
+    this.#useProxyAgent = Boolean(cluster.proxyUrl);
+    this.#agent = this.#server.startsWith('https:')
+      ? new https.Agent({ keepAlive: true })
+      : new http.Agent({ keepAlive: true });
+    this.#clock = opts.clock ?? realClock;
+    this.#bucket = new TokenBucket({ qps: opts.qps, burst: opts.burst, clock: this.#clock });
+    this.#retry = { ...defaultRetryOptions, ...opts.retry };
+    this.#metrics = opts.registry ? new ClientMetrics(opts.registry) : undefined;
+    this.#timeoutMs = opts.requestTimeoutMs ?? 60_000;
+    this.#userAgent = opts.userAgent ?? 'steward';
+  }
+
+  /** Sends a request, retrying as configured; resolves the parsed JSON body (undefined when empty). */
+  async request(req: RestRequest): Promise<unknown> {
+    const payload =
+      req.body === undefined ? undefined : typeof req.body === 'string' ? req.body : toJSONBody(req.body);
+    for (let retry = 0; ; retry++) {
+      let res: IncomingMessage;
+      let body: Buffer;
+      try {
+        res = await this.#send(req, payload, false);
+        body = await readBody(res);
+      } catch (err) {
+        if (req.signal?.aborted) throw req.signal.reason;
+        if (retry < this.#retry.maxRetries && isRetriableNetworkError(err, req.method)) {
+          await this.#sleep(retryDelayMs(retry, undefined, this.#retry), req.signal);
+          continue;
+        }
+        throw err instanceof RequestError
+          ? err
+          : new RequestError(`${req.method} ${req.path}: ${String(err)}`, { cause: err });
+      }
+      const status = res.statusCode ?? 0;
+      if (status < 400) return body.length === 0 ? undefined : JSON.parse(body.toString('utf8'));
+      const error = this.#errorFor(req, res, body);
+      const retryAfterHeader = res.headers['retry-after'];
+      if (
+        retry < this.#retry.maxRetries &&
+        isRetriableStatus(status, req.method, retryAfterHeader !== undefined)
+      ) {
+        await this.#sleep(retryDelayMs(retry, error.retryAfterSeconds, this.#retry), req.signal);
+        continue;
+      }
+      throw error;
+    }
+  }
+
+  /**
+   * Opens a streaming GET (a watch) and resolves the response once its status is 200; any other
+   * status rejects with the matching `StatusError`. Not retried: the reflector owns that policy.
+   */
+  async stream(req: RestRequest): Promise<IncomingMessage> {
+    let res: IncomingMessage;
+    try {
+      res = await this.#send(req, undefined, true);
+    } catch (err) {
+      if (req.signal?.aborted) throw req.signal.reason;
+      throw new RequestError(`${req.method} ${req.path}: ${String(err)}`, { cause: err });
+    }
+    if (res.statusCode === 200) return res;
+    throw this.#errorFor(req, res, await readBody(res));
+  }
+
+  /** Closes idle keep-alive connections. Requests in flight finish. */
+  close(): void {
+    this.#agent.destroy();
+  }
+
+  async #send(req: RestRequest, payload: string | undefined, streaming: boolean): Promise<IncomingMessage> {
+    const waited = await this.#bucket.acquire(req.signal);
+    this.#metrics?.rateLimiterWait.observe({ verb: req.method, host: this.host }, waited / 1000);
+
+    const opts: https.RequestOptions = {};
+    await this.#kc.applyToHTTPSOptions(opts);
+    const url = new URL(this.#server + req.path);
+    for (const [k, v] of Object.entries(req.query ?? {}))
+      if (v !== undefined) url.searchParams.set(k, String(v));
+    const headers: http.OutgoingHttpHeaders = {
+      ...(opts.headers as http.OutgoingHttpHeaders | undefined),
+      Accept: 'application/json',
+      'User-Agent': this.#userAgent,
+    };
+    if (payload !== undefined) {
+      headers['Content-Type'] = req.contentType ?? 'application/json';
+      headers['Content-Length'] = Buffer.byteLength(payload);
+    }
+    const requestOptions: https.RequestOptions = {
+      method: req.method,
+      headers,
+      agent: this.#useProxyAgent ? opts.agent : this.#agent,
+      ca: opts.ca,
+      cert: opts.cert,
+      key: opts.key,
+      pfx: opts.pfx,
+      passphrase: opts.passphrase,
+      rejectUnauthorized: opts.rejectUnauthorized,
+      servername: opts.servername,
+      auth: opts.auth,
+      signal: req.signal,
+    };
+    const started = performance.now();
+    return new Promise<IncomingMessage>((resolve, reject) => {
+      const r = (url.protocol === 'https:' ? https : http).request(url, requestOptions);
+      const observe = (code: string): void => {
+        this.#metrics?.requests.inc({ code, method: req.method, host: this.host });
+        this.#metrics?.latency.observe(
+          { verb: req.method, host: this.host },
+          (performance.now() - started) / 1000,
+        );
+      };
+      r.on('response', (res) => {
+        observe(String(res.statusCode ?? 0));
+        resolve(res);
+      });
+      r.on('error', (err) => {
+        observe('<error>');
+        reject(err);
+      });
+      if (!streaming) {
+        r.setTimeout(this.#timeoutMs, () => {
+          const err = Object.assign(new Error(`no response within ${this.#timeoutMs} ms`), {
+            code: 'ETIMEDOUT',
+          });
+          r.destroy(err);
+        });
+      }
+      r.end(payload);
+    });
+  }
+
+  #errorFor(req: RestRequest, res: IncomingMessage, body: Buffer): StatusError {
+    const status = res.statusCode ?? 0;
+    let parsed: Status | undefined;
+    let message: string | undefined;
+    const text = body.toString('utf8');
+    try {
+      const json = JSON.parse(text) as Status;
+      if (json && json.kind === 'Status') parsed = json;
+      else message = text.slice(0, 500);
+    } catch {
+      message = text.slice(0, 500) || res.statusMessage;
+    }
+    const header = res.headers['retry-after'];
+    return statusErrorFrom({
+      status,
+      body: parsed,
+      message,
+      request: `${req.method} ${req.path}`,
+      retryAfterSeconds: parseRetryAfter(Array.isArray(header) ? header[0] : header, this.#clock.now()),
+    });
+  }
+
+  #sleep(ms: number, signal?: AbortSignal): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      signal?.throwIfAborted();
+      const onAbort = (): void => {
+        this.#clock.clearTimeout(timer);
+        reject(signal!.reason);
+      };
+      const timer = this.#clock.setTimeout(() => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      }, ms);
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+}
+
+async function readBody(res: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of res) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}

@@ -1,0 +1,178 @@
+import { randomBytes } from 'node:crypto';
+import type { Client } from '../client/client.js';
+import type { KubernetesObject } from '../client/object.js';
+import { rfc3339Time } from '../client/time.js';
+import { type Logger, silentLogger } from '../log/logger.js';
+import { type Clock, realClock } from '../util/clock.js';
+
+export type EventType = 'Normal' | 'Warning';
+
+const EVENT_GVK = { group: '', version: 'v1', kind: 'Event' };
+
+export interface EventRecorderOptions {
+  /** `source.component` and `reportingComponent` of every event. */
+  component: string;
+  /** `reportingInstance`, e.g. the pod name. Default: none. */
+  instance?: string;
+  /** Repeats of one event within this window bump its count instead of creating another. Default 10 min. */
+  aggregationWindowMs?: number;
+  /** Per involved object: this many events at once, then one every `refillMs`. Default 25. */
+  burst?: number;
+  /** Default 5 min (client-go's event spam filter: 25 burst, one per 5 minutes). */
+  refillMs?: number;
+  clock?: Clock;
+  logger?: Logger;
+}
+
+interface Seen {
+  name: string;
+  namespace: string;
+  count: number;
+  lastAt: number;
+  // A write in flight; later repeats chain on it so counts are never lost or reordered.
+  pending: Promise<void>;
+}
+
+interface Bucket {
+  tokens: number;
+  at: number;
+}
+
+/**
+ * Records Kubernetes Events (core/v1) about objects, as `kubectl describe` shows them.
+ *
+ * Repeats of the same (object, type, reason, message) are aggregated into one Event with a
+ * count; each object has a token bucket, so a reconcile error loop cannot flood the API
+ * server. Recording never throws and never waits for the API: failures are logged.
+ */
+export class EventRecorder {
+  readonly #client: Client;
+  readonly #opts: Required<Omit<EventRecorderOptions, 'instance' | 'clock' | 'logger'>> & {
+    instance?: string;
+  };
+  readonly #clock: Clock;
+  readonly #logger: Logger;
+  readonly #seen = new Map<string, Seen>();
+  readonly #buckets = new Map<string, Bucket>();
+  #dropped = 0;
+
+  constructor(client: Client, opts: EventRecorderOptions) {
+    this.#client = client;
+    this.#opts = {
+      component: opts.component,
+      instance: opts.instance,
+      aggregationWindowMs: opts.aggregationWindowMs ?? 600_000,
+      burst: opts.burst ?? 25,
+      refillMs: opts.refillMs ?? 300_000,
+    };
+    this.#clock = opts.clock ?? realClock;
+    this.#logger = opts.logger ?? silentLogger();
+  }
+
+  /** Events dropped by the rate limit so far. */
+  get dropped(): number {
+    return this.#dropped;
+  }
+
+  /** Records an event about `obj`. Returns a promise for tests; callers need not await it. */
+  event(obj: KubernetesObject, type: EventType, reason: string, message: string): Promise<void> {
+    const meta = obj.metadata ?? {};
+    const uid = meta.uid ?? `${meta.namespace ?? ''}/${meta.name ?? ''}`;
+    const now = this.#clock.now();
+    if (!this.#take(uid, now)) {
+      this.#dropped++;
+      return Promise.resolve();
+    }
+    const key = JSON.stringify([uid, type, reason, message]);
+    const seen = this.#seen.get(key);
+    if (seen !== undefined && now - seen.lastAt < this.#opts.aggregationWindowMs) {
+      seen.count++;
+      seen.lastAt = now;
+      const count = seen.count;
+      seen.pending = seen.pending.then(() => this.#bump(seen, count, now));
+      return seen.pending;
+    }
+    this.#prune(now);
+    const namespace = meta.namespace || 'default';
+    const entry: Seen = {
+      name: `${meta.name ?? 'unknown'}.${randomBytes(8).toString('hex')}`,
+      namespace,
+      count: 1,
+      lastAt: now,
+      pending: Promise.resolve(),
+    };
+    this.#seen.set(key, entry);
+    const t = rfc3339Time(now);
+    entry.pending = this.#client
+      .create({
+        apiVersion: 'v1',
+        kind: 'Event',
+        metadata: { name: entry.name, namespace },
+        involvedObject: {
+          apiVersion: obj.apiVersion,
+          kind: obj.kind,
+          name: meta.name,
+          namespace: meta.namespace,
+          uid: meta.uid,
+          resourceVersion: meta.resourceVersion,
+        },
+        type,
+        reason,
+        message,
+        count: 1,
+        firstTimestamp: t,
+        lastTimestamp: t,
+        source: { component: this.#opts.component },
+        reportingComponent: this.#opts.component,
+        reportingInstance: this.#opts.instance ?? '',
+      })
+      .then(
+        () => undefined,
+        (err: unknown) => {
+          this.#seen.delete(key);
+          this.#logger.warn('Failed to record an event', {
+            reason,
+            error: err instanceof Error ? err.message : String(err),
+          });
+        },
+      );
+    return entry.pending;
+  }
+
+  async #bump(seen: Seen, count: number, now: number): Promise<void> {
+    try {
+      await this.#client.patch(
+        EVENT_GVK,
+        { namespace: seen.namespace, name: seen.name },
+        { type: 'merge', body: { count, lastTimestamp: rfc3339Time(now) } },
+      );
+    } catch (err) {
+      this.#logger.warn('Failed to update an event', {
+        error: err instanceof Error ? err.message : String(err),
+      });
+    }
+  }
+
+  #take(uid: string, now: number): boolean {
+    let b = this.#buckets.get(uid);
+    if (b === undefined) {
+      b = { tokens: this.#opts.burst, at: now };
+      this.#buckets.set(uid, b);
+    }
+    b.tokens = Math.min(this.#opts.burst, b.tokens + (now - b.at) / this.#opts.refillMs);
+    b.at = now;
+    if (b.tokens < 1) return false;
+    b.tokens -= 1;
+    return true;
+  }
+
+  /** Forgets aggregation entries older than the window and full buckets, bounding memory. */
+  #prune(now: number): void {
+    if (this.#seen.size < 4096) return;
+    for (const [k, s] of this.#seen)
+      if (now - s.lastAt >= this.#opts.aggregationWindowMs) this.#seen.delete(k);
+    for (const [k, b] of this.#buckets) {
+      if (b.tokens + (now - b.at) / this.#opts.refillMs >= this.#opts.burst) this.#buckets.delete(k);
+    }
+  }
+}

@@ -1,0 +1,278 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { Registry } from 'prom-client';
+import type { Client } from '../client/client.js';
+import { KubeClient } from '../client/kube-client.js';
+import { type Logger, silentLogger } from '../log/logger.js';
+import { type Clock, realClock } from '../util/clock.js';
+import { GaugeFamily, type GaugeSeries, registerFamily } from '../util/metrics.js';
+import { type LeaderElectionRecord, LeaseLock } from './lease-lock.js';
+
+export interface LeaderElectorOptions {
+  /** Where the Lease lives. One of `client` or `kubeConfig` is required. */
+  client?: Client;
+  kubeConfig?: KubeConfig;
+  namespace: string;
+  /** The Lease's name: one per set of replicas that must not run together. */
+  name: string;
+  /** Unique per process. Default `<hostname>_<uuid>`. */
+  identity?: string;
+  /** How long followers wait, after the record last changed, before taking over. Default 15 000. */
+  leaseDurationMs?: number;
+  /** How long the leader keeps retrying a failed renewal before giving up. Default 10 000. */
+  renewDeadlineMs?: number;
+  /** How often the leader renews. Default 2 000. */
+  retryPeriodMs?: number;
+  /** Give the lease up when `run`'s signal aborts, so a follower takes over at once. Default false. */
+  releaseOnCancel?: boolean;
+  /** Called on becoming leader; `signal` aborts when leadership ends. */
+  onStartedLeading?: (signal: AbortSignal) => void;
+  /** Called when leadership ends (lost or given up); not called if it was never held. */
+  onStoppedLeading?: () => void;
+  /** Called when a different holder is observed (including this process). */
+  onNewLeader?: (identity: string) => void;
+  clock?: Clock;
+  logger?: Logger;
+  /** Registry for `leader_election_master_status{name}`. */
+  registry?: Registry;
+}
+
+/** client-go's jitter factor: the renew deadline must exceed it times the retry period. */
+const JITTER_FACTOR = 1.2;
+
+/** Waits `ms` on `clock`, or less if `signal` aborts. */
+function sleep(clock: Clock, ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const done = () => {
+      clock.clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = clock.setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
+/**
+ * Leader election on a coordination.k8s.io Lease, with client-go's record and algorithm.
+ *
+ * A follower takes over once the record has not changed for the holder's lease duration,
+ * measured on the follower's own clock from when it last saw the record change: the remote
+ * timestamps are never compared with local time, so clock skew between nodes does not matter.
+ * Followers check the Lease every quarter to half retry period, so a released Lease changes
+ * hands within about half a retry period.
+ *
+ * On lost leadership, stop doing the leader's work at once (the Manager exits the process:
+ * a fresh process is the only safe follower).
+ */
+export class LeaderElector {
+  readonly identity: string;
+  readonly #lock: LeaseLock;
+  readonly #leaseMs: number;
+  readonly #renewDeadlineMs: number;
+  readonly #retryMs: number;
+  readonly #releaseOnCancel: boolean;
+  readonly #opts: LeaderElectorOptions;
+  readonly #clock: Clock;
+  readonly #logger: Logger;
+  readonly #status: GaugeSeries | undefined;
+  #observed: LeaderElectionRecord | undefined;
+  #observedRaw = '';
+  // Local time at which the record was last seen to change: the base of expiry.
+  #observedAt = 0;
+  #leading = false;
+  #lastRenewAt = 0;
+  #running = false;
+
+  constructor(opts: LeaderElectorOptions) {
+    this.#leaseMs = opts.leaseDurationMs ?? 15_000;
+    this.#renewDeadlineMs = opts.renewDeadlineMs ?? 10_000;
+    this.#retryMs = opts.retryPeriodMs ?? 2_000;
+    if (!(this.#retryMs > 0)) throw new RangeError(`retryPeriodMs must be > 0, got ${this.#retryMs}`);
+    if (!(this.#leaseMs > this.#renewDeadlineMs)) {
+      throw new RangeError(
+        `leaseDurationMs (${this.#leaseMs}) must be greater than renewDeadlineMs (${this.#renewDeadlineMs})`,
+      );
+    }
+    if (!(this.#renewDeadlineMs > JITTER_FACTOR * this.#retryMs)) {
+      throw new RangeError(
+        `renewDeadlineMs (${this.#renewDeadlineMs}) must be greater than ${JITTER_FACTOR} × retryPeriodMs (${this.#retryMs})`,
+      );
+    }
+    if (!opts.namespace || !opts.name) throw new RangeError('leader election needs a namespace and a name');
+    const client = opts.client ?? (opts.kubeConfig ? new KubeClient(opts.kubeConfig) : undefined);
+    if (client === undefined) throw new TypeError('LeaderElector needs a client or a kubeConfig');
+    this.#lock = new LeaseLock(client, opts.namespace, opts.name);
+    this.identity = opts.identity ?? `${hostname()}_${randomUUID()}`;
+    this.#releaseOnCancel = opts.releaseOnCancel ?? false;
+    this.#opts = opts;
+    this.#clock = opts.clock ?? realClock;
+    this.#logger = (opts.logger ?? silentLogger()).child({
+      lease: this.#lock.describe(),
+      identity: this.identity,
+    });
+    if (opts.registry !== undefined) {
+      this.#status = registerFamily(
+        opts.registry,
+        new GaugeFamily(
+          'leader_election_master_status',
+          "Gauge of if the reporting system is master of the relevant lease, 0 indicates backup, 1 indicates master. 'name' is the string used to identify the lease. Please make sure to group by name.",
+          ['name'],
+        ),
+      ).series({ name: opts.name });
+      this.#status.set(0);
+    }
+  }
+
+  isLeader(): boolean {
+    return this.#leading;
+  }
+
+  /** The holder last observed, or '' if none. */
+  leader(): string {
+    return this.#observed?.holderIdentity ?? '';
+  }
+
+  /**
+   * Healthy unless this process believes it leads but has not renewed for longer than the
+   * lease duration plus `toleranceMs`: then another process may be leading too.
+   */
+  check(toleranceMs = 0): Error | undefined {
+    if (!this.#leading) return undefined;
+    const since = this.#clock.now() - this.#lastRenewAt;
+    if (since > this.#leaseMs + toleranceMs) {
+      return new Error(`failed to renew the lease ${this.#lock.describe()} for ${since} ms`);
+    }
+    return undefined;
+  }
+
+  /**
+   * Campaigns until leader, then renews until `signal` aborts or leadership is lost. Resolves
+   * then (after releasing the Lease if `releaseOnCancel`). Rejects only on misuse.
+   */
+  async run(signal: AbortSignal): Promise<void> {
+    if (this.#running) throw new Error('LeaderElector.run is already running');
+    this.#running = true;
+    try {
+      if (!(await this.#acquire(signal))) return;
+      const leadership = new AbortController();
+      this.#setLeading(true);
+      this.#logger.info('Became leader');
+      this.#opts.onStartedLeading?.(leadership.signal);
+      const lost = await this.#renewUntilLostOrAborted(signal);
+      this.#setLeading(false);
+      leadership.abort(new Error(lost ? 'leadership lost' : 'stopped'));
+      if (lost)
+        this.#logger.error('Leadership lost: the lease could not be renewed within the renew deadline');
+      else if (this.#releaseOnCancel) await this.#release();
+      this.#opts.onStoppedLeading?.();
+    } finally {
+      this.#running = false;
+    }
+  }
+
+  #setLeading(v: boolean): void {
+    this.#leading = v;
+    this.#status?.set(v ? 1 : 0);
+  }
+
+  async #acquire(signal: AbortSignal): Promise<boolean> {
+    this.#logger.info('Attempting to acquire the leader lease');
+    while (!signal.aborted) {
+      if (await this.#tryAcquireOrRenew(signal)) {
+        this.#lastRenewAt = this.#clock.now();
+        return true;
+      }
+      await sleep(this.#clock, this.#retryMs * (0.25 + Math.random() * 0.25), signal);
+    }
+    return false;
+  }
+
+  /** Renews every retry period; true when the renew deadline passed without a renewal. */
+  async #renewUntilLostOrAborted(signal: AbortSignal): Promise<boolean> {
+    for (;;) {
+      await sleep(this.#clock, this.#retryMs, signal);
+      if (signal.aborted) return false;
+      const deadline = this.#lastRenewAt + this.#renewDeadlineMs;
+      const timeout = new AbortController();
+      const timer = this.#clock.setTimeout(
+        () => timeout.abort(new Error('renew deadline passed')),
+        deadline - this.#clock.now(),
+      );
+      const ok = await this.#tryAcquireOrRenew(AbortSignal.any([signal, timeout.signal]));
+      this.#clock.clearTimeout(timer);
+      if (signal.aborted) return false;
+      if (ok) this.#lastRenewAt = this.#clock.now();
+      else if (this.#clock.now() >= deadline) return true;
+    }
+  }
+
+  /** One step of client-go's algorithm; true when this process holds the lease afterwards. */
+  async #tryAcquireOrRenew(signal: AbortSignal): Promise<boolean> {
+    const now = this.#clock.now();
+    const mine: LeaderElectionRecord = {
+      holderIdentity: this.identity,
+      leaseDurationSeconds: Math.ceil(this.#leaseMs / 1000),
+      acquireTime: now,
+      renewTime: now,
+      leaderTransitions: 0,
+    };
+    try {
+      const current = await this.#lock.get(signal);
+      if (current === undefined) {
+        this.#observe(mine, await this.#lock.create(mine, signal), now);
+        return true;
+      }
+      if (current.raw !== this.#observedRaw) this.#observe(current.record, current.raw, now);
+      const holder = current.record.holderIdentity;
+      const expiresAt = this.#observedAt + current.record.leaseDurationSeconds * 1000;
+      if (holder !== '' && holder !== this.identity && expiresAt > now) return false;
+      if (holder === this.identity) {
+        mine.acquireTime = current.record.acquireTime;
+        mine.leaderTransitions = current.record.leaderTransitions;
+      } else {
+        mine.leaderTransitions = current.record.leaderTransitions + 1;
+      }
+      this.#observe(mine, await this.#lock.update(mine, signal), now);
+      return true;
+    } catch (err) {
+      // Conflicts (another candidate won the race) and API errors alike: try again next period.
+      this.#logger.debug('Lease acquire/renew attempt failed', {
+        error: err instanceof Error ? err.message : String(err),
+      });
+      return false;
+    }
+  }
+
+  #observe(record: LeaderElectionRecord, raw: string, now: number): void {
+    const previous = this.#observed?.holderIdentity;
+    this.#observed = record;
+    this.#observedRaw = raw;
+    this.#observedAt = now;
+    if (record.holderIdentity !== previous && record.holderIdentity !== '') {
+      this.#logger.info('New leader observed', { leader: record.holderIdentity });
+      this.#opts.onNewLeader?.(record.holderIdentity);
+    }
+  }
+
+  async #release(): Promise<void> {
+    const now = this.#clock.now();
+    const released: LeaderElectionRecord = {
+      holderIdentity: '',
+      leaseDurationSeconds: 1,
+      acquireTime: now,
+      renewTime: now,
+      leaderTransitions: this.#observed?.leaderTransitions ?? 0,
+    };
+    try {
+      this.#observe(released, await this.#lock.update(released, AbortSignal.timeout(5_000)), now);
+      this.#logger.info('Released the leader lease');
+    } catch (err) {
+      this.#logger.warn('Failed to release the leader lease', {
+        error: err instanceof Error ? err.message : String(err),
+      });
+    }
+  }
+}

@@ -1,0 +1,2 @@
+export { LeaderElector, type LeaderElectorOptions } from './elector.js';
+export { LeaseLock, LEASE_GVK, type LeaderElectionRecord, type Lease } from './lease-lock.js';

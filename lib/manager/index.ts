@@ -1,0 +1,10 @@
+export {
+  Manager,
+  LeaderElectionLostError,
+  type ManagerOptions,
+  type LeaderElectionOptions,
+  type Runnable,
+} from './manager.js';
+export { ControllerBuilder, type BuilderWatchOptions, type BuilderOptions } from './builder.js';
+export { type Check, parseBindAddress } from './servers.js';
+export { setupSignalHandler } from './signals.js';

@@ -1,0 +1,352 @@
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import { InformerCache } from '../cache/informer-cache.js';
+import type { HandlerRegistration } from '../cache/handlers.js';
+import type { Client } from '../client/client.js';
+import { KubeClient } from '../client/kube-client.js';
+import type { Controller } from '../controller/controller.js';
+import { EventRecorder } from '../events/recorder.js';
+import { LeaderElector } from '../leaderelection/elector.js';
+import { type Logger, silentLogger } from '../log/logger.js';
+import { type Clock, realClock } from '../util/clock.js';
+import { ControllerBuilder } from './builder.js';
+import { type Check, healthServer, type HttpServer, metricsServer, parseBindAddress } from './servers.js';
+
+export interface LeaderElectionOptions {
+  /** Default false: every replica reconciles. Enable for HA Deployments. */
+  enabled: boolean;
+  /** The Lease name; replicas with one id elect one leader. */
+  id: string;
+  /** Default: the namespace the process runs in (service account), else `default`. */
+  namespace?: string;
+  leaseDurationMs?: number;
+  renewDeadlineMs?: number;
+  retryPeriodMs?: number;
+  /** Release the Lease on a graceful stop so a follower takes over at once. Default true. */
+  releaseOnCancel?: boolean;
+  identity?: string;
+}
+
+export interface ManagerOptions {
+  kubeConfig: KubeConfig;
+  /** Use this client instead of one built from `kubeConfig` (e.g. impersonating, or a fake). */
+  client?: Client;
+  leaderElection?: LeaderElectionOptions;
+  /** `:8080` by default; `0` disables the metrics server. */
+  metricsBindAddress?: string;
+  /** `:8081` by default; `0` disables the health server. */
+  healthProbeBindAddress?: string;
+  /** How long a graceful stop waits for in-flight reconciles. Default 30 000. */
+  gracefulShutdownTimeoutMs?: number;
+  /** Namespaces the cache watches. Default: all. */
+  namespaces?: string[];
+  /** Client-side rate limit for the API server. Defaults 20 QPS, burst 30. */
+  qps?: number;
+  burst?: number;
+  logger?: Logger;
+  /** Registry for every metric. Default: a new one with Node process metrics. */
+  registry?: Registry;
+  clock?: Clock;
+}
+
+/** The Manager stopped because this process lost its leader Lease; exit and start afresh. */
+export class LeaderElectionLostError extends Error {
+  readonly code = 'ERR_LEADER_ELECTION_LOST';
+  constructor() {
+    super('leader election lost');
+    this.name = 'LeaderElectionLostError';
+  }
+}
+
+/** Something started by the Manager with the rest: it must resolve once `signal` aborts. */
+export interface Runnable {
+  start(signal: AbortSignal): Promise<void>;
+  /** Run only on the leader (default true), or on every replica. */
+  needLeaderElection?: boolean;
+}
+
+interface ControllerEntry {
+  controller: Controller;
+  watch: (c: Controller) => HandlerRegistration[];
+}
+
+/** The namespace of the pod we run in: POD_NAMESPACE, else the service account's, else none. */
+function inClusterNamespace(): string | undefined {
+  if (process.env.POD_NAMESPACE) return process.env.POD_NAMESPACE;
+  try {
+    return (
+      readFileSync('/var/run/secrets/kubernetes.io/serviceaccount/namespace', 'utf8').trim() || undefined
+    );
+  } catch {
+    return undefined;
+  }
+}
+
+/** Resolves when `signal` aborts. */
+function aborted(signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) resolve();
+    else signal.addEventListener('abort', () => resolve(), { once: true });
+  });
+}
+
+/**
+ * Runs controllers, the informer cache, leader election, and the metrics and health servers.
+ *
+ * `start(signal)`: servers and caches run on every replica; controllers and leader runnables
+ * only on the leader, once the caches have synced. When `signal` aborts the Manager stops
+ * taking work, lets in-flight reconciles finish (up to `gracefulShutdownTimeoutMs`), releases
+ * the Lease and resolves. If the Lease is lost, reconciles are aborted at once and `start`
+ * rejects with `LeaderElectionLostError`: exit non-zero and let a fresh process take over.
+ */
+export class Manager {
+  readonly client: Client;
+  readonly cache: InformerCache;
+  readonly registry: Registry;
+  readonly logger: Logger;
+  readonly #opts: ManagerOptions;
+  readonly #clock: Clock;
+  readonly #controllers: ControllerEntry[] = [];
+  readonly #runnables: Runnable[] = [];
+  readonly #healthz = new Map<string, Check>();
+  readonly #readyz = new Map<string, Check>();
+  #elector: LeaderElector | undefined;
+  #onStartedLeading: (() => void) | undefined;
+  #started = false;
+  #cacheSynced = false;
+  #metricsAddress: string | undefined;
+  #healthAddress: string | undefined;
+
+  private constructor(opts: ManagerOptions) {
+    this.#opts = opts;
+    this.#clock = opts.clock ?? realClock;
+    this.logger = opts.logger ?? silentLogger();
+    this.registry = opts.registry ?? Manager.#defaultRegistry();
+    this.client =
+      opts.client ??
+      new KubeClient(opts.kubeConfig, {
+        qps: opts.qps,
+        burst: opts.burst,
+        registry: this.registry,
+        clock: opts.clock,
+        userAgent: 'steward',
+      });
+    this.cache = new InformerCache({
+      client: this.client,
+      namespaces: opts.namespaces,
+      registry: this.registry,
+      clock: opts.clock,
+      logger: this.logger.child({ component: 'cache' }),
+    });
+    this.#healthz.set('ping', () => {});
+    this.#readyz.set('cache-sync', () => {
+      if (!this.#cacheSynced) throw new Error('caches have not synced yet');
+    });
+    // Parse now so a bad address fails at construction, not halfway through start().
+    parseBindAddress(opts.metricsBindAddress ?? ':8080');
+    parseBindAddress(opts.healthProbeBindAddress ?? ':8081');
+  }
+
+  static #defaultRegistry(): Registry {
+    const r = new Registry();
+    collectDefaultMetrics({ register: r });
+    return r;
+  }
+
+  /** Builds a Manager. Nothing runs until `start`. */
+  static async create(opts: ManagerOptions): Promise<Manager> {
+    const mgr = new Manager(opts);
+    const le = opts.leaderElection;
+    if (le?.enabled) {
+      if (!le.id) throw new RangeError('leader election needs an id (the Lease name)');
+      mgr.#elector = new LeaderElector({
+        client: mgr.client,
+        namespace: le.namespace ?? inClusterNamespace() ?? 'default',
+        name: le.id,
+        identity: le.identity,
+        leaseDurationMs: le.leaseDurationMs,
+        renewDeadlineMs: le.renewDeadlineMs,
+        retryPeriodMs: le.retryPeriodMs,
+        releaseOnCancel: le.releaseOnCancel ?? true,
+        clock: opts.clock,
+        logger: mgr.logger.child({ component: 'leader-election' }),
+        registry: mgr.registry,
+        onStartedLeading: () => mgr.#onStartedLeading?.(),
+      });
+      const elector = mgr.#elector;
+      mgr.#readyz.set('leader-election', () => {
+        const err = elector.check(2_000);
+        if (err) throw err;
+      });
+    }
+    return mgr;
+  }
+
+  /** Starts declaring a controller; see `ControllerBuilder`. */
+  controller(name: string): ControllerBuilder {
+    if (this.#controllers.some((c) => c.controller.name === name)) {
+      throw new Error(`a controller named ${name} already exists`);
+    }
+    return new ControllerBuilder(name, {
+      cache: this.cache,
+      controllerDefaults: { logger: this.logger, registry: this.registry, clock: this.#opts.clock },
+      addController: (controller, watch) => this.#controllers.push({ controller, watch }),
+    });
+  }
+
+  /** An event recorder whose events name `component` as their source. */
+  eventRecorder(component: string): EventRecorder {
+    return new EventRecorder(this.client, {
+      component,
+      instance: this.#elector?.identity ?? hostname(),
+      clock: this.#opts.clock,
+      logger: this.logger,
+    });
+  }
+
+  /** Adds a liveness check, served at /healthz. */
+  addHealthCheck(name: string, check: Check): void {
+    this.#healthz.set(name, check);
+  }
+
+  /** Adds a readiness check, served at /readyz with the defaults (caches synced, leader election). */
+  addReadyCheck(name: string, check: Check): void {
+    this.#readyz.set(name, check);
+  }
+
+  /** Adds something to run with the Manager. */
+  add(runnable: Runnable): void {
+    this.#runnables.push(runnable);
+  }
+
+  /** The identity used for leader election, if enabled. */
+  get identity(): string | undefined {
+    return this.#elector?.identity;
+  }
+
+  isLeader(): boolean {
+    return this.#elector ? this.#elector.isLeader() : this.#started;
+  }
+
+  /** `host:port` the metrics server listens on, once started (useful with port 0). */
+  get metricsAddress(): string | undefined {
+    return this.#metricsAddress;
+  }
+
+  get healthAddress(): string | undefined {
+    return this.#healthAddress;
+  }
+
+  async start(signal: AbortSignal): Promise<void> {
+    if (this.#started) throw new Error('the manager was already started');
+    this.#started = true;
+    const log = this.logger;
+    const servers = await this.#startServers();
+    const cacheStop = new AbortController();
+    const cacheRun = this.cache.start(cacheStop.signal);
+    const leaderStop = new AbortController();
+    const leaderRuns: Promise<void>[] = [];
+    let lost = false;
+    let leading = false;
+    const everyReplica = this.#runnables.filter((r) => r.needLeaderElection === false);
+    const replicaStop = new AbortController();
+    const replicaRuns = everyReplica.map((r) => r.start(replicaStop.signal));
+    const startLeading = () => {
+      leading = true;
+      log.info('Starting controllers', { controllers: this.#controllers.map((c) => c.controller.name) });
+      for (const { controller, watch } of this.#controllers) {
+        const registrations = watch(controller);
+        leaderRuns.push(
+          controller.start(leaderStop.signal).finally(() => registrations.forEach((r) => r.remove())),
+        );
+      }
+      for (const r of this.#runnables)
+        if (r.needLeaderElection !== false) leaderRuns.push(r.start(leaderStop.signal));
+    };
+    const stopNow = () => {
+      for (const { controller } of this.#controllers) controller.abortInFlight(new LeaderElectionLostError());
+      leaderStop.abort();
+    };
+
+    let electorRun: Promise<void> | undefined;
+    const electorStop = new AbortController();
+    try {
+      log.info('Waiting for caches to sync');
+      if (await this.cache.waitForCacheSync(signal)) {
+        this.#cacheSynced = true;
+        log.info('Caches synced');
+        if (this.#elector === undefined) {
+          startLeading();
+          await aborted(signal);
+        } else {
+          this.#onStartedLeading = startLeading;
+          electorRun = this.#elector.run(electorStop.signal);
+          // The elector's run ends only when stopped or when leadership is lost.
+          await Promise.race([electorRun, aborted(signal)]);
+          if (!signal.aborted && leading) {
+            lost = true;
+            log.error('Leader election lost: stopping reconciles now');
+            stopNow();
+          }
+        }
+      }
+    } finally {
+      // Graceful stop: no new work; in-flight reconciles get gracefulShutdownTimeoutMs.
+      leaderStop.abort();
+      await this.#drain(leaderRuns);
+      electorStop.abort();
+      await electorRun;
+      replicaStop.abort();
+      await Promise.allSettled(replicaRuns);
+      cacheStop.abort();
+      await cacheRun;
+      await Promise.all(servers.map((s) => s.close()));
+      log.info('Manager stopped');
+    }
+    if (lost) throw new LeaderElectionLostError();
+  }
+
+  async #drain(runs: Promise<void>[]): Promise<void> {
+    if (runs.length === 0) return;
+    const timeoutMs = this.#opts.gracefulShutdownTimeoutMs ?? 30_000;
+    let timer: ReturnType<Clock['setTimeout']> | undefined;
+    const timedOut = new Promise<boolean>((resolve) => {
+      timer = this.#clock.setTimeout(() => resolve(true), timeoutMs);
+    });
+    const finished = Promise.allSettled(runs).then(() => false);
+    if (await Promise.race([finished, timedOut])) {
+      this.logger.warn('Graceful shutdown timed out; aborting in-flight reconciles', { timeoutMs });
+      for (const { controller } of this.#controllers) controller.abortInFlight();
+      await finished;
+    }
+    if (timer !== undefined) this.#clock.clearTimeout(timer);
+  }
+
+  async #startServers(): Promise<HttpServer[]> {
+    const servers: HttpServer[] = [];
+    const metrics = parseBindAddress(this.#opts.metricsBindAddress ?? ':8080');
+    if (metrics) {
+      const s = metricsServer(this.registry);
+      const a = await s.listen(metrics);
+      this.#metricsAddress = `${a.address}:${a.port}`;
+      servers.push(s);
+      this.logger.info('Serving metrics', { address: this.#metricsAddress });
+    }
+    const health = parseBindAddress(this.#opts.healthProbeBindAddress ?? ':8081');
+    if (health) {
+      const s = healthServer(this.#healthz, this.#readyz);
+      try {
+        const a = await s.listen(health);
+        this.#healthAddress = `${a.address}:${a.port}`;
+      } catch (err) {
+        await Promise.all(servers.map((x) => x.close()));
+        throw err;
+      }
+      servers.push(s);
+      this.logger.info('Serving health probes', { address: this.#healthAddress });
+    }
+    return servers;
+  }
+}

@@ -1,0 +1,168 @@
+/**
+ * kwok: fake Nodes and fake pod lifecycles, so the scheduler binds pods and Jobs finish without
+ * a kubelet or containers. kwok v0.8.0 has no built-in stages; hack/binaries.sh copies its stock
+ * ones next to the binary, and this module adds Steward's own pod-completion stages.
+ *
+ * Pod lifecycle under kwok here: Pending → (pod-ready) Running → (steward-pod-*) Succeeded or
+ * Failed; a pod with a deletionTimestamp is deleted at once (pod-delete).
+ */
+import { CoreV1Api, type KubeConfig, type V1Node } from '@kubernetes/client-node';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+import { BinaryNotFoundError } from './errors.js';
+
+/**
+ * Set on a pod (template) to end it with this exit code: `"0"` succeeds, anything else fails the
+ * pod with reason `Error` and the code in `status.containerStatuses[].state.terminated.exitCode`.
+ * Works on any pod, not only a Job's. The stage models `restartPolicy: Never`.
+ */
+export const FAKE_EXIT_CODE_ANNOTATION = 'steward.dev/fake-exit-code';
+
+/**
+ * Set on a pod (template) to keep it Running for this many seconds (a decimal number) before it
+ * completes. Applies to Job pods and to pods with `FAKE_EXIT_CODE_ANNOTATION`; other pods (say a
+ * Deployment's) run until deleted.
+ */
+export const FAKE_RUN_SECONDS_ANNOTATION = 'steward.dev/fake-run-seconds';
+
+/** kwok's stock stages that the harness loads; its pod-complete is replaced by the ones below. */
+const STOCK_STAGES = [
+  'node-initialize.yaml',
+  'node-heartbeat-with-lease.yaml',
+  'pod-ready.yaml',
+  'pod-delete.yaml',
+];
+
+// A missing annotation yields no value (`empty`), which kwok reads as "no delay".
+const RUN_DELAY = `
+  delay:
+    durationFrom:
+      jq:
+        expression: '.metadata.annotations["${FAKE_RUN_SECONDS_ANNOTATION}"] // empty | . + "s"'`;
+
+const RUNNING_NOT_DELETING = `
+    - key: '.metadata.deletionTimestamp'
+      operator: 'DoesNotExist'
+    - key: '.status.phase'
+      operator: 'In'
+      values:
+      - 'Running'`;
+
+function terminatedTemplate(exitCode: string, reason: string, phase: string): string {
+  return `
+  next:
+    statusTemplate: |
+      {{ $now := Now }}
+      {{ $code := ${exitCode} }}
+      containerStatuses:
+      {{ range .spec.containers }}
+      - image: {{ .image | Quote }}
+        name: {{ .name | Quote }}
+        ready: false
+        restartCount: 0
+        started: false
+        state:
+          terminated:
+            exitCode: {{ $code }}
+            finishedAt: {{ $now | Quote }}
+            reason: ${reason}
+            startedAt: {{ $now | Quote }}
+      {{ end }}
+      phase: ${phase}`;
+}
+
+/** Steward's pod-completion stages; their selectors exclude each other, as kwok picks at random. */
+const STEWARD_STAGES = `
+apiVersion: kwok.x-k8s.io/v1alpha1
+kind: Stage
+metadata:
+  name: steward-pod-complete
+spec:
+  resourceRef:
+    apiGroup: v1
+    kind: Pod
+  selector:
+    matchExpressions:${RUNNING_NOT_DELETING}
+    - key: '.metadata.ownerReferences.[].kind'
+      operator: 'In'
+      values:
+      - 'Job'
+    - key: '.metadata.annotations["${FAKE_EXIT_CODE_ANNOTATION}"]'
+      operator: 'DoesNotExist'${RUN_DELAY}${terminatedTemplate('"0"', 'Completed', 'Succeeded')}
+---
+apiVersion: kwok.x-k8s.io/v1alpha1
+kind: Stage
+metadata:
+  name: steward-pod-exit-code
+spec:
+  resourceRef:
+    apiGroup: v1
+    kind: Pod
+  selector:
+    matchExpressions:${RUNNING_NOT_DELETING}
+    - key: '.metadata.annotations["${FAKE_EXIT_CODE_ANNOTATION}"]'
+      operator: 'Exists'${RUN_DELAY}${terminatedTemplate(
+        `index .metadata.annotations "${FAKE_EXIT_CODE_ANNOTATION}"`,
+        `{{ if eq $code "0" }}Completed{{ else }}Error{{ end }}`,
+        `{{ if eq $code "0" }}Succeeded{{ else }}Failed{{ end }}`,
+      )}
+`;
+
+/** The whole kwok `--config` file: the stock stages from `stagesDir` plus Steward's. */
+export async function kwokConfig(stagesDir: string): Promise<string> {
+  const docs: string[] = [];
+  for (const file of STOCK_STAGES) {
+    try {
+      docs.push((await readFile(join(stagesDir, file), 'utf8')).trim());
+    } catch {
+      throw new BinaryNotFoundError(
+        'kwok stages',
+        `kwok stage ${file} not found in ${stagesDir}; run 'make binaries' (hack/binaries.sh) or put kwok's stock stages there`,
+      );
+    }
+  }
+  docs.push(STEWARD_STAGES.trim());
+  return `${docs.join('\n---\n')}\n`;
+}
+
+export interface FakeNodeOptions {
+  /** How many nodes. Default 1. */
+  count?: number;
+  /** Name prefix; nodes are `<prefix>-0`, `<prefix>-1`, ... Default `kwok-node`. */
+  namePrefix?: string;
+  /** Capacity (= allocatable) of each node. Default 32 CPUs, 256Gi memory, 500 pods. */
+  capacity?: Record<string, string>;
+}
+
+/** Creates the fake Node objects that kwok (with `--manage-all-nodes`) then keeps Ready. */
+export async function createFakeNodes(kubeConfig: KubeConfig, opts: FakeNodeOptions = {}): Promise<string[]> {
+  const {
+    count = 1,
+    namePrefix = 'kwok-node',
+    capacity = { cpu: '32', memory: '256Gi', pods: '500' },
+  } = opts;
+  const api = kubeConfig.makeApiClient(CoreV1Api);
+  const names = Array.from({ length: count }, (_, i) => `${namePrefix}-${i}`);
+  await Promise.all(
+    names.map((name) => {
+      const body: V1Node = {
+        metadata: {
+          name,
+          annotations: { 'kwok.x-k8s.io/node': 'fake', 'node.alpha.kubernetes.io/ttl': '0' },
+          labels: {
+            'kubernetes.io/hostname': name,
+            'kubernetes.io/os': 'linux',
+            'kubernetes.io/arch': 'amd64',
+            'kubernetes.io/role': 'agent',
+            type: 'kwok',
+          },
+        },
+        // Nodes register with their status (as a kubelet does); kwok's node-initialize keeps it.
+        status: { capacity, allocatable: capacity },
+      };
+      return api.createNode({ body });
+    }),
+  );
+  return names;
+}

@@ -1,0 +1,129 @@
+import { parseDuration } from '../../../cmd/duration.js';
+import { parseManagerFlags, UsageError } from '../../../cmd/manager-flags.js';
+
+const parse = (argv: string[], env: Record<string, string> = {}) => parseManagerFlags(argv, env, () => {});
+
+function usage(argv: string[], env: Record<string, string> = {}): string {
+  try {
+    parse(argv, env);
+  } catch (err) {
+    expect(err).toBeInstanceOf(UsageError);
+    return (err as Error).message;
+  }
+  throw new Error('expected a usage error');
+}
+
+describe('manager flags', () => {
+  test('defaults', () => {
+    expect(parse([])).toEqual({
+      kubeconfig: undefined,
+      maxConcurrentReconciles: 10,
+      metricsBindAddress: ':8080',
+      healthProbeBindAddress: ':8081',
+      leaderElect: false,
+      leaderElectionId: 'steward-manager',
+      leaderElectionNamespace: undefined,
+      namespaces: undefined,
+      runnerImage: undefined,
+      kubeApiQps: 20,
+      kubeApiBurst: 30,
+      gracefulShutdownTimeoutMs: 30_000,
+      devMode: false,
+      logLevel: 'info',
+      controllers: ['session'],
+    });
+  });
+
+  test('flags and their environment fallbacks; flags win', () => {
+    const f = parse(
+      [
+        '--max-concurrent-reconciles=4',
+        '--leader-elect',
+        '--namespace',
+        'a, b',
+        '--graceful-shutdown-timeout',
+        '1m30s',
+      ],
+      {
+        MAX_CONCURRENT_RECONCILES: '7',
+        RUNNER_IMAGE: 'runner:2',
+        DEV_MODE: 'true',
+      },
+    );
+    expect(f).toMatchObject({
+      maxConcurrentReconciles: 4,
+      leaderElect: true,
+      namespaces: ['a', 'b'],
+      gracefulShutdownTimeoutMs: 90_000,
+      runnerImage: 'runner:2',
+      devMode: true,
+    });
+    expect(parse([], { MAX_CONCURRENT_RECONCILES: '7', NAMESPACE: 'x' })).toMatchObject({
+      maxConcurrentReconciles: 7,
+      namespaces: ['x'],
+    });
+    expect(parse(['--watch-namespaces=y'])?.namespaces).toEqual(['y']);
+    expect(parse(['--leader-elect=false'])?.leaderElect).toBe(false);
+  });
+
+  test('bad values: one line naming the flag', () => {
+    for (const [argv, flag] of [
+      [['--max-concurrent-reconciles', 'ten'], '--max-concurrent-reconciles'],
+      [['--max-concurrent-reconciles', '0'], '--max-concurrent-reconciles'],
+      [['--metrics-bind-address', '8080'], '--metrics-bind-address'],
+      [['--graceful-shutdown-timeout', 'soon'], '--graceful-shutdown-timeout'],
+      [['--log-level', 'loud'], '--log-level'],
+      [['--leader-elect=maybe'], '--leader-elect'],
+      [['--kube-api-qps', '-1'], '--kube-api-qps'],
+      [['--controllers', 'session,nope'], '--controllers'],
+      [['--no-such-flag'], '--no-such-flag'],
+    ] as const) {
+      const msg = usage([...argv]);
+      expect(msg).toContain(flag);
+      expect(msg).not.toContain('\n');
+    }
+    expect(usage([], { MAX_CONCURRENT_RECONCILES: 'lots' })).toContain('--max-concurrent-reconciles');
+  });
+
+  test('controllers can be switched off by flag or FEATURE_<NAME>=false', () => {
+    expect(parse(['--controllers=session'])?.controllers).toEqual(['session']);
+    expect(parse([], { FEATURE_SESSION: 'false' })?.controllers).toEqual([]);
+  });
+
+  test('--help prints every flag and returns undefined', () => {
+    let text = '';
+    expect(parseManagerFlags(['--help'], {}, (s) => (text += s))).toBeUndefined();
+    for (const flag of [
+      '--max-concurrent-reconciles',
+      '--metrics-bind-address',
+      '--health-probe-bind-address',
+      '--leader-elect',
+      '--leader-election-id',
+      '--leader-election-namespace',
+      '--namespace',
+      '--runner-image',
+      '--kube-api-qps',
+      '--kube-api-burst',
+      '--graceful-shutdown-timeout',
+      '--dev-mode',
+      '--log-level',
+      '--controllers',
+      'MAX_CONCURRENT_RECONCILES',
+    ]) {
+      expect(text).toContain(flag);
+    }
+  });
+});
+
+describe('parseDuration', () => {
+  test('Go-style durations', () => {
+    expect(parseDuration('30s')).toBe(30_000);
+    expect(parseDuration('1m30s')).toBe(90_000);
+    expect(parseDuration('500ms')).toBe(500);
+    expect(parseDuration('2h')).toBe(7_200_000);
+    expect(parseDuration('15')).toBe(15_000);
+    expect(() => parseDuration('1x')).toThrow();
+    expect(() => parseDuration('')).toThrow();
+    expect(() => parseDuration('s')).toThrow();
+  });
+});

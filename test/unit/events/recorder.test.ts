@@ -1,0 +1,69 @@
+import { EventRecorder } from '../../../lib/events/index.js';
+import { FakeClient } from '../../../lib/testing/fake-client.js';
+import { FakeClock } from '../../../lib/util/clock.js';
+
+const EVENT = { group: '', version: 'v1', kind: 'Event' };
+const session = {
+  apiVersion: 'steward.dev/v1alpha1',
+  kind: 'Session',
+  metadata: { namespace: 'ns', name: 's1', uid: 'uid-1', resourceVersion: '7' },
+};
+
+describe('EventRecorder', () => {
+  test('records a core/v1 Event about the object', async () => {
+    const client = new FakeClient();
+    const r = new EventRecorder(client, { component: 'steward' });
+    await r.event(session, 'Normal', 'Started', 'Job s1-1 created');
+    const events = (await client.list(EVENT, { namespace: 'ns' })).items;
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({
+      type: 'Normal',
+      reason: 'Started',
+      message: 'Job s1-1 created',
+      count: 1,
+      involvedObject: { kind: 'Session', name: 's1', namespace: 'ns', uid: 'uid-1' },
+      source: { component: 'steward' },
+    });
+  });
+
+  test('repeats within the window are aggregated into one Event with a count', async () => {
+    const clock = new FakeClock();
+    const client = new FakeClient({ clock });
+    const r = new EventRecorder(client, { component: 'steward', clock });
+    for (let i = 0; i < 5; i++) void r.event(session, 'Warning', 'Failed', 'boom');
+    await r.event(session, 'Warning', 'Failed', 'boom');
+    await r.event(session, 'Warning', 'Other', 'x');
+    const events = (await client.list<{ reason: string; count: number }>(EVENT, { namespace: 'ns' })).items;
+    expect(events.map((e) => [e.reason, e.count]).sort()).toEqual([
+      ['Failed', 6],
+      ['Other', 1],
+    ]);
+    clock.step(600_000);
+    await r.event(session, 'Warning', 'Failed', 'boom');
+    expect((await client.list(EVENT, { namespace: 'ns' })).items).toHaveLength(3);
+  });
+
+  test('an error loop cannot flood the API server: 25 per object, then one per 5 minutes', async () => {
+    const clock = new FakeClock();
+    const client = new FakeClient({ clock });
+    const writes: string[] = [];
+    client.prependReactor((a) => {
+      if (a.gvk.kind === 'Event') writes.push(a.verb);
+    });
+    const r = new EventRecorder(client, { component: 'steward', clock });
+    for (let i = 0; i < 1000; i++) await r.event(session, 'Warning', 'Failed', `attempt ${i}`);
+    expect(writes).toHaveLength(25);
+    expect(r.dropped).toBe(975);
+    clock.step(300_000);
+    await r.event(session, 'Warning', 'Failed', 'later');
+    await r.event(session, 'Warning', 'Failed', 'later still');
+    expect(writes).toHaveLength(26);
+  });
+
+  test('API failures are logged, never thrown', async () => {
+    const client = new FakeClient();
+    client.prependReactor(() => new Error('down'));
+    const r = new EventRecorder(client, { component: 'steward' });
+    await expect(r.event(session, 'Normal', 'X', 'y')).resolves.toBeUndefined();
+  });
+});

@@ -1,0 +1,163 @@
+import { KubeConfig } from '@kubernetes/client-node';
+import type { KubernetesObject } from '../../../lib/client/object.js';
+import type { Request } from '../../../lib/controller/index.js';
+import { Manager, parseBindAddress } from '../../../lib/manager/index.js';
+import { FakeClient } from '../../../lib/testing/fake-client.js';
+
+const CM = { group: '', version: 'v1', kind: 'ConfigMap' };
+const flush = () => new Promise<void>((r) => setImmediate(r));
+
+async function until(cond: () => boolean | Promise<boolean>, what: string): Promise<void> {
+  for (let i = 0; i < 2000; i++) {
+    if (await cond()) return;
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+function configMap(name: string, data: Record<string, string> = {}): KubernetesObject {
+  return { apiVersion: 'v1', kind: 'ConfigMap', metadata: { namespace: 'default', name }, data };
+}
+
+async function get(addr: string, path: string): Promise<{ status: number; body: string }> {
+  const res = await fetch(`http://${addr}${path}`);
+  return { status: res.status, body: await res.text() };
+}
+
+describe('parseBindAddress', () => {
+  test('controller-runtime forms', () => {
+    expect(parseBindAddress(':8080')).toEqual({ host: undefined, port: 8080 });
+    expect(parseBindAddress('127.0.0.1:0')).toEqual({ host: '127.0.0.1', port: 0 });
+    expect(parseBindAddress('[::1]:9')).toEqual({ host: '::1', port: 9 });
+    expect(parseBindAddress('0')).toBeUndefined();
+    expect(() => parseBindAddress('8080')).toThrow(/bad bind address/);
+    expect(() => parseBindAddress(':99999')).toThrow(/bad bind address/);
+  });
+});
+
+describe('Manager on the fake client', () => {
+  test('a builder-made controller reconciles; /metrics and /readyz are served; stop is graceful', async () => {
+    const client = new FakeClient({ objects: [configMap('before')] });
+    const mgr = await Manager.create({
+      kubeConfig: new KubeConfig(),
+      client,
+      metricsBindAddress: '127.0.0.1:0',
+      healthProbeBindAddress: '127.0.0.1:0',
+    });
+    const seen: Request[] = [];
+    mgr
+      .controller('cm')
+      .for(CM)
+      .withOptions({ maxConcurrentReconciles: 2 })
+      .complete({
+        reconcile: async (req) => {
+          seen.push(req);
+        },
+      });
+    const stop = new AbortController();
+    const running = mgr.start(stop.signal);
+    await until(() => seen.some((r) => r.name === 'before'), 'initial list reconciled');
+    await client.create(configMap('after'));
+    await until(() => seen.some((r) => r.name === 'after'), 'new object reconciled');
+
+    const ready = await get(mgr.healthAddress!, '/readyz');
+    expect(ready).toEqual({ status: 200, body: 'ok\n' });
+    expect((await get(mgr.healthAddress!, '/healthz')).status).toBe(200);
+    const metrics = await get(mgr.metricsAddress!, '/metrics');
+    expect(metrics.body).toContain('controller_runtime_reconcile_total{controller="cm",result="success"}');
+    expect(metrics.body).toContain('controller_runtime_max_concurrent_reconciles{controller="cm"} 2');
+    expect(metrics.body).toContain('workqueue_adds_total{name="cm",controller="cm"}');
+    expect(metrics.body).toContain('process_cpu_seconds_total');
+
+    mgr.addReadyCheck('custom', () => {
+      throw new Error('not today');
+    });
+    const failing = await get(mgr.healthAddress!, '/readyz');
+    expect(failing.status).toBe(500);
+    expect(failing.body).toContain('[-]custom failed: not today');
+    expect(failing.body).toContain('[+]cache-sync ok');
+
+    stop.abort();
+    await running;
+    await expect(fetch(`http://${mgr.healthAddress}/healthz`)).rejects.toThrow();
+  });
+
+  test('graceful stop waits for in-flight reconciles, up to the timeout', async () => {
+    const client = new FakeClient({ objects: [configMap('slow')] });
+    const mgr = await Manager.create({
+      kubeConfig: new KubeConfig(),
+      client,
+      metricsBindAddress: '0',
+      healthProbeBindAddress: '0',
+      gracefulShutdownTimeoutMs: 60_000,
+    });
+    let release: (() => void) | undefined;
+    let finished = false;
+    mgr
+      .controller('slow')
+      .for(CM)
+      .complete({
+        reconcile: async () => {
+          await new Promise<void>((r) => (release = r));
+          finished = true;
+        },
+      });
+    const stop = new AbortController();
+    const running = mgr.start(stop.signal);
+    let stopped = false;
+    void running.then(() => (stopped = true));
+    await until(() => release !== undefined, 'reconcile started');
+    stop.abort();
+    await flush();
+    await flush();
+    expect(stopped).toBe(false);
+    release!();
+    await running;
+    expect(finished).toBe(true);
+  });
+
+  test('graceful stop past the timeout aborts in-flight reconciles', async () => {
+    const client = new FakeClient({ objects: [configMap('stuck')] });
+    const mgr = await Manager.create({
+      kubeConfig: new KubeConfig(),
+      client,
+      metricsBindAddress: '0',
+      healthProbeBindAddress: '0',
+      gracefulShutdownTimeoutMs: 50,
+    });
+    let started = false;
+    let abortedWith: unknown;
+    mgr
+      .controller('stuck')
+      .for(CM)
+      .complete({
+        reconcile: (_req, ctx) =>
+          new Promise<void>((resolve) => {
+            started = true;
+            ctx.signal.addEventListener('abort', () => {
+              abortedWith = ctx.signal.reason;
+              resolve();
+            });
+          }),
+      });
+    const stop = new AbortController();
+    const running = mgr.start(stop.signal);
+    await until(() => started, 'reconcile started');
+    stop.abort();
+    await running;
+    expect(abortedWith).toBeInstanceOf(Error);
+  });
+
+  test('bad options fail at creation', async () => {
+    await expect(
+      Manager.create({ kubeConfig: new KubeConfig(), client: new FakeClient(), metricsBindAddress: 'nope' }),
+    ).rejects.toThrow(/bad bind address/);
+    const mgr = await Manager.create({ kubeConfig: new KubeConfig(), client: new FakeClient() });
+    expect(() => mgr.controller('Bad_Name')).toThrow(/lower-case/);
+    mgr
+      .controller('ok')
+      .for(CM)
+      .complete({ reconcile: async () => {} });
+    expect(() => mgr.controller('ok')).toThrow(/already exists/);
+  });
+});
