@@ -2,6 +2,8 @@ import {
   type Client,
   type Clock,
   isAlreadyExists,
+  isBadRequest,
+  isInvalid,
   isConflict,
   isNotFound,
   isStatusError,
@@ -83,6 +85,10 @@ const ms = (t: string | undefined) => (t ? Date.parse(t) : NaN);
 const PENDING_UNWRITTEN = Symbol('pendingUnwritten');
 type Unwritten = { [PENDING_UNWRITTEN]?: boolean };
 
+/** How soon to look again when the cache has not caught up with our own write yet. */
+const STALE_RETRY_MS = 50;
+const MAX_SUPERSEDED = 10_000;
+
 /** Steps the state machine may take in one reconcile before it must wait for the world. */
 const MAX_STEPS = 6;
 
@@ -106,6 +112,9 @@ export class SessionReconciler implements Reconciler {
   readonly #metrics: SessionMetrics | undefined;
   readonly #clock: Clock;
   readonly #runnerImage: string | undefined;
+  // Session uid → the resourceVersion our last status write replaced, until the cache shows a
+  // newer one. Bounded: entries of Sessions deleted meanwhile are dropped with the oldest.
+  readonly #superseded = new Map<string, string>();
 
   constructor(opts: SessionReconcilerOptions) {
     this.#client = opts.client;
@@ -130,6 +139,17 @@ export class SessionReconciler implements Reconciler {
         throw err;
       }
       phase = session.status?.phase ?? '';
+      const uid = session.metadata?.uid ?? '';
+      const stale = this.#superseded.get(uid);
+      if (stale !== undefined) {
+        if (stale === session.metadata?.resourceVersion) {
+          // The cache still holds the version our last status write replaced: acting on it
+          // would repeat that step (a create that finds its Job, a patch that conflicts).
+          success = true;
+          return { requeueAfterMs: STALE_RETRY_MS };
+        }
+        this.#superseded.delete(uid);
+      }
       const result = await this.#run(session, ctx);
       success = true;
       return result;
@@ -191,10 +211,10 @@ export class SessionReconciler implements Reconciler {
         if (retryAt > now) return { requeueAfterMs: retryAt - now };
         const next = attempt + 1;
         const created = await this.#createJob(session, next, ctx);
-        if ('conflict' in created) {
+        if ('failed' in created) {
           return this.#finish(
             session,
-            { phase: 'Failed', reason: 'JobNameConflict', message: created.conflict },
+            { phase: 'Failed', reason: created.reason, message: created.failed },
             now,
             ctx,
           );
@@ -394,7 +414,7 @@ export class SessionReconciler implements Reconciler {
     session: Session,
     attempt: number,
     ctx: ReconcileContext,
-  ): Promise<{ job: Job } | { conflict: string }> {
+  ): Promise<{ job: Job } | { failed: string; reason: string }> {
     const job = buildJob(session, attempt, {
       runnerImage: this.#runnerImage,
       startTimeoutSeconds: DEFAULTS.startTimeoutSeconds,
@@ -405,13 +425,25 @@ export class SessionReconciler implements Reconciler {
       this.#metrics?.jobCreated((this.#clock.now() - started) / 1000);
       return { job: created };
     } catch (err) {
+      if (isInvalid(err) || isBadRequest(err)) {
+        // The API server refuses the Job this spec makes (something the CRD schema cannot
+        // check, e.g. a label value): retrying cannot help, so the Session fails with why.
+        this.#metrics?.error(session.metadata!.namespace ?? '', 'Pending', 'job_rejected');
+        return {
+          failed: `The API server rejected Job ${job.metadata!.name}: ${(err as Error).message}`,
+          reason: 'JobRejected',
+        };
+      }
       if (!isAlreadyExists(err)) throw err;
     }
     // Created by an earlier reconcile (or an earlier process): adopt it if it is ours.
     const existing = await this.#client.get<Job>(JOB_GVK, keyOf(job), { signal: ctx.signal });
     const owner = existing.metadata?.ownerReferences?.find((r) => r.controller);
     if (owner?.uid !== session.metadata!.uid) {
-      return { conflict: `Job ${job.metadata!.name} exists and is not owned by this Session` };
+      return {
+        failed: `Job ${job.metadata!.name} exists and is not owned by this Session`,
+        reason: 'JobNameConflict',
+      };
     }
     ctx.logger.info('Adopted the existing Job of this attempt', { job: job.metadata!.name });
     return { job: existing };
@@ -469,6 +501,16 @@ export class SessionReconciler implements Reconciler {
     };
   }
 
+  #supersede(before: Session, after: Session): void {
+    const uid = after.metadata?.uid;
+    const rv = before.metadata?.resourceVersion;
+    if (!uid || !rv) return;
+    this.#superseded.delete(uid);
+    this.#superseded.set(uid, rv);
+    if (this.#superseded.size > MAX_SUPERSEDED)
+      this.#superseded.delete(this.#superseded.keys().next().value!);
+  }
+
   /** Writes a phase change to the status subresource, records an event and counts it. */
   async #transition(session: Session, change: Change, ctx: ReconcileContext): Promise<Session> {
     const unwritten = (session as Unwritten)[PENDING_UNWRITTEN] === true;
@@ -511,6 +553,7 @@ export class SessionReconciler implements Reconciler {
     }
     const warning = to === 'Failed' || to === 'TimedOut' || change.reason === 'RetryBackoff';
     void this.#recorder?.event(updated, warning ? 'Warning' : 'Normal', change.reason, change.message);
+    this.#supersede(session, updated);
     return updated;
   }
 }

@@ -18,7 +18,7 @@ export {
   ProcessExitedError,
   WaitTimeoutError,
 } from './errors.js';
-export { waitFor, type WaitOptions } from './wait.js';
+export { freePorts, waitFor, type WaitOptions } from './wait.js';
 export {
   FakeClient,
   type FakeAction,

@@ -1,4 +1,4 @@
-import { isNotFound } from '../../../lib/index.js';
+import { InvalidError, isNotFound } from '../../../lib/index.js';
 import { JOB_GVK, jobName, SESSION_GVK } from '../../../controllers/session/index.js';
 import { Harness } from './harness.js';
 
@@ -250,6 +250,22 @@ describe('Session reconciler: idempotency and adoption', () => {
     expect((await h.session('b')).status).toMatchObject({ phase: 'Failed', reason: 'JobNameConflict' });
   });
 
+  test('a Job the API server rejects fails the Session with the server’s reason, not a retry loop', async () => {
+    const h = new Harness();
+    h.client.prependReactor((a) =>
+      a.verb === 'create' && a.gvk.kind === 'Job'
+        ? new InvalidError({ status: 422, reason: 'Invalid', message: 'metadata.labels: Invalid value' })
+        : undefined,
+    );
+    await h.create('inv', SPEC);
+    expect(await h.reconcile('inv')).toBeUndefined();
+    expect((await h.session('inv')).status).toMatchObject({ phase: 'Failed', reason: 'JobRejected' });
+    expect((await h.session('inv')).status?.message).toContain('Invalid value');
+    expect(await h.registry.metrics()).toContain(
+      'steward_session_errors_total{namespace="ns",phase="Pending",error_type="job_rejected"} 1',
+    );
+  });
+
   test('a reconcile from a stale read gets a conflict and asks to be requeued', async () => {
     const h = new Harness();
     await h.create('c', SPEC);
@@ -269,6 +285,36 @@ describe('Session reconciler: idempotency and adoption', () => {
     expect(await r.reconcile({ namespace: 'ns', name: 'c' }, h.ctx())).toEqual({ requeue: true });
     expect((await h.session('c')).status).toMatchObject({ phase: 'Starting', attempt: 1 });
     expect(await h.jobs()).toHaveLength(1);
+  });
+
+  test('a cache that has not seen our own last write yet is waited for, not acted on', async () => {
+    const h = new Harness();
+    await h.create('lag', SPEC);
+    let stale: unknown;
+    const reader = {
+      get: async (...args: Parameters<typeof h.client.get>) => stale ?? h.client.get(...args),
+      list: h.client.list.bind(h.client),
+    };
+    const { SessionReconciler } = await import('../../../controllers/session/index.js');
+    const r = new SessionReconciler({
+      client: h.client,
+      reader: reader as never,
+      clock: h.clock,
+      runnerImage: 'x',
+    });
+    const before = await h.session('lag');
+    await r.reconcile({ namespace: 'ns', name: 'lag' }, h.ctx());
+    stale = before;
+    const creates: string[] = [];
+    h.client.prependReactor((a) => {
+      if (a.verb === 'create' || a.verb === 'patchStatus') creates.push(a.verb);
+    });
+    expect(await r.reconcile({ namespace: 'ns', name: 'lag' }, h.ctx())).toEqual({ requeueAfterMs: 50 });
+    expect(creates).toEqual([]);
+    stale = undefined;
+    await h.pod('lag', 1, 'running');
+    await r.reconcile({ namespace: 'ns', name: 'lag' }, h.ctx());
+    expect((await h.session('lag')).status?.phase).toBe('Running');
   });
 
   test('long Session names give valid Job names and labels', async () => {
