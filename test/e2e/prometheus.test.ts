@@ -65,7 +65,9 @@ function readmeExprs(): string[] {
 function metricNames(expr: string): string[] {
   return [
     ...new Set(
-      expr.match(/\b(?:(?:steward|controller_runtime|workqueue|leader_election|rest_client)_[a-z_]+|up)\b/g) ?? [],
+      expr.match(
+        /\b(?:(?:steward|controller_runtime|workqueue|leader_election|rest_client)_[a-z_]+|up)\b/g,
+      ) ?? [],
     ),
   ];
 }
