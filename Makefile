@@ -5,7 +5,7 @@ JEST := NODE_OPTIONS=--experimental-vm-modules jest
 JEST_REPORTS := .cache/jest
 
 .PHONY: all deps build typecheck lint format test test-unit test-integration test-e2e bench clean \
-	binaries cluster-up cluster-down
+	binaries cluster-up cluster-down run prometheus
 
 all: build
 
@@ -39,11 +39,12 @@ test-unit: deps
 	@mkdir -p $(JEST_REPORTS)
 	$(JEST) --selectProjects unit --json --outputFile=$(JEST_REPORTS)/unit.json
 
-test-integration: deps binaries
+# Integration and e2e tests run the compiled operator and fixtures as real processes: build first.
+test-integration: deps binaries build
 	@mkdir -p $(JEST_REPORTS)
 	$(JEST) --selectProjects integration --json --outputFile=$(JEST_REPORTS)/integration.json
 
-test-e2e: deps binaries
+test-e2e: deps binaries build prometheus
 	@mkdir -p $(JEST_REPORTS)
 	$(JEST) --selectProjects e2e --json --outputFile=$(JEST_REPORTS)/e2e.json
 
@@ -52,6 +53,15 @@ test-e2e: deps binaries
 # seconds when cached, 10-25 min cold. Nothing is built when KUBEBUILDER_ASSETS is set.
 binaries:
 	@hack/binaries.sh >/dev/null
+
+# Prometheus and promtool (Debian's package) for the e2e tests of the metrics and alert rules.
+prometheus:
+	@hack/prometheus.sh >/dev/null
+
+# The local cluster, the CRD, the operator in the foreground and the samples (Ctrl-C stops it).
+run: deps binaries build
+	@tsc -p hack/tsconfig.cluster.json
+	@hack/run.sh
 
 # A detached local cluster with kwok nodes; kubeconfig at ~/.cache/steward/cluster/kubeconfig.
 cluster-up: deps binaries

@@ -1,7 +1,12 @@
 // lib/testing: a real control plane for tests and local runs, and helpers to wait on it.
 export { ADMIN_USER, ControlPlane, startControlPlane, type ControlPlaneOptions } from './control-plane.js';
 export { DEFAULT_CONTROLLERS } from './components.js';
-export { FAKE_EXIT_CODE_ANNOTATION, FAKE_RUN_SECONDS_ANNOTATION, type FakeNodeOptions } from './kwok.js';
+export {
+  FAKE_ATTEMPT_LABEL,
+  FAKE_EXIT_CODE_ANNOTATION,
+  FAKE_RUN_SECONDS_ANNOTATION,
+  type FakeNodeOptions,
+} from './kwok.js';
 export {
   defaultCacheDirectory,
   locateBinaries,

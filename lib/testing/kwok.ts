@@ -20,6 +20,13 @@ import { BinaryNotFoundError } from './errors.js';
 export const FAKE_EXIT_CODE_ANNOTATION = 'steward.dev/fake-exit-code';
 
 /**
+ * A comma-separated `FAKE_EXIT_CODE_ANNOTATION` gives one code per attempt, by this pod label
+ * (Steward's Session pods carry it): `"3,0"` fails attempt 1 with 3 and succeeds from attempt 2
+ * on (the last code repeats).
+ */
+export const FAKE_ATTEMPT_LABEL = 'steward.dev/attempt';
+
+/**
  * Set on a pod (template) to keep it Running for this many seconds (a decimal number) before it
  * completes. Applies to Job pods and to pods with `FAKE_EXIT_CODE_ANNOTATION`; other pods (say a
  * Deployment's) run until deleted.
@@ -49,12 +56,13 @@ const RUNNING_NOT_DELETING = `
       values:
       - 'Running'`;
 
-function terminatedTemplate(exitCode: string, reason: string, phase: string): string {
+/** `codeTemplate` is Go template text that sets `$code` (a string). */
+function terminatedTemplate(codeTemplate: string, reason: string, phase: string): string {
   return `
   next:
     statusTemplate: |
       {{ $now := Now }}
-      {{ $code := ${exitCode} }}
+      ${codeTemplate}
       containerStatuses:
       {{ range .spec.containers }}
       - image: {{ .image | Quote }}
@@ -71,6 +79,16 @@ function terminatedTemplate(exitCode: string, reason: string, phase: string): st
       {{ end }}
       phase: ${phase}`;
 }
+
+// The annotation's codes, comma-separated, indexed by the pod's steward.dev/attempt label (1-based;
+// the last code repeats; no label means the first).
+const EXIT_CODE_BY_ATTEMPT = [
+  `{{ $codes := splitList "," (index .metadata.annotations "${FAKE_EXIT_CODE_ANNOTATION}") }}`,
+  '{{ $i := 0 }}',
+  `{{ with .metadata.labels }}{{ with index . "${FAKE_ATTEMPT_LABEL}" }}{{ $i = sub (atoi .) 1 }}{{ end }}{{ end }}`,
+  '{{ $i = max 0 (min $i (sub (len $codes) 1)) }}',
+  '{{ $code := trim (index $codes $i) }}',
+].join('\n      ');
 
 /** Steward's pod-completion stages; their selectors exclude each other, as kwok picks at random. */
 const STEWARD_STAGES = `
@@ -89,7 +107,7 @@ spec:
       values:
       - 'Job'
     - key: '.metadata.annotations["${FAKE_EXIT_CODE_ANNOTATION}"]'
-      operator: 'DoesNotExist'${RUN_DELAY}${terminatedTemplate('"0"', 'Completed', 'Succeeded')}
+      operator: 'DoesNotExist'${RUN_DELAY}${terminatedTemplate('{{ $code := "0" }}', 'Completed', 'Succeeded')}
 ---
 apiVersion: kwok.x-k8s.io/v1alpha1
 kind: Stage
@@ -103,7 +121,7 @@ spec:
     matchExpressions:${RUNNING_NOT_DELETING}
     - key: '.metadata.annotations["${FAKE_EXIT_CODE_ANNOTATION}"]'
       operator: 'Exists'${RUN_DELAY}${terminatedTemplate(
-        `index .metadata.annotations "${FAKE_EXIT_CODE_ANNOTATION}"`,
+        EXIT_CODE_BY_ATTEMPT,
         `{{ if eq $code "0" }}Completed{{ else }}Error{{ end }}`,
         `{{ if eq $code "0" }}Succeeded{{ else }}Failed{{ end }}`,
       )}

@@ -54,6 +54,10 @@ export class ManagedProcess {
       // A spawn failure (ENOENT, EACCES) emits 'error' and no 'exit'.
       this.#child.once('error', () => done({ code: null, signal: null }));
     });
+    // A running component must not keep the event loop alive: a test file that forgets stop()
+    // would otherwise hang its Jest worker forever instead of exiting and letting the watchdog
+    // clean up. stop() holds a timer while it waits, which keeps the process up until the exit.
+    this.#child.unref();
     if (this.#child.pid !== undefined) {
       trackProcess(this.#child.pid);
       spec.onStart?.(this.#child.pid);

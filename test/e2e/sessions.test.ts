@@ -49,7 +49,7 @@ afterAll(async () => {
   await cp?.stop();
 });
 
-function spec(exitCode: number, runSeconds: number, extra: Record<string, unknown> = {}) {
+function spec(exitCode: number | string, runSeconds: number, extra: Record<string, unknown> = {}) {
   return {
     template: {
       image: 'busybox:1.36',
@@ -113,6 +113,19 @@ describe('one operator', () => {
       await client.list(JOB, { namespace: NS, labelSelector: { 'steward.dev/session': 'retries' } })
     ).items;
     expect(jobs.map((j) => j.metadata!.name).sort()).toEqual(['retries-1', 'retries-2', 'retries-3']);
+  });
+
+  test('retries until success: attempt 1 exits 3, attempt 2 succeeds', async () => {
+    await create('recovers', spec('3,0', 0, { retry: { limit: 3, backoff: { initialSeconds: 1 } } }));
+    expect((await terminal('recovers')).status).toMatchObject({
+      phase: 'Succeeded',
+      attempt: 2,
+      exitCode: 0,
+    });
+    const jobs = (
+      await client.list(JOB, { namespace: NS, labelSelector: { 'steward.dev/session': 'recovers' } })
+    ).items;
+    expect(jobs.map((j) => j.metadata!.name).sort()).toEqual(['recovers-1', 'recovers-2']);
   });
 
   test('retries only on the listed exit codes', async () => {
