@@ -12,9 +12,8 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadAll } from 'js-yaml';
 import { KubeClient, type KubernetesObject } from '../lib/index.js';
-import { startControlPlane, waitFor } from '../lib/testing/index.js';
+import { finishJob, installCRDs, startControlPlane, waitFor } from '../lib/testing/index.js';
 import type { BenchResult } from './util.js';
 
 const N = Number(process.env.BENCH_SESSIONS ?? 2000);
@@ -65,56 +64,13 @@ async function rawCapacity(client: KubeClient, seconds: number, prefix: string):
   return ops / seconds;
 }
 
-function completeJob(client: KubeClient, job: KubernetesObject): Promise<unknown> {
-  const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
-  const cond = (type: string) => ({
-    type,
-    status: 'True',
-    reason: 'CompletionsReached',
-    lastProbeTime: now,
-    lastTransitionTime: now,
-  });
-  return client.patchStatus(
-    JOB,
-    { namespace: NS, name: job.metadata!.name! },
-    {
-      type: 'merge',
-      body: {
-        status: {
-          startTime: now,
-          completionTime: now,
-          succeeded: 1,
-          active: 0,
-          ready: 0,
-          terminating: 0,
-          uncountedTerminatedPods: {},
-          conditions: [cond('SuccessCriteriaMet'), cond('Complete')],
-        },
-      },
-    },
-  );
-}
-
 export async function run(): Promise<BenchResult[]> {
   const cp = await startControlPlane();
   const client = new KubeClient(cp.kubeConfig, { qps: 5000, burst: 5000 });
   let operator: ReturnType<typeof spawn> | undefined;
   const stopWatches = new AbortController();
   try {
-    const crd = loadAll(
-      readFileSync(join(ROOT, 'manifests', 'crd', 'steward.dev_sessions.yaml'), 'utf8'),
-    )[0] as KubernetesObject;
-    await client.create(crd);
-    await waitFor(
-      async () =>
-        (
-          (await client.get(
-            { group: 'apiextensions.k8s.io', version: 'v1', kind: 'CustomResourceDefinition' },
-            { name: 'sessions.steward.dev' },
-          )) as { status?: { conditions?: Array<{ type: string; status: string }> } }
-        ).status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True'),
-      { description: 'CRD established' },
-    );
+    await installCRDs(client, [join(ROOT, 'manifests', 'crd', 'steward.dev_sessions.yaml')]);
     for (const ns of [NS, 'raw'])
       await client.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
     await rawCapacity(client, 2, 'warmup');
@@ -155,7 +111,8 @@ export async function run(): Promise<BenchResult[]> {
         signal: stopWatches.signal,
         resourceVersion: '0',
       })) {
-        if (ev.type === 'ADDED') completing.push(completeJob(client, ev.object));
+        if (ev.type === 'ADDED')
+          completing.push(finishJob(client, { namespace: NS, name: ev.object.metadata!.name! }, 'Complete'));
       }
     })().catch(() => {});
     const created = new Map<string, number>();

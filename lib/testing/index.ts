@@ -31,3 +31,4 @@ export {
   type FakeReactor,
   type FakeVerb,
 } from './fake-client.js';
+export { createAll, finishJob, installCRDs, readManifests } from './objects.js';

@@ -11,6 +11,7 @@ import {
   FAKE_EXIT_CODE_ANNOTATION,
   FAKE_RUN_SECONDS_ANNOTATION,
   freePorts,
+  installCRDs,
   startControlPlane,
   waitFor,
 } from '../../lib/testing/index.js';
@@ -19,7 +20,6 @@ import { prometheusBinary, type PrometheusProcess, startPrometheus } from './pro
 
 const RULES = join(ROOT, 'manifests', 'prometheus', 'rules.yaml');
 const RULES_TEST = join(ROOT, 'manifests', 'prometheus', 'rules.test.yaml');
-const CRD = { group: 'apiextensions.k8s.io', version: 'v1', kind: 'CustomResourceDefinition' };
 const SESSION = { group: 'steward.dev', version: 'v1alpha1', kind: 'Session' };
 const NS = 'default';
 
@@ -86,20 +86,7 @@ describe('expressions against a Prometheus scraping a running operator', () => {
   beforeAll(async () => {
     cp = await startControlPlane({ cluster: true });
     client = new KubeClient(cp.kubeConfig, { qps: 200, burst: 200 });
-    await client.create(
-      loadAll(
-        readFileSync(join(ROOT, 'manifests', 'crd', 'steward.dev_sessions.yaml'), 'utf8'),
-      )[0] as KubernetesObject,
-    );
-    await waitFor(
-      async () =>
-        (
-          (await client.get(CRD, { name: 'sessions.steward.dev' })) as {
-            status?: { conditions?: Array<{ type: string; status: string }> };
-          }
-        ).status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True'),
-      { description: 'CRD established' },
-    );
+    await installCRDs(client, [join(ROOT, 'manifests', 'crd', 'steward.dev_sessions.yaml')]);
     const [port] = await freePorts(1);
     op = startOperator(cp.kubeconfigPath, [
       '--leader-elect',

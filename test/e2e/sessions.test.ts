@@ -1,15 +1,14 @@
 // Sessions on the full local cluster: the operator runs as real processes; the job controller,
 // the scheduler and kwok run the Jobs' pods (kwok ends each pod with the exit code of its
 // steward.dev/fake-exit-code annotation after steward.dev/fake-run-seconds).
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadAll } from 'js-yaml';
 import { jobName } from '../../controllers/session/index.js';
 import { isNotFound, KubeClient, type KubernetesObject } from '../../lib/index.js';
 import {
   type ControlPlane,
   FAKE_EXIT_CODE_ANNOTATION,
   FAKE_RUN_SECONDS_ANNOTATION,
+  installCRDs,
   startControlPlane,
   waitFor,
 } from '../../lib/testing/index.js';
@@ -17,7 +16,6 @@ import { type OperatorProcess, ROOT, startOperator } from './operator.js';
 
 const SESSION = { group: 'steward.dev', version: 'v1alpha1', kind: 'Session' };
 const JOB = { group: 'batch', version: 'v1', kind: 'Job' };
-const CRD = { group: 'apiextensions.k8s.io', version: 'v1', kind: 'CustomResourceDefinition' };
 const NS = 'default';
 
 interface SessionObj extends KubernetesObject {
@@ -30,19 +28,7 @@ let client: KubeClient;
 beforeAll(async () => {
   cp = await startControlPlane({ cluster: true, nodes: { count: 2 } });
   client = new KubeClient(cp.kubeConfig, { qps: 500, burst: 500 });
-  const crd = loadAll(
-    readFileSync(join(ROOT, 'manifests', 'crd', 'steward.dev_sessions.yaml'), 'utf8'),
-  )[0] as KubernetesObject;
-  await client.create(crd);
-  await waitFor(
-    async () =>
-      (
-        (await client.get(CRD, { name: 'sessions.steward.dev' })) as {
-          status?: { conditions?: Array<{ type: string; status: string }> };
-        }
-      ).status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True'),
-    { description: 'CRD established' },
-  );
+  await installCRDs(client, [join(ROOT, 'manifests', 'crd', 'steward.dev_sessions.yaml')]);
 });
 afterAll(async () => {
   client?.close();

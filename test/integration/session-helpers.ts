@@ -1,8 +1,7 @@
 // Shared by the Session integration tests: manifests, an in-process operator, and a stand-in
 // for the Job controller and the kubelet (kube-apiserver alone runs no Jobs).
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadAll } from 'js-yaml';
 import type { KubeConfig } from '@kubernetes/client-node';
 import {
   type Job,
@@ -14,7 +13,13 @@ import {
   setupSessionController,
 } from '../../controllers/session/index.js';
 import { type Client, isAlreadyExists, type KubernetesObject, Manager } from '../../lib/index.js';
-import { waitFor } from '../../lib/testing/index.js';
+import {
+  createAll,
+  finishJob as finishJobAt,
+  installCRDs,
+  readManifests,
+  waitFor,
+} from '../../lib/testing/index.js';
 
 export const ROOT = join(import.meta.dirname, '..', '..');
 export const JOB = { group: 'batch', version: 'v1', kind: 'Job' };
@@ -26,32 +31,15 @@ export function manifests(dir: string): KubernetesObject[] {
   const path = join(ROOT, 'manifests', dir);
   return readdirSync(path)
     .filter((f) => f.endsWith('.yaml') && f !== 'kustomization.yaml')
-    .flatMap((f) => loadAll(readFileSync(join(path, f), 'utf8')) as KubernetesObject[])
-    .filter((o) => o && o.kind);
+    .flatMap((f) => readManifests(join(path, f)))
+    .filter((o) => o.kind);
 }
 
-export async function apply(client: Client, objs: KubernetesObject[]): Promise<void> {
-  for (const o of objs) {
-    try {
-      await client.create(o);
-    } catch (err) {
-      if (!isAlreadyExists(err)) throw err;
-    }
-  }
-}
+export const apply = createAll;
 
 /** Installs the Session CRD and waits until it is Established. */
 export async function installCrd(client: Client): Promise<void> {
-  await apply(client, manifests('crd'));
-  await waitFor(
-    async () => {
-      const crd = await client.get<
-        KubernetesObject & { status?: { conditions?: Array<{ type: string; status: string }> } }
-      >(CRD, { name: 'sessions.steward.dev' });
-      return crd.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True');
-    },
-    { description: 'the Session CRD established' },
-  );
+  await installCRDs(client, [join(ROOT, 'manifests', 'crd', 'steward.dev_sessions.yaml')]);
 }
 
 /** Runs the operator in this process. */
@@ -203,38 +191,5 @@ export async function finishJob(
   name: string,
   type: 'Complete' | 'Failed',
 ): Promise<void> {
-  const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
-  const cond = (t: string, reason: string) => ({
-    type: t,
-    status: 'True',
-    reason,
-    message: reason,
-    lastProbeTime: now,
-    lastTransitionTime: now,
-  });
-  const status =
-    type === 'Complete'
-      ? {
-          startTime: now,
-          completionTime: now,
-          succeeded: 1,
-          active: 0,
-          ready: 0,
-          terminating: 0,
-          uncountedTerminatedPods: {},
-          conditions: [
-            cond('SuccessCriteriaMet', 'CompletionsReached'),
-            cond('Complete', 'CompletionsReached'),
-          ],
-        }
-      : {
-          startTime: now,
-          failed: 1,
-          active: 0,
-          ready: 0,
-          terminating: 0,
-          uncountedTerminatedPods: {},
-          conditions: [cond('FailureTarget', 'BackoffLimitExceeded'), cond('Failed', 'BackoffLimitExceeded')],
-        };
-  await client.patchStatus(JOB, { namespace: ns, name }, { type: 'merge', body: { status } });
+  await finishJobAt(client, { namespace: ns, name }, type);
 }

@@ -1,0 +1,84 @@
+/**
+ * Helpers for tests that talk to a real API server: install CRDs from manifest files, and play
+ * the Job controller where only kube-apiserver runs (no controller manager).
+ */
+import { readFileSync } from 'node:fs';
+import { loadAll } from 'js-yaml';
+import type { Client } from '../client/client.js';
+import { isAlreadyExists } from '../client/errors.js';
+import type { KubernetesObject, ObjectKey } from '../client/object.js';
+import { waitFor } from './wait.js';
+
+const CRD_GVK = { group: 'apiextensions.k8s.io', version: 'v1', kind: 'CustomResourceDefinition' };
+const JOB_GVK = { group: 'batch', version: 'v1', kind: 'Job' };
+
+/** The objects of a YAML (or JSON) file with one or more documents. */
+export function readManifests(path: string): KubernetesObject[] {
+  // js-yaml, not client-node's loadAllYaml: that one converts to typed models and renames
+  // fields such as x-kubernetes-preserve-unknown-fields.
+  return loadAll(readFileSync(path, 'utf8')).filter(
+    (d): d is KubernetesObject => d !== null && typeof d === 'object',
+  );
+}
+
+/** Creates the objects, leaving alone those that exist already. */
+export async function createAll(client: Client, objects: KubernetesObject[]): Promise<void> {
+  for (const o of objects) {
+    try {
+      await client.create(o);
+    } catch (err) {
+      if (!isAlreadyExists(err)) throw err;
+    }
+  }
+}
+
+/** Creates the CustomResourceDefinitions in `files` and waits until each is Established. */
+export async function installCRDs(client: Client, files: string[], timeoutMs = 30_000): Promise<void> {
+  const crds = files.flatMap(readManifests).filter((o) => o.kind === 'CustomResourceDefinition');
+  await createAll(client, crds);
+  for (const crd of crds) {
+    await waitFor(
+      async () => {
+        const got = await client.get<
+          KubernetesObject & { status?: { conditions?: Array<{ type: string; status: string }> } }
+        >(CRD_GVK, { name: crd.metadata!.name! });
+        return got.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True');
+      },
+      { description: `CRD ${crd.metadata!.name} Established`, timeoutMs },
+    );
+  }
+}
+
+/**
+ * Marks a Job finished the way the Job controller does (conditions with their success or
+ * failure target, counts and times), which kube-apiserver's status validation requires.
+ */
+export async function finishJob(client: Client, key: ObjectKey, type: 'Complete' | 'Failed'): Promise<void> {
+  const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+  const cond = (t: string, reason: string) => ({
+    type: t,
+    status: 'True',
+    reason,
+    message: reason,
+    lastProbeTime: now,
+    lastTransitionTime: now,
+  });
+  const common = { startTime: now, active: 0, ready: 0, terminating: 0, uncountedTerminatedPods: {} };
+  const status =
+    type === 'Complete'
+      ? {
+          ...common,
+          completionTime: now,
+          succeeded: 1,
+          conditions: [
+            cond('SuccessCriteriaMet', 'CompletionsReached'),
+            cond('Complete', 'CompletionsReached'),
+          ],
+        }
+      : {
+          ...common,
+          failed: 1,
+          conditions: [cond('FailureTarget', 'BackoffLimitExceeded'), cond('Failed', 'BackoffLimitExceeded')],
+        };
+  await client.patchStatus(JOB_GVK, key, { type: 'merge', body: { status } });
+}

@@ -1,0 +1,173 @@
+// stewardctl as users run it (the compiled CLI in its own process) against a real API server
+// with the operator running in this process; the test plays the Job controller.
+import { execFile, spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { KubeClient } from '../../lib/index.js';
+import { type ControlPlane, finishJob, startControlPlane, waitFor } from '../../lib/testing/index.js';
+import { createSession, installCrd, ROOT, startOperator, waitJob } from './session-helpers.js';
+
+const CLI = join(ROOT, 'dist', 'cmd', 'stewardctl.js');
+const NS = 'cli';
+let cp: ControlPlane;
+let client: KubeClient;
+let operator: Awaited<ReturnType<typeof startOperator>>;
+const dir = mkdtempSync(join(tmpdir(), 'stewardctl-'));
+
+beforeAll(async () => {
+  cp = await startControlPlane();
+  client = new KubeClient(cp.kubeConfig, { qps: 500, burst: 500 });
+  await installCrd(client);
+  await client.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } });
+  operator = await startOperator(cp.kubeConfig, { namespaces: [NS] });
+});
+afterAll(async () => {
+  await operator?.stop();
+  client?.close();
+  await cp?.stop();
+});
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs stewardctl to completion. */
+async function ctl(...args: string[]): Promise<Run> {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [CLI, ...args], {
+      env: { ...process.env, KUBECONFIG: cp.kubeconfigPath },
+    });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+/** Starts stewardctl and plays the Job controller for `session` until it exits. */
+async function ctlWhileFinishing(
+  session: string,
+  outcome: 'Complete' | 'Failed',
+  ...args: string[]
+): Promise<Run> {
+  const child = spawn(process.execPath, [CLI, ...args], {
+    env: { ...process.env, KUBECONFIG: cp.kubeconfigPath },
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const code = new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+  await waitJob(client, NS, session, 1);
+  await finishJob(client, { namespace: NS, name: `${session}-1` }, outcome);
+  return { code: await code, stdout, stderr };
+}
+
+test('submit -f FILE --wait streams phases and exits 0 on Succeeded', async () => {
+  const file = join(dir, 'ok.yaml');
+  writeFileSync(
+    file,
+    `apiVersion: steward.dev/v1alpha1\nkind: Session\nmetadata:\n  name: from-file\nspec:\n  template:\n    image: busybox:1.36\n`,
+  );
+  const r = await ctlWhileFinishing('from-file', 'Complete', 'submit', '-n', NS, '-f', file, '--wait');
+  expect(r.stderr).toBe('');
+  expect(r.code).toBe(0);
+  expect(r.stdout).toMatch(/^session\/from-file created$/m);
+  expect(r.stdout).toMatch(/from-file {2}Starting {2}attempt=1 {2}JobCreated/);
+  expect(r.stdout).toMatch(/from-file {2}Succeeded {2}attempt=1 {2}Completed/);
+});
+
+test('submit from flags --wait exits 1 when the Session fails', async () => {
+  const r = await ctlWhileFinishing(
+    'from-flags',
+    'Failed',
+    'submit',
+    '-n',
+    NS,
+    '--name',
+    'from-flags',
+    '--image',
+    'busybox:1.36',
+    '--command',
+    'false',
+    '--wait',
+  );
+  expect(r.code).toBe(1);
+  expect(r.stdout).toMatch(/from-flags {2}Failed/);
+  expect(r.stderr).toMatch(/session from-flags ended Failed/);
+  const s = await client.get<{ spec: { template: { command: string[] } } } & Record<string, unknown>>(
+    { group: 'steward.dev', version: 'v1alpha1', kind: 'Session' },
+    { namespace: NS, name: 'from-flags' },
+  );
+  expect(s.spec.template.command).toEqual(['false']);
+});
+
+test('get, list, describe, cancel, delete', async () => {
+  await createSession(client, NS, 'listed', { template: { image: 'busybox:1.36' } });
+  await waitJob(client, NS, 'listed', 1);
+  await waitFor(async () => (await ctl('get', 'listed', '-n', NS)).stdout.includes('Starting'), {
+    description: 'Starting',
+  });
+  const get = await ctl('get', 'listed', '-n', NS);
+  expect(get.stdout.split('\n')[0]).toMatch(/^NAME\s+PHASE\s+ATTEMPT\s+REASON\s+AGE$/);
+  expect(get.stdout.split('\n')[1]).toMatch(/^listed\s+Starting\s+1\s+JobCreated\s+\d+s$/);
+  const list = await ctl('list', '-A');
+  expect(list.stdout).toMatch(/^NAMESPACE\s+NAME\s+PHASE/);
+  expect(list.stdout).toMatch(/^cli\s+listed\s+Starting/m);
+  const describe = await ctl('describe', 'listed', '-n', NS);
+  expect(describe.code).toBe(0);
+  expect(describe.stdout).toMatch(/^Phase:\s+Starting$/m);
+  expect(describe.stdout).toMatch(/Finished\s+False/);
+  expect(describe.stdout).toMatch(/Normal\s+JobCreated/);
+  const cancel = await ctl('cancel', 'listed', '-n', NS);
+  expect(cancel.stdout).toBe('session/listed cancel requested\n');
+  await waitFor(async () => (await ctl('get', 'listed', '-n', NS)).stdout.includes('Cancelled'), {
+    description: 'Cancelled',
+  });
+  expect((await ctl('delete', 'listed', '-n', NS)).code).toBe(0);
+  expect(await ctl('get', 'listed', '-n', NS)).toMatchObject({
+    code: 1,
+    stderr: `stewardctl: session ${NS}/listed not found\n`,
+  });
+});
+
+test('clear errors: missing Session, bad file, bad flags, no pod for logs', async () => {
+  expect(await ctl('describe', 'nope', '-n', NS)).toMatchObject({
+    code: 1,
+    stderr: `stewardctl: session ${NS}/nope not found\n`,
+  });
+  const bad = join(dir, 'bad.yaml');
+  writeFileSync(bad, 'kind: ConfigMap\nmetadata: {name: x}\n');
+  const r = await ctl('submit', '-f', bad, '-n', NS);
+  expect(r.code).toBe(2);
+  expect(r.stderr).toMatch(/expected exactly one Session/);
+  expect((await ctl('submit', '-f', join(dir, 'missing.yaml'))).code).toBe(2);
+  expect((await ctl('submit', '--retries', 'many', '--image', 'x')).code).toBe(2);
+  await createSession(client, NS, 'nolog', { template: { image: 'busybox:1.36' } });
+  await waitJob(client, NS, 'nolog', 1);
+  const logs = await ctl('logs', 'nolog', '-n', NS);
+  expect(logs.code).toBe(1);
+  expect(logs.stderr).toMatch(/no pod for attempt 1/);
+});
+
+test('a cluster without the CRD gets a one-line hint', async () => {
+  const bare = await startControlPlane();
+  try {
+    const r = await promisify(execFile)(process.execPath, [CLI, 'list'], {
+      env: { ...process.env, KUBECONFIG: bare.kubeconfigPath },
+    }).then(
+      () => ({ code: 0, stderr: '' }),
+      (e: { code: number; stderr: string }) => e,
+    );
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(
+      'stewardctl: the Session CRD is not installed in this cluster (kubectl apply -k manifests/crd)\n',
+    );
+  } finally {
+    await bare.stop();
+  }
+});
