@@ -1,7 +1,7 @@
 import { KubeConfig } from '@kubernetes/client-node';
 import type { KubernetesObject } from '../../../lib/client/object.js';
 import type { Request } from '../../../lib/controller/index.js';
-import { Manager, parseBindAddress } from '../../../lib/manager/index.js';
+import { LeaderElectionLostError, Manager, parseBindAddress } from '../../../lib/manager/index.js';
 import { FakeClient } from '../../../lib/testing/fake-client.js';
 
 const CM = { group: '', version: 'v1', kind: 'ConfigMap' };
@@ -159,5 +159,51 @@ describe('Manager on the fake client', () => {
       .for(CM)
       .complete({ reconcile: async () => {} });
     expect(() => mgr.controller('ok')).toThrow(/already exists/);
+  });
+});
+
+describe('Manager with leader election on the fake client', () => {
+  test('losing the Lease aborts in-flight reconciles at once and start() rejects', async () => {
+    const client = new FakeClient({ objects: [configMap('busy')] });
+    const mgr = await Manager.create({
+      kubeConfig: new KubeConfig(),
+      client,
+      metricsBindAddress: '0',
+      healthProbeBindAddress: '0',
+      leaderElection: {
+        enabled: true,
+        id: 'lost',
+        namespace: 'default',
+        leaseDurationMs: 1_500,
+        renewDeadlineMs: 1_000,
+        retryPeriodMs: 500,
+      },
+    });
+    let abortedWith: unknown;
+    let started = false;
+    mgr
+      .controller('busy')
+      .for(CM)
+      .complete({
+        reconcile: (_req, ctx) =>
+          new Promise<void>((resolve) => {
+            started = true;
+            ctx.signal.addEventListener('abort', () => {
+              abortedWith = ctx.signal.reason;
+              resolve();
+            });
+          }),
+      });
+    const stop = new AbortController();
+    const running = mgr.start(stop.signal);
+    await until(() => started, 'leading and reconciling');
+    expect(mgr.isLeader()).toBe(true);
+    // The API server stops taking the leader's renewals.
+    client.prependReactor((a) =>
+      a.gvk.kind === 'Lease' && a.verb === 'update' ? new Error('unreachable') : undefined,
+    );
+    await expect(running).rejects.toBeInstanceOf(LeaderElectionLostError);
+    expect(abortedWith).toBeInstanceOf(LeaderElectionLostError);
+    expect(mgr.isLeader()).toBe(false);
   });
 });
