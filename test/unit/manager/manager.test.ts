@@ -1,6 +1,6 @@
 import { KubeConfig } from '@kubernetes/client-node';
 import type { KubernetesObject } from '../../../lib/client/object.js';
-import type { Request } from '../../../lib/controller/index.js';
+import type { ReconcileContext, Reconciler, Request } from '../../../lib/controller/index.js';
 import { LeaderElectionLostError, Manager, parseBindAddress } from '../../../lib/manager/index.js';
 import { FakeClient } from '../../../lib/testing/fake-client.js';
 
@@ -22,6 +22,23 @@ function configMap(name: string, data: Record<string, string> = {}): KubernetesO
 async function get(addr: string, path: string): Promise<{ status: number; body: string }> {
   const res = await fetch(`http://${addr}${path}`);
   return { status: res.status, body: await res.text() };
+}
+
+/** A reconciler that runs until its signal aborts, recording why. */
+function untilAborted(): Reconciler & { started: boolean; abortedWith: unknown } {
+  const r = {
+    started: false,
+    abortedWith: undefined as unknown,
+    reconcile: (_req: Request, ctx: ReconcileContext) =>
+      new Promise<void>((resolve) => {
+        r.started = true;
+        ctx.signal.addEventListener('abort', () => {
+          r.abortedWith = ctx.signal.reason;
+          resolve();
+        });
+      }),
+  };
+  return r;
 }
 
 describe('parseBindAddress', () => {
@@ -125,27 +142,14 @@ describe('Manager on the fake client', () => {
       healthProbeBindAddress: '0',
       gracefulShutdownTimeoutMs: 50,
     });
-    let started = false;
-    let abortedWith: unknown;
-    mgr
-      .controller('stuck')
-      .for(CM)
-      .complete({
-        reconcile: (_req, ctx) =>
-          new Promise<void>((resolve) => {
-            started = true;
-            ctx.signal.addEventListener('abort', () => {
-              abortedWith = ctx.signal.reason;
-              resolve();
-            });
-          }),
-      });
+    const r = untilAborted();
+    mgr.controller('stuck').for(CM).complete(r);
     const stop = new AbortController();
     const running = mgr.start(stop.signal);
-    await until(() => started, 'reconcile started');
+    await until(() => r.started, 'reconcile started');
     stop.abort();
     await running;
-    expect(abortedWith).toBeInstanceOf(Error);
+    expect(r.abortedWith).toBeInstanceOf(Error);
   });
 
   test('bad options fail at creation', async () => {
@@ -179,31 +183,18 @@ describe('Manager with leader election on the fake client', () => {
         retryPeriodMs: 500,
       },
     });
-    let abortedWith: unknown;
-    let started = false;
-    mgr
-      .controller('busy')
-      .for(CM)
-      .complete({
-        reconcile: (_req, ctx) =>
-          new Promise<void>((resolve) => {
-            started = true;
-            ctx.signal.addEventListener('abort', () => {
-              abortedWith = ctx.signal.reason;
-              resolve();
-            });
-          }),
-      });
+    const r = untilAborted();
+    mgr.controller('busy').for(CM).complete(r);
     const stop = new AbortController();
     const running = mgr.start(stop.signal);
-    await until(() => started, 'leading and reconciling');
+    await until(() => r.started, 'leading and reconciling');
     expect(mgr.isLeader()).toBe(true);
     // The API server stops taking the leader's renewals.
     client.prependReactor((a) =>
       a.gvk.kind === 'Lease' && a.verb === 'update' ? new Error('unreachable') : undefined,
     );
     await expect(running).rejects.toBeInstanceOf(LeaderElectionLostError);
-    expect(abortedWith).toBeInstanceOf(LeaderElectionLostError);
+    expect(r.abortedWith).toBeInstanceOf(LeaderElectionLostError);
     expect(mgr.isLeader()).toBe(false);
   });
 });
