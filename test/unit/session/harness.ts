@@ -52,6 +52,19 @@ export class Harness {
     });
   }
 
+  /**
+   * A second reconciler on the same fake API whose Session reads return `stale()` when it gives
+   * an object (a cache that lags), and the API's answer otherwise.
+   */
+  laggingReconciler(stale: () => Session | undefined): SessionReconciler {
+    const client = this.client;
+    const reader = {
+      get: async (...args: Parameters<FakeClient['get']>) => stale() ?? client.get(...args),
+      list: client.list.bind(client),
+    };
+    return new SessionReconciler({ client, reader: reader as never, clock: this.clock, runnerImage: 'x' });
+  }
+
   ctx(): ReconcileContext {
     return { logger: silentLogger(), signal: new AbortController().signal, reconcileID: 'test' };
   }

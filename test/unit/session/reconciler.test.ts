@@ -1,5 +1,5 @@
 import { InvalidError, isNotFound } from '../../../lib/index.js';
-import { JOB_GVK, jobName, SESSION_GVK } from '../../../controllers/session/index.js';
+import { JOB_GVK, jobName, type Session, SESSION_GVK } from '../../../controllers/session/index.js';
 import { Harness } from './harness.js';
 
 const SPEC = { template: { image: 'busybox', command: ['echo', 'hi'] }, input: { task: 'x' } };
@@ -271,17 +271,7 @@ describe('Session reconciler: idempotency and adoption', () => {
     await h.create('c', SPEC);
     const stale = await h.session('c');
     await h.reconcile('c');
-    const reader = {
-      get: async () => stale,
-      list: h.client.list.bind(h.client),
-    };
-    const { SessionReconciler } = await import('../../../controllers/session/index.js');
-    const r = new SessionReconciler({
-      client: h.client,
-      reader: reader as never,
-      clock: h.clock,
-      runnerImage: 'x',
-    });
+    const r = h.laggingReconciler(() => stale);
     expect(await r.reconcile({ namespace: 'ns', name: 'c' }, h.ctx())).toEqual({ requeue: true });
     expect((await h.session('c')).status).toMatchObject({ phase: 'Starting', attempt: 1 });
     expect(await h.jobs()).toHaveLength(1);
@@ -290,18 +280,8 @@ describe('Session reconciler: idempotency and adoption', () => {
   test('a cache that has not seen our own last write yet is waited for, not acted on', async () => {
     const h = new Harness();
     await h.create('lag', SPEC);
-    let stale: unknown;
-    const reader = {
-      get: async (...args: Parameters<typeof h.client.get>) => stale ?? h.client.get(...args),
-      list: h.client.list.bind(h.client),
-    };
-    const { SessionReconciler } = await import('../../../controllers/session/index.js');
-    const r = new SessionReconciler({
-      client: h.client,
-      reader: reader as never,
-      clock: h.clock,
-      runnerImage: 'x',
-    });
+    let stale: Session | undefined;
+    const r = h.laggingReconciler(() => stale);
     const before = await h.session('lag');
     await r.reconcile({ namespace: 'ns', name: 'lag' }, h.ctx());
     stale = before;
