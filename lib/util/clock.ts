@@ -8,20 +8,36 @@
 export type Timer = { readonly __timer: unique symbol } | object;
 
 export interface Clock {
-  /** Milliseconds since the Unix epoch (wall clock for `realClock`). */
+  /**
+   * Milliseconds since the Unix epoch (the wall clock for `realClock`). Use it for timestamps
+   * written to or compared with the API (creationTimestamp, renewTime, completionTime); never
+   * for a local duration, which an NTP step of the wall clock would stretch or shrink.
+   */
   now(): number;
+  /**
+   * Milliseconds from an arbitrary origin that never jumps (Go's monotonic reading): use it for
+   * durations, delays, expiry and deadlines measured in this process. Optional so that a
+   * hand-written clock with only `now()` still fits; read it through `monotonicNow(clock)`.
+   */
+  monotonic?(): number;
   /** Calls `fn` once, `ms` milliseconds from now (negative means 0). */
   setTimeout(fn: () => void, ms: number): Timer;
   /** Cancels a timer; cancelling a fired or unknown timer is a no-op. */
   clearTimeout(timer: Timer): void;
 }
 
-/** The process's clock: `Date.now()` and Node's timers. */
+/** The process's clock: `Date.now()`, `performance.now()` and Node's timers. */
 export const realClock: Clock = {
   now: () => Date.now(),
+  monotonic: () => performance.now(),
   setTimeout: (fn, ms) => setTimeout(fn, Math.max(0, ms)) as unknown as Timer,
   clearTimeout: (timer) => clearTimeout(timer as unknown as ReturnType<typeof setTimeout>),
 };
+
+/** The clock's monotonic reading, or its wall clock when it has none. */
+export function monotonicNow(clock: Clock): number {
+  return clock.monotonic !== undefined ? clock.monotonic() : clock.now();
+}
 
 interface FakeTimer {
   readonly at: number;
@@ -33,9 +49,13 @@ interface FakeTimer {
  * A clock that moves only when told to. `step(ms)` advances time and fires every timer that
  * falls due, earliest first (ties in the order they were set), each with `now()` reading its
  * own due time; timers set by a callback fire in the same step if they fall due within it.
+ * `stepWall(ms)` moves only the wall clock (an NTP step, either way): `monotonic()` and the
+ * timers are not affected, as with Node's real timers.
  */
 export class FakeClock implements Clock {
   #now: number;
+  // monotonic() = #now - #wallOffset: the wall clock's steps are kept out of it.
+  #wallOffset = 0;
   #seq = 0;
   // Pending timers, sorted by (at, seq). Tests hold few timers; a sorted array keeps it simple.
   #timers: FakeTimer[] = [];
@@ -45,6 +65,10 @@ export class FakeClock implements Clock {
   }
 
   now(): number {
+    return this.#now + this.#wallOffset;
+  }
+
+  monotonic(): number {
     return this.#now;
   }
 
@@ -77,7 +101,13 @@ export class FakeClock implements Clock {
 
   /** Sets the time to `ms` (not earlier than now), firing what falls due on the way. */
   setTime(ms: number): void {
-    this.step(Math.max(0, ms - this.#now));
+    this.step(Math.max(0, ms - this.now()));
+  }
+
+  /** Steps the wall clock alone by `ms` (negative steps it back); fires nothing. */
+  stepWall(ms: number): void {
+    if (!Number.isFinite(ms)) throw new RangeError(`FakeClock.stepWall: ${ms} is not finite`);
+    this.#wallOffset += ms;
   }
 
   /** How many timers are pending. */
@@ -85,8 +115,9 @@ export class FakeClock implements Clock {
     return this.#timers.length;
   }
 
-  /** Due time of the earliest pending timer, or undefined. */
+  /** Due time of the earliest pending timer on the wall clock, or undefined. */
   nextTimerAt(): number | undefined {
-    return this.#timers[0]?.at;
+    const at = this.#timers[0]?.at;
+    return at === undefined ? undefined : at + this.#wallOffset;
   }
 }

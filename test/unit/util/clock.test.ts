@@ -1,4 +1,4 @@
-import { FakeClock, realClock } from '../../../lib/util/clock.js';
+import { type Clock, FakeClock, monotonicNow, realClock } from '../../../lib/util/clock.js';
 
 describe('FakeClock', () => {
   test('step fires due timers in time order, each at its own due time', () => {
@@ -49,6 +49,37 @@ describe('FakeClock', () => {
 
   test('negative step is an error', () => {
     expect(() => new FakeClock().step(-1)).toThrow(RangeError);
+  });
+
+  test('stepWall moves the wall clock alone: monotonic time and timers are untouched', () => {
+    const c = new FakeClock(10_000);
+    const fired: number[] = [];
+    c.setTimeout(() => fired.push(c.monotonic()), 100);
+    c.stepWall(3_600_000);
+    expect(c.now()).toBe(3_610_000);
+    expect(c.monotonic()).toBe(10_000);
+    expect(fired).toEqual([]);
+    c.stepWall(-7_200_000);
+    expect(c.now()).toBe(10_000 - 3_600_000);
+    c.step(100);
+    expect(fired).toEqual([10_100]);
+    expect(c.now()).toBe(10_100 - 3_600_000);
+    expect(c.nextTimerAt()).toBeUndefined();
+    expect(() => c.stepWall(NaN)).toThrow(RangeError);
+  });
+});
+
+describe('monotonicNow', () => {
+  test('reads monotonic() when the clock has one, now() otherwise', () => {
+    const c = new FakeClock(500);
+    c.stepWall(40);
+    expect(monotonicNow(c)).toBe(500);
+    const wallOnly: Clock = {
+      now: () => 42,
+      setTimeout: c.setTimeout.bind(c),
+      clearTimeout: c.clearTimeout.bind(c),
+    };
+    expect(monotonicNow(wallOnly)).toBe(42);
   });
 });
 
