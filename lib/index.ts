@@ -1,5 +1,5 @@
 // Everything a user of the framework needs, in one import.
-export * from './util/clock.js';
+export * from './util/index.js';
 export * from './workqueue/index.js';
 export * from './testing/index.js';
 export * from './client/index.js';
