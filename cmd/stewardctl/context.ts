@@ -1,6 +1,6 @@
-import type { IncomingMessage } from 'node:http';
+import { Readable } from 'node:stream';
 import { KubeConfig } from '@kubernetes/client-node';
-import { type Client, KubeClient, RestTransport } from '../../lib/index.js';
+import { type Client, isStatusError, KubeClient, RestTransport } from '../../lib/index.js';
 import { UsageError } from './errors.js';
 
 /** Options every command takes. */
@@ -14,7 +14,7 @@ export type LogOpener = (
   namespace: string,
   pod: string,
   opts: { container: string; follow: boolean; signal?: AbortSignal },
-) => Promise<IncomingMessage>;
+) => Promise<Readable>;
 
 /** What a command runs with. Tests build one around a FakeClient. */
 export interface Ctx {
@@ -51,13 +51,20 @@ export function loadContext(opts: GlobalOptions, signal: AbortSignal): Ctx {
     namespace,
     out: (s) => process.stdout.write(s),
     note: (s) => process.stderr.write(s),
-    openLog: (ns, pod, o) =>
-      transport.stream({
-        method: 'GET',
-        path: `/api/v1/namespaces/${encodeURIComponent(ns)}/pods/${encodeURIComponent(pod)}/log`,
-        query: { container: o.container, follow: o.follow ? 'true' : undefined },
-        signal: o.signal,
-      }),
+    openLog: async (ns, pod, o) => {
+      try {
+        return await transport.stream({
+          method: 'GET',
+          path: `/api/v1/namespaces/${encodeURIComponent(ns)}/pods/${encodeURIComponent(pod)}/log`,
+          query: { container: o.container, follow: o.follow ? 'true' : undefined },
+          signal: o.signal,
+        });
+      } catch (err) {
+        // 204: the pod has no node yet, so no log: an empty one, as kubectl shows it.
+        if (isStatusError(err) && err.status === 204) return Readable.from([]);
+        throw err;
+      }
+    },
     signal,
     now: () => Date.now(),
   };
