@@ -1,7 +1,6 @@
 // Everything a user of the framework needs, in one import.
-export * from './util/clock.js';
+export * from './util/index.js';
 export * from './workqueue/index.js';
-export * from './testing/index.js';
 export * from './client/index.js';
 export * from './cache/index.js';
 export * from './log/index.js';

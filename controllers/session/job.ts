@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { KubernetesObject } from '../../lib/index.js';
+import { type KubernetesObject, setControllerReference } from '../../lib/index.js';
 import { LABEL_ATTEMPT, LABEL_MANAGED_BY, LABEL_SESSION, MANAGED_BY, type Session } from './types.js';
 
 /** Annotation with the full Session name (labels are limited to 63 characters). */
@@ -114,27 +114,13 @@ export function buildJob(session: Session, attempt: number, opts: JobOptions): J
   }
   if (spec.ttlSecondsAfterFinished !== undefined)
     jobSpec.ttlSecondsAfterFinished = spec.ttlSecondsAfterFinished;
-  return {
+  const job: Job = {
     apiVersion: 'batch/v1',
     kind: 'Job',
-    metadata: {
-      name: jobName(name, attempt),
-      namespace: session.metadata!.namespace,
-      labels,
-      annotations,
-      ownerReferences: [
-        {
-          apiVersion: session.apiVersion ?? 'steward.dev/v1alpha1',
-          kind: session.kind ?? 'Session',
-          name,
-          uid: session.metadata!.uid!,
-          controller: true,
-          blockOwnerDeletion: true,
-        },
-      ],
-    },
+    metadata: { name: jobName(name, attempt), namespace: session.metadata!.namespace, labels, annotations },
     spec: jobSpec,
   };
+  return setControllerReference({ apiVersion: 'steward.dev/v1alpha1', kind: 'Session', ...session }, job);
 }
 
 /** The Job's terminal condition, if any: Complete or Failed with status True. */

@@ -5,6 +5,7 @@ import {
   isBadRequest,
   isInvalid,
   isConflict,
+  isControlledBy,
   isNotFound,
   isStatusError,
   type KubernetesObject,
@@ -438,8 +439,7 @@ export class SessionReconciler implements Reconciler {
     }
     // Created by an earlier reconcile (or an earlier process): adopt it if it is ours.
     const existing = await this.#client.get<Job>(JOB_GVK, keyOf(job), { signal: ctx.signal });
-    const owner = existing.metadata?.ownerReferences?.find((r) => r.controller);
-    if (owner?.uid !== session.metadata!.uid) {
+    if (!isControlledBy(existing, session)) {
       return {
         failed: `Job ${job.metadata!.name} exists and is not owned by this Session`,
         reason: 'JobNameConflict',
@@ -455,8 +455,7 @@ export class SessionReconciler implements Reconciler {
     for (const reader of [this.#reader, this.#client]) {
       try {
         const job = await reader.get<Job>(JOB_GVK, key, { signal: ctx.signal });
-        const owner = job.metadata?.ownerReferences?.find((r) => r.controller);
-        return owner?.uid === session.metadata!.uid ? job : undefined;
+        return isControlledBy(job, session) ? job : undefined;
       } catch (err) {
         if (!isNotFound(err)) throw err;
       }

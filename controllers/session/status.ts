@@ -1,9 +1,10 @@
+import { setCondition } from '../../lib/index.js';
 import { CONDITION_FINISHED, CONDITION_RUNNING, type Condition, isTerminal, type Phase } from './types.js';
 
 /**
  * The Session's conditions after moving to `phase`: Running is True while the pod runs;
- * Finished is True once the phase is terminal. `lastTransitionTime` changes only when a
- * condition's status does, as the Kubernetes API conventions ask.
+ * Finished is True once the phase is terminal. `setCondition` keeps each condition's
+ * `lastTransitionTime` unless its status changes, and the conditions other writers own.
  */
 export function setConditions(
   current: Condition[] | undefined,
@@ -13,23 +14,27 @@ export function setConditions(
   now: string,
   generation: number | undefined,
 ): Condition[] {
-  const wanted: Array<Omit<Condition, 'lastTransitionTime'>> = [
-    { type: CONDITION_RUNNING, status: phase === 'Running' ? 'True' : 'False', reason, message },
+  const observedGeneration = generation === undefined ? {} : { observedGeneration: generation };
+  const running = setCondition(
+    current,
+    {
+      type: CONDITION_RUNNING,
+      status: phase === 'Running' ? 'True' : 'False',
+      reason,
+      message,
+      ...observedGeneration,
+    },
+    now,
+  );
+  return setCondition(
+    running,
     {
       type: CONDITION_FINISHED,
       status: isTerminal(phase) ? 'True' : 'False',
       reason: isTerminal(phase) ? phase : reason,
       message,
+      ...observedGeneration,
     },
-  ];
-  const out: Condition[] = wanted.map((w) => {
-    const prev = current?.find((c) => c.type === w.type);
-    const lastTransitionTime = prev !== undefined && prev.status === w.status ? prev.lastTransitionTime : now;
-    return generation === undefined
-      ? { ...w, lastTransitionTime }
-      : { ...w, lastTransitionTime, observedGeneration: generation };
-  });
-  // Keep conditions other writers own.
-  for (const c of current ?? []) if (!out.some((o) => o.type === c.type)) out.push(c);
-  return out;
+    now,
+  );
 }

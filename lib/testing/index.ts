@@ -24,6 +24,7 @@ export {
   WaitTimeoutError,
 } from './errors.js';
 export { freePorts, waitFor, type WaitOptions } from './wait.js';
+export { FakeClock } from '../util/clock.js';
 export {
   FakeClient,
   type FakeAction,

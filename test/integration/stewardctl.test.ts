@@ -7,7 +7,16 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { KubeClient } from '../../lib/index.js';
 import { type ControlPlane, finishJob, startControlPlane, waitFor } from '../../lib/testing/index.js';
-import { createSession, installCrd, ROOT, startOperator, waitJob } from './session-helpers.js';
+import {
+  createSession,
+  installCrd,
+  playPod,
+  ROOT,
+  session as readSession,
+  startOperator,
+  waitJob,
+  waitPhase,
+} from './session-helpers.js';
 
 const CLI = join(ROOT, 'dist', 'cmd', 'stewardctl.js');
 const NS = 'cli';
@@ -144,7 +153,8 @@ test('clear errors: missing Session, bad file, bad flags, no pod for logs', asyn
   writeFileSync(bad, 'kind: ConfigMap\nmetadata: {name: x}\n');
   const r = await ctl('submit', '-f', bad, '-n', NS);
   expect(r.code).toBe(2);
-  expect(r.stderr).toMatch(/expected exactly one Session/);
+  expect(r.stderr).toMatch(/expected exactly one Session .*with metadata.name; got ConfigMap$/m);
+  expect(r.stderr.split('\n')).toHaveLength(2);
   expect((await ctl('submit', '-f', join(dir, 'missing.yaml'))).code).toBe(2);
   expect((await ctl('submit', '--retries', 'many', '--image', 'x')).code).toBe(2);
   await createSession(client, NS, 'nolog', { template: { image: 'busybox:1.36' } });
@@ -152,6 +162,40 @@ test('clear errors: missing Session, bad file, bad flags, no pod for logs', asyn
   const logs = await ctl('logs', 'nolog', '-n', NS);
   expect(logs.code).toBe(1);
   expect(logs.stderr).toMatch(/no pod for attempt 1/);
+  // A pod no node runs has no log yet (the server answers 204): empty, exit 0.
+  await playPod(client, NS, 'nolog', 1, 'running');
+  expect(await ctl('logs', 'nolog', '-n', NS)).toMatchObject({ code: 0, stdout: '', stderr: '' });
+  // The server's own reason survives (on kwok: no kubelet to ask; here: a node that is gone).
+  await createSession(client, NS, 'ghostlog', { template: { image: 'busybox:1.36' } });
+  await waitJob(client, NS, 'ghostlog', 1);
+  await client.create({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: {
+      namespace: NS,
+      name: 'ghostlog-1-x',
+      labels: { 'steward.dev/session': 'ghostlog', 'steward.dev/attempt': '1' },
+      annotations: { 'steward.dev/session': 'ghostlog' },
+    },
+    spec: { nodeName: 'gone', containers: [{ name: 'session', image: 'busybox:1.36' }] },
+  });
+  const ghost = await ctl('logs', 'ghostlog', '-n', NS);
+  expect(ghost.code).toBe(1);
+  expect(ghost.stderr).toMatch(
+    /^stewardctl: cannot read the log of pod ghostlog-1-x: Error from server \(\w+\): .*gone.*\n$/,
+  );
+  for (const bad of [
+    ['get', 'x', '-o', 'yml'],
+    ['get', 'frob/x'],
+    ['get', 'Not_A_Name'],
+    ['logs', 'x', '--attempt', '0'],
+    ['completion', 'fish'],
+    ['list', 'widgets'],
+    ['nope'],
+  ]) {
+    const u = await ctl(...bad);
+    expect({ bad, code: u.code, lines: u.stderr.split('\n').length }).toEqual({ bad, code: 2, lines: 2 });
+  }
 });
 
 test('a cluster without the CRD gets a one-line hint', async () => {
@@ -170,4 +214,104 @@ test('a cluster without the CRD gets a one-line hint', async () => {
   } finally {
     await bare.stop();
   }
+});
+
+test('TTL 0: submit --wait exits 0 for a Session that succeeds and is deleted at once (issue 11 item 8)', async () => {
+  const file = join(dir, 'ttl0.yaml');
+  writeFileSync(
+    file,
+    `apiVersion: steward.dev/v1alpha1\nkind: Session\nmetadata:\n  name: ttl0\nspec:\n  ttlSecondsAfterFinished: 0\n  template:\n    image: busybox:1.36\n`,
+  );
+  const r = await ctlWhileFinishing('ttl0', 'Complete', 'submit', '-n', NS, '-f', file, '--wait');
+  expect(r.stderr).toBe('');
+  expect(r.code).toBe(0);
+  expect(r.stdout).toMatch(/ttl0 {2}Succeeded {2}attempt=1 {2}Completed/);
+  await waitFor(
+    async () =>
+      readSession(client, NS, 'ttl0').then(
+        () => false,
+        () => true,
+      ),
+    { description: 'ttl0 deleted by its TTL' },
+  );
+});
+
+test('get -o wide | json | yaml | name, several at once, KIND/NAME and KIND NAME forms; --version', async () => {
+  await createSession(client, NS, 'out-a', { template: { image: 'busybox:1.36' } });
+  await createSession(client, NS, 'out-b', { template: { image: 'busybox:1.36' } });
+  await waitPhase(client, NS, 'out-a', 'Starting');
+  await waitPhase(client, NS, 'out-b', 'Starting');
+  const wide = await ctl('get', 'out-a', '-n', NS, '-o', 'wide');
+  expect(wide.stdout.split('\n')[0]).toMatch(
+    /^NAME\s+PHASE\s+ATTEMPT\s+REASON\s+AGE\s+JOB\s+EXIT CODE\s+MESSAGE$/,
+  );
+  expect(wide.stdout.split('\n')[1]).toMatch(/^out-a\s+Starting\s+1\s+JobCreated\s+\d+s\s+out-a-1\s+/);
+  const json = JSON.parse((await ctl('get', 'sess/out-a', '-n', NS, '-o', 'json')).stdout);
+  expect(json).toMatchObject({ kind: 'Session', metadata: { name: 'out-a' }, status: { phase: 'Starting' } });
+  const yaml = await ctl('get', 'session/out-a', '-n', NS, '-o', 'yaml');
+  expect(yaml.stdout).toMatch(/^apiVersion: steward.dev\/v1alpha1\nkind: Session\n/);
+  expect(yaml.stdout).toMatch(/^ {2}phase: Starting$/m);
+  expect((await ctl('get', 'sessions', 'out-a', 'out-b', '-n', NS, '-o', 'name')).stdout).toBe(
+    'session/out-a\nsession/out-b\n',
+  );
+  const list = JSON.parse((await ctl('get', 'out-a', 'sess/out-b', '-n', NS, '-o', 'json')).stdout);
+  expect(list.kind).toBe('List');
+  expect(list.items.map((i: { metadata: { name: string } }) => i.metadata.name)).toEqual(['out-a', 'out-b']);
+  const partly = await ctl('get', 'out-a', 'missing', '-n', NS);
+  expect(partly.code).toBe(1);
+  expect(partly.stdout).toMatch(/^out-a\s+Starting/m);
+  expect(partly.stderr).toMatch(/session cli\/missing not found/);
+  const version = await ctl('--version');
+  expect(version).toMatchObject({ code: 0, stdout: '0.1.0\n' });
+  const deleted = await ctl('delete', 'out-a', 'sess/out-b', '-n', NS);
+  expect(deleted).toMatchObject({ code: 0, stdout: 'session/out-a deleted\nsession/out-b deleted\n' });
+});
+
+test('list -w prints the list, then a row per change, until Ctrl-C (exit 0)', async () => {
+  await createSession(client, NS, 'watched', { template: { image: 'busybox:1.36' } });
+  await waitPhase(client, NS, 'watched', 'Starting');
+  const child = spawn(process.execPath, [CLI, 'list', 'sess', '-w', '-n', NS], {
+    env: { ...process.env, KUBECONFIG: cp.kubeconfigPath },
+  });
+  let stdout = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  const code = new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+  await waitFor(() => /^watched\s+Starting/m.test(stdout), { description: 'the listed row' });
+  expect(stdout.split('\n')[0]).toMatch(/^NAME\s+PHASE\s+ATTEMPT\s+REASON\s+AGE$/);
+  await finishJob(client, { namespace: NS, name: 'watched-1' }, 'Complete');
+  await waitFor(() => /^watched\s+Succeeded\s+1\s+Completed/m.test(stdout), { description: 'the change' });
+  child.kill('SIGINT');
+  expect(await code).toBe(0);
+});
+
+test('describe lists events oldest first, ties by write order', async () => {
+  const s = await createSession(client, NS, 'evented', { template: { image: 'busybox:1.36' } });
+  await waitPhase(client, NS, 'evented', 'Starting');
+  // Names sort the opposite way to time, as the recorder's random suffixes may.
+  const at = (t: string, name: string, reason: string) =>
+    client.create({
+      apiVersion: 'v1',
+      kind: 'Event',
+      metadata: { namespace: NS, name },
+      involvedObject: {
+        apiVersion: s.apiVersion,
+        kind: 'Session',
+        name: 'evented',
+        namespace: NS,
+        uid: s.metadata?.uid,
+      },
+      type: 'Normal',
+      reason,
+      message: reason,
+      firstTimestamp: t,
+      lastTimestamp: t,
+      source: { component: 'test' },
+    });
+  await at('2020-01-01T00:00:02Z', 'evented.a', 'Third');
+  await at('2020-01-01T00:00:01Z', 'evented.c', 'First');
+  await at('2020-01-01T00:00:01Z', 'evented.b', 'Second');
+  const out = (await ctl('describe', 'evented', '-n', NS)).stdout;
+  const reasons = [...out.matchAll(/^ {2}Normal\s+(\w+)/gm)].map((m) => m[1]);
+  expect(reasons.slice(0, 3)).toEqual(['First', 'Second', 'Third']);
+  expect(reasons).toContain('JobCreated');
 });
