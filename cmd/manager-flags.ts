@@ -177,7 +177,7 @@ function program(): Command {
     .addOption(
       new Option(
         '--tenant-policy <path>',
-        'YAML file with the tenant policy: which ServiceAccounts, Secrets, ConfigMaps, tolerations, node selectors, labels, annotations and resources a Session may use (default: built-in safe defaults, see --print-tenant-policy)',
+        'YAML file with the tenant policy: the ServiceAccounts, Secrets, ConfigMaps, tolerations, node selectors, labels, annotations and resources a Session may use (default: the safe built-in policy; docs/security.md)',
       ).env('TENANT_POLICY'),
     )
     .addOption(new Option('--print-tenant-policy', 'print the effective tenant policy as YAML and exit'))

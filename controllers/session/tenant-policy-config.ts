@@ -13,15 +13,14 @@ import {
  * The tenant policy as operators write it: a YAML (or JSON) file, usually a ConfigMap mounted
  * into the manager (`--tenant-policy /etc/steward/tenant-policy.yaml`).
  *
- *     apiVersion: steward.dev/v1alpha1     # optional
- *     kind: TenantPolicy                   # optional
  *     serviceAccounts: { allowed: [builder, team-a/deployer], automountToken: false }
  *     secrets: { allowed: [team-a/registry-*] }
  *     ...
  *
  * Every section and field is optional and falls back to DEFAULT_TENANT_POLICY's; a list given
  * replaces the default list (`--print-tenant-policy` prints the defaults to start from). Unknown
- * fields are errors: a typo must not silently leave a rule at its default.
+ * fields are errors: a typo must not silently leave a rule at its default. A document may name
+ * itself with `apiVersion: steward.dev/v1alpha1` and `kind: TenantPolicy`; other values are errors.
  */
 export const TENANT_POLICY_API_VERSION = 'steward.dev/v1alpha1';
 export const TENANT_POLICY_KIND = 'TenantPolicy';
@@ -122,12 +121,12 @@ export function loadTenantPolicy(path: string): TenantPolicy {
   return parseTenantPolicy(docs[0]);
 }
 
-/** The policy as a YAML document that parseTenantPolicy reads back unchanged. */
+/**
+ * The policy as a YAML document that parseTenantPolicy reads back unchanged, in the layout of
+ * manifests/manager/tenant-policy.yaml (a file to start from: `--print-tenant-policy`).
+ */
 export function formatTenantPolicy(policy: TenantPolicy): string {
-  return dump(
-    { apiVersion: TENANT_POLICY_API_VERSION, kind: TENANT_POLICY_KIND, ...policy },
-    { lineWidth: 100, noRefs: true },
-  );
+  return dump(policy, { lineWidth: 100, noRefs: true });
 }
 
 function tolerationRule(v: unknown, at: string): TolerationRule {

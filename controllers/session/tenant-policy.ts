@@ -149,8 +149,10 @@ export function checkTenantPolicy(session: Session, policy: TenantPolicy): Polic
   const T = 'spec.template';
 
   const sa = t.serviceAccountName;
-  if (sa !== undefined && sa !== 'default' && !allowsName(policy.serviceAccounts.allowed, ns, String(sa))) {
-    return violation('serviceAccounts.allowed', `${T}.serviceAccountName`, String(sa), inNamespace(ns));
+  if (sa !== undefined && sa !== 'default') {
+    if (typeof sa !== 'string' || !allowsName(policy.serviceAccounts.allowed, ns, sa)) {
+      return violation('serviceAccounts.allowed', `${T}.serviceAccountName`, sa, inNamespace(ns));
+    }
   }
 
   const env = asArray(t.env);
@@ -198,14 +200,11 @@ export function checkTenantPolicy(session: Session, policy: TenantPolicy): Polic
 
   for (const [key, value] of Object.entries(asObject(t.nodeSelector))) {
     const rules = policy.nodeSelector.allowed.filter((r) => inScope(r.namespaces, ns));
-    const ok = rules.some((r) => glob(r.key, key) && r.values.some((v) => glob(v, String(value))));
+    const ok =
+      typeof value === 'string' &&
+      rules.some((r) => glob(r.key, key) && r.values.some((v) => glob(v, value)));
     if (!ok) {
-      return violation(
-        'nodeSelector.allowed',
-        `${T}.nodeSelector[${json(key)}]`,
-        String(value),
-        inNamespace(ns),
-      );
+      return violation('nodeSelector.allowed', `${T}.nodeSelector[${json(key)}]`, value, inNamespace(ns));
     }
   }
 
@@ -213,14 +212,9 @@ export function checkTenantPolicy(session: Session, policy: TenantPolicy): Polic
   if (labels) return labels;
   for (const key of Object.keys(asObject(t.labels))) {
     if (policy.labels.serviceSelectorKeys.some((p) => glob(p, key))) {
-      return violation(
-        'labels.serviceSelectorKeys',
-        `${T}.labels[${json(key)}]`,
-        String(asObject(t.labels)[key]),
-        {
-          why: 'is a key Services select pods by',
-        },
-      );
+      return violation('labels.serviceSelectorKeys', `${T}.labels[${json(key)}]`, asObject(t.labels)[key], {
+        why: 'is a key Services select pods by',
+      });
     }
   }
   const annotations = checkKeys(
@@ -237,15 +231,14 @@ export function checkTenantPolicy(session: Session, policy: TenantPolicy): Polic
       const field = `${T}.resources.${kind}[${json(name)}]`;
       const max = policy.resources.max[name];
       if (max === undefined) {
-        return violation('resources.max', field, String(value), {
+        return violation('resources.max', field, value, {
           why: 'is a resource the policy sets no maximum for',
         });
       }
       const q = parseQuantity(value);
-      if (q === undefined)
-        return violation('resources.max', field, String(value), { why: 'is not a quantity' });
+      if (q === undefined) return violation('resources.max', field, value, { why: 'is not a quantity' });
       if (compareQuantities(q, parseQuantity(max)!) > 0) {
-        return violation('resources.max', field, String(value), { why: `exceeds the maximum ${max}` });
+        return violation('resources.max', field, value, { why: `exceeds the maximum ${max}` });
       }
     }
   }
@@ -303,12 +296,12 @@ function checkKeys(
   for (const [key, value] of Object.entries(map)) {
     const field = `${path}[${json(key)}]`;
     if (!rules.allowedKeys.some((p) => glob(p, key))) {
-      return violation(`${section}.allowedKeys`, field, String(value), {
+      return violation(`${section}.allowedKeys`, field, value, {
         why: 'has a key the policy does not allow',
       });
     }
     if (rules.deniedKeys.some((p) => glob(p, key))) {
-      return violation(`${section}.deniedKeys`, field, String(value), { why: 'has a key the policy denies' });
+      return violation(`${section}.deniedKeys`, field, value, { why: 'has a key the policy denies' });
     }
   }
   return undefined;
@@ -358,7 +351,7 @@ const json = (v: unknown): string => {
   try {
     return JSON.stringify(v) ?? String(v);
   } catch {
-    return String(v);
+    return typeof v === 'bigint' ? v.toString() : '(unprintable)';
   }
 };
 const asObject = (v: unknown): Record<string, unknown> =>

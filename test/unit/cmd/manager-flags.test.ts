@@ -158,7 +158,7 @@ describe('--tenant-policy', () => {
   test('--print-tenant-policy prints the effective policy and returns undefined', () => {
     let text = '';
     expect(parseManagerFlags(['--print-tenant-policy'], {}, (s) => (text += s))).toBeUndefined();
-    expect(text).toContain('kind: TenantPolicy');
+    expect(text).toContain('container.apparmor.security.beta.kubernetes.io/*');
     expect(parseTenantPolicy(load(text))).toEqual(DEFAULT_TENANT_POLICY);
   });
 });
