@@ -190,16 +190,15 @@ function keyRules(o: Obj, at: string, defaults: KeyRules): KeyRules {
 
 function quantities(v: unknown, at: string): Record<string, string> | undefined {
   if (v === undefined) return undefined;
-  const o = object(v, at);
-  const out: Record<string, string> = {};
-  for (const [name, q] of Object.entries(o)) {
+  const entries = Object.entries(object(v, at)).map(([name, q]) => {
     const parsed = parseQuantity(q);
     if (parsed === undefined || parsed.num < 0n) {
       throw new TenantPolicyError(`${at}.${name}`, 'must be a quantity >= 0, e.g. 500m, 2 or 4Gi');
     }
-    out[name] = String(q);
-  }
-  return out;
+    return [name, String(q)] as const;
+  });
+  // fromEntries defines own properties, so even a resource named __proto__ stays data.
+  return Object.fromEntries(entries);
 }
 
 function namePatterns(v: unknown, at: string): string[] | undefined {

@@ -229,15 +229,17 @@ export function checkTenantPolicy(session: Session, policy: TenantPolicy): Polic
   for (const kind of ['requests', 'limits'] as const) {
     for (const [name, value] of Object.entries(asObject(resources[kind]))) {
       const field = `${T}.resources.${kind}[${json(name)}]`;
-      const max = policy.resources.max[name];
-      if (max === undefined) {
+      // Own keys only: a resource named like an Object.prototype member has no maximum either.
+      const max = Object.hasOwn(policy.resources.max, name) ? policy.resources.max[name] : undefined;
+      const limit = parseQuantity(max);
+      if (limit === undefined) {
         return violation('resources.max', field, value, {
           why: 'is a resource the policy sets no maximum for',
         });
       }
       const q = parseQuantity(value);
       if (q === undefined) return violation('resources.max', field, value, { why: 'is not a quantity' });
-      if (compareQuantities(q, parseQuantity(max)!) > 0) {
+      if (compareQuantities(q, limit) > 0) {
         return violation('resources.max', field, value, { why: `exceeds the maximum ${max}` });
       }
     }

@@ -61,6 +61,13 @@ describe('parseTenantPolicy', () => {
     expect(parseTenantPolicy(doc)).toEqual({ ...doc, resources: { max: { cpu: '8', memory: '32Gi' } } });
   });
 
+  test('a resource named __proto__ stays a plain entry', () => {
+    const max = parseTenantPolicy(JSON.parse('{"resources":{"max":{"__proto__":"1","cpu":"2"}}}')).resources
+      .max;
+    expect(Object.getPrototypeOf(max)).toBe(Object.prototype);
+    expect(Object.keys(max).sort()).toEqual(['__proto__', 'cpu']);
+  });
+
   test.each([
     ['nope', 'must be a mapping'],
     [{ serviceaccounts: {} }, 'serviceaccounts: unknown field'],

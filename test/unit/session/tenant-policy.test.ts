@@ -238,6 +238,14 @@ describe('checkTenantPolicy under the defaults', () => {
     expect(rule({ resources: { requests: { 'ephemeral-storage': '11Gi' } } })).toBe('resources.max');
     expect(check({ resources: { limits: { 'nvidia.com/gpu': 1 } } })?.message).toContain('sets no maximum');
     expect(check({ resources: { limits: { cpu: 'lots' } } })?.message).toContain('is not a quantity');
+    // Names of Object.prototype members are resources without a maximum too, not a crash.
+    for (const name of ['constructor', 'toString', '__proto__', 'hasOwnProperty']) {
+      const limits = JSON.parse(`{"${name}": "1"}`) as Record<string, string>;
+      expect([name, check({ resources: { limits } })?.message]).toEqual([
+        name,
+        expect.stringContaining('sets no maximum'),
+      ]);
+    }
     expect(
       check({ resources: { limits: { cpu: '4', memory: '8Gi', 'ephemeral-storage': '10Gi' } } }),
     ).toBeUndefined();
