@@ -1,4 +1,11 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
+import {
+  DEFAULT_TENANT_POLICY,
+  formatTenantPolicy,
+  loadTenantPolicy,
+  type TenantPolicy,
+  TenantPolicyError,
+} from '../controllers/session/index.js';
 import { parseBindAddress } from '../lib/index.js';
 import { parseDuration } from './duration.js';
 
@@ -22,6 +29,10 @@ export interface ManagerFlags {
   devMode: boolean;
   logLevel: string;
   controllers: ControllerName[];
+  /** The file --tenant-policy named, if any. */
+  tenantPolicyPath?: string;
+  /** The tenant policy: the file's, or the built-in safe defaults. */
+  tenantPolicy: TenantPolicy;
 }
 
 /** A bad command line: print the one-line message and exit 2. */
@@ -163,6 +174,13 @@ function program(): Command {
         .default([...CONTROLLERS], CONTROLLERS.join(','))
         .argParser(list),
     )
+    .addOption(
+      new Option(
+        '--tenant-policy <path>',
+        'YAML file with the tenant policy: the ServiceAccounts, Secrets, ConfigMaps, tolerations, node selectors, labels, annotations and resources a Session may use (default: the safe built-in policy; docs/security.md)',
+      ).env('TENANT_POLICY'),
+    )
+    .addOption(new Option('--print-tenant-policy', 'print the effective tenant policy as YAML and exit'))
     .helpOption('-h, --help', 'show this help')
     .showHelpAfterError(false)
     .allowExcessArguments(false);
@@ -170,7 +188,8 @@ function program(): Command {
 
 /**
  * Parses the manager's command line with environment fallbacks. Throws `UsageError` with a
- * one-line message naming the flag for bad input; returns undefined when help was printed.
+ * one-line message naming the flag (and, for --tenant-policy, the field) for bad input; returns
+ * undefined when help or the tenant policy was printed.
  */
 export function parseManagerFlags(
   argv: string[],
@@ -201,6 +220,19 @@ export function parseManagerFlags(
       );
     }
   }
+  let tenantPolicy = DEFAULT_TENANT_POLICY;
+  if (o.tenantPolicy !== undefined) {
+    try {
+      tenantPolicy = loadTenantPolicy(o.tenantPolicy);
+    } catch (err) {
+      if (!(err instanceof TenantPolicyError)) throw err;
+      throw new UsageError(`option '--tenant-policy <path>': ${o.tenantPolicy}: ${err.message}`);
+    }
+  }
+  if (o.printTenantPolicy === true) {
+    out(formatTenantPolicy(tenantPolicy));
+    return undefined;
+  }
   const enabled = controllers.filter(
     (c) => !/^(false|0|no)$/i.test(env[`FEATURE_${c.toUpperCase()}`] ?? ''),
   ) as ControllerName[];
@@ -221,5 +253,7 @@ export function parseManagerFlags(
     devMode: o.devMode === true,
     logLevel: o.logLevel,
     controllers: enabled,
+    tenantPolicyPath: o.tenantPolicy,
+    tenantPolicy,
   };
 }

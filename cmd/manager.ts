@@ -46,12 +46,14 @@ async function main(): Promise<number> {
     setupSessionController(mgr, {
       maxConcurrentReconciles: flags.maxConcurrentReconciles,
       runnerImage: flags.runnerImage,
+      tenantPolicy: flags.tenantPolicy,
     });
   }
   logger.info('Starting manager', {
     controllers: flags.controllers,
     leaderElect: flags.leaderElect,
     namespaces: flags.namespaces ?? 'all',
+    tenantPolicy: flags.tenantPolicyPath ?? 'built-in defaults',
     identity: mgr.identity,
   });
   try {

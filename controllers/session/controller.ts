@@ -8,6 +8,7 @@ import {
 import { ANNOTATION_SESSION } from './job.js';
 import { SessionMetrics } from './metrics.js';
 import { SessionReconciler } from './reconciler.js';
+import type { TenantPolicy } from './tenant-policy.js';
 import { JOB_GVK, LABEL_MANAGED_BY, MANAGED_BY, POD_GVK, SESSION_GVK } from './types.js';
 
 export interface SessionControllerOptions {
@@ -15,6 +16,8 @@ export interface SessionControllerOptions {
   maxConcurrentReconciles?: number;
   /** Image for Sessions that name none. */
   runnerImage?: string;
+  /** What a Session may ask of its pod. Default DEFAULT_TENANT_POLICY (safe). */
+  tenantPolicy?: TenantPolicy;
 }
 
 /**
@@ -31,6 +34,7 @@ export function setupSessionController(mgr: Manager, opts: SessionControllerOpti
     recorder: mgr.eventRecorder('steward-session'),
     metrics: new SessionMetrics(mgr.registry),
     runnerImage: opts.runnerImage,
+    tenantPolicy: opts.tenantPolicy,
   });
   return mgr
     .controller('session')

@@ -4,3 +4,18 @@ export { SessionMetrics } from './metrics.js';
 export { setupSessionController, type SessionControllerOptions } from './controller.js';
 export { buildJob, jobName, jobFinished, sessionLabelValue, ANNOTATION_SESSION, type Job } from './job.js';
 export { validateSpec, effectiveRetry, backoffSeconds, mayRetry } from './policy.js';
+export {
+  checkTenantPolicy,
+  DEFAULT_TENANT_POLICY,
+  type KeyRules,
+  type NodeSelectorRule,
+  type PolicyViolation,
+  type TenantPolicy,
+  type TolerationRule,
+} from './tenant-policy.js';
+export {
+  formatTenantPolicy,
+  loadTenantPolicy,
+  parseTenantPolicy,
+  TenantPolicyError,
+} from './tenant-policy-config.js';

@@ -30,6 +30,12 @@ export interface JobOptions {
   runnerImage?: string;
   /** Default start timeout, seconds. */
   startTimeoutSeconds: number;
+  /**
+   * Mount the ServiceAccount's API token into the pod (the tenant policy's
+   * serviceAccounts.automountToken). Default false: a Session's code gets no API credentials
+   * unless the operator's policy says so.
+   */
+  automountServiceAccountToken?: boolean;
 }
 
 export interface Job extends KubernetesObject {
@@ -56,7 +62,10 @@ export interface Job extends KubernetesObject {
 /**
  * The Job for one attempt. Retries are Steward's, so the Job itself never retries
  * (backoffLimit 0, restartPolicy Never); activeDeadlineSeconds is only a backstop behind the
- * reconciler's own exact timeouts. The pod meets the `restricted` Pod Security Standard.
+ * reconciler's own exact timeouts. The pod meets the `restricted` Pod Security Standard, and
+ * nothing a Session sets reaches its securityContext, host namespaces or volumes: which
+ * ServiceAccount, Secrets, tolerations, labels and so on it may ask for is the tenant policy's to
+ * decide (checkTenantPolicy), before this is called.
  */
 export function buildJob(session: Session, attempt: number, opts: JobOptions): Job {
   const spec = session.spec ?? {};
@@ -100,6 +109,9 @@ export function buildJob(session: Session, attempt: number, opts: JobOptions): J
       seccompProfile: { type: 'RuntimeDefault' },
     },
   };
+  // Without a token the pod's code cannot act as its ServiceAccount on the API; when the policy
+  // allows a token, the ServiceAccount's own automountServiceAccountToken decides.
+  if (opts.automountServiceAccountToken !== true) podSpec.automountServiceAccountToken = false;
   if (t.serviceAccountName) podSpec.serviceAccountName = t.serviceAccountName;
   if (t.nodeSelector) podSpec.nodeSelector = t.nodeSelector;
   if (t.tolerations) podSpec.tolerations = t.tolerations;

@@ -20,6 +20,7 @@ import { buildJob, type Job, jobFinished, jobName, sessionLabelValue } from './j
 import type { SessionMetrics } from './metrics.js';
 import { backoffSeconds, effectiveRetry, mayRetry, validateSpec } from './policy.js';
 import { setConditions } from './status.js';
+import { checkTenantPolicy, DEFAULT_TENANT_POLICY, type TenantPolicy } from './tenant-policy.js';
 import {
   DEFAULTS,
   isTerminal,
@@ -48,6 +49,8 @@ export interface SessionReconcilerOptions {
   clock?: Clock;
   /** Image for Sessions that name none (--runner-image). */
   runnerImage?: string;
+  /** What a Session may ask of its pod (--tenant-policy). Default DEFAULT_TENANT_POLICY: safe. */
+  tenantPolicy?: TenantPolicy;
 }
 
 interface Pod extends KubernetesObject {
@@ -113,6 +116,7 @@ export class SessionReconciler implements Reconciler {
   readonly #metrics: SessionMetrics | undefined;
   readonly #clock: Clock;
   readonly #runnerImage: string | undefined;
+  readonly #tenantPolicy: TenantPolicy;
   // Session uid → the resourceVersion our last status write replaced, until the cache shows a
   // newer one. Bounded: entries of Sessions deleted meanwhile are dropped with the oldest.
   readonly #superseded = new Map<string, string>();
@@ -124,6 +128,7 @@ export class SessionReconciler implements Reconciler {
     this.#metrics = opts.metrics;
     this.#clock = opts.clock ?? realClock;
     this.#runnerImage = opts.runnerImage;
+    this.#tenantPolicy = opts.tenantPolicy ?? DEFAULT_TENANT_POLICY;
   }
 
   async reconcile(req: Request, ctx: ReconcileContext): Promise<Result | void> {
@@ -416,9 +421,17 @@ export class SessionReconciler implements Reconciler {
     attempt: number,
     ctx: ReconcileContext,
   ): Promise<{ job: Job } | { failed: string; reason: string }> {
+    // Steward creates the pod with its own rights: what the Session asks of it is vetted first,
+    // before every attempt (the policy may have tightened since the last one).
+    const violation = checkTenantPolicy(session, this.#tenantPolicy);
+    if (violation !== undefined) {
+      this.#metrics?.error(session.metadata!.namespace ?? '', 'Pending', 'policy_violation');
+      return { failed: violation.message, reason: 'PolicyViolation' };
+    }
     const job = buildJob(session, attempt, {
       runnerImage: this.#runnerImage,
       startTimeoutSeconds: DEFAULTS.startTimeoutSeconds,
+      automountServiceAccountToken: this.#tenantPolicy.serviceAccounts.automountToken,
     });
     const started = this.#clock.now();
     try {

@@ -71,7 +71,12 @@ async function terminal(name: string, ns = NS, timeoutMs = 60_000): Promise<Sess
 describe('one operator', () => {
   let op: OperatorProcess;
   beforeAll(() => {
-    op = startOperator(cp.kubeconfigPath, ['--namespace', NS]);
+    op = startOperator(cp.kubeconfigPath, [
+      '--namespace',
+      NS,
+      '--tenant-policy',
+      join(ROOT, 'test', 'e2e', 'tenant-policy.yaml'),
+    ]);
   });
   afterAll(async () => {
     expect(await op.stop()).toBe(0);

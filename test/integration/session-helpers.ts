@@ -11,6 +11,7 @@ import {
   sessionLabelValue,
   ANNOTATION_SESSION,
   setupSessionController,
+  type TenantPolicy,
 } from '../../controllers/session/index.js';
 import { type Client, isAlreadyExists, type KubernetesObject, Manager } from '../../lib/index.js';
 import {
@@ -45,7 +46,7 @@ export async function installCrd(client: Client): Promise<void> {
 /** Runs the operator in this process. */
 export async function startOperator(
   kubeConfig: KubeConfig,
-  opts: { namespaces?: string[]; leaderElection?: boolean } = {},
+  opts: { namespaces?: string[]; leaderElection?: boolean; tenantPolicy?: TenantPolicy } = {},
 ): Promise<{ mgr: Manager; stop: () => Promise<void> }> {
   const mgr = await Manager.create({
     kubeConfig,
@@ -57,7 +58,11 @@ export async function startOperator(
       ? { enabled: true, id: 'steward-manager', namespace: 'steward-system', releaseOnCancel: true }
       : undefined,
   });
-  setupSessionController(mgr, { runnerImage: 'runner:test', maxConcurrentReconciles: 10 });
+  setupSessionController(mgr, {
+    runnerImage: 'runner:test',
+    maxConcurrentReconciles: 10,
+    tenantPolicy: opts.tenantPolicy,
+  });
   const ac = new AbortController();
   const done = mgr.start(ac.signal);
   return {

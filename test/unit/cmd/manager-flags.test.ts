@@ -1,5 +1,10 @@
 import { parseDuration } from '../../../cmd/duration.js';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { load } from 'js-yaml';
 import { parseManagerFlags, UsageError } from '../../../cmd/manager-flags.js';
+import { DEFAULT_TENANT_POLICY, parseTenantPolicy } from '../../../controllers/session/index.js';
 
 const parse = (argv: string[], env: Record<string, string> = {}) => parseManagerFlags(argv, env, () => {});
 
@@ -31,6 +36,8 @@ describe('manager flags', () => {
       devMode: false,
       logLevel: 'info',
       controllers: ['session'],
+      tenantPolicyPath: undefined,
+      tenantPolicy: DEFAULT_TENANT_POLICY,
     });
   });
 
@@ -108,10 +115,51 @@ describe('manager flags', () => {
       '--dev-mode',
       '--log-level',
       '--controllers',
+      '--tenant-policy',
+      '--print-tenant-policy',
       'MAX_CONCURRENT_RECONCILES',
+      'TENANT_POLICY',
     ]) {
       expect(text).toContain(flag);
     }
+  });
+});
+
+describe('--tenant-policy', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'manager-flags-'));
+  const file = (name: string, text: string) => {
+    const path = join(dir, name);
+    writeFileSync(path, text);
+    return path;
+  };
+
+  test('loads the file (flag or TENANT_POLICY); without one the built-in defaults apply', () => {
+    const path = file('ok.yaml', 'serviceAccounts:\n  allowed: [builder]\n');
+    const want = parseTenantPolicy({ serviceAccounts: { allowed: ['builder'] } });
+    expect(parse(['--tenant-policy', path])).toMatchObject({ tenantPolicyPath: path, tenantPolicy: want });
+    expect(parse([], { TENANT_POLICY: path })?.tenantPolicy).toEqual(want);
+    expect(parse([])?.tenantPolicy).toBe(DEFAULT_TENANT_POLICY);
+  });
+
+  test('a bad policy is a usage error (exit 2): one line naming the flag, the file and the field', () => {
+    const path = file(
+      'bad.yaml',
+      'tolerations:\n  allowed:\n    - operator: Exists\n      effect: Sometimes\n',
+    );
+    expect(usage(['--tenant-policy', path])).toBe(
+      `option '--tenant-policy <path>': ${path}: tolerations.allowed[0].effect: must be NoSchedule, PreferNoSchedule, NoExecute or empty`,
+    );
+    expect(usage(['--tenant-policy', join(dir, 'none.yaml')])).toMatch(
+      /--tenant-policy.*none\.yaml: cannot read it: ENOENT$/,
+    );
+    expect(usage(['--tenant-policy', file('typo.yaml', 'secret: {}\n')])).toContain('secret: unknown field');
+  });
+
+  test('--print-tenant-policy prints the effective policy and returns undefined', () => {
+    let text = '';
+    expect(parseManagerFlags(['--print-tenant-policy'], {}, (s) => (text += s))).toBeUndefined();
+    expect(text).toContain('container.apparmor.security.beta.kubernetes.io/*');
+    expect(parseTenantPolicy(load(text))).toEqual(DEFAULT_TENANT_POLICY);
   });
 });
 

@@ -4,7 +4,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadAll } from 'js-yaml';
+import { load, loadAll } from 'js-yaml';
 import { Registry } from 'prom-client';
 import { SessionMetrics } from '../../../controllers/session/metrics.js';
 import { DEFAULTS, PHASES } from '../../../controllers/session/types.js';
@@ -52,10 +52,14 @@ function yamlFiles(dir: string): string[] {
 
 const FILES = yamlFiles(MANIFESTS);
 const DOCS = new Map(FILES.map((f) => [f, loadAll(read(f)).filter((d) => d != null) as Json[]]));
+const FILE_OF = new Map<object, string>();
 const OBJECTS = [...DOCS.entries()].flatMap(([file, docs]) =>
   docs
     .filter((d) => typeof d.apiVersion === 'string' && typeof d.kind === 'string' && !file.endsWith('kustomization.yaml'))
-    .map((d) => d as K8sObject),
+    .map((d) => {
+      FILE_OF.set(d, file);
+      return d as K8sObject;
+    }),
 );
 
 function object(kind: string, name: string): K8sObject {
@@ -388,14 +392,50 @@ describe('RBAC', () => {
     expect(JSON.stringify(role.rules)).not.toContain('*');
     expect(norm(role.rules)).toEqual(
       [
-        'steward.dev/sessions: delete,get,list,patch,update,watch',
-        'steward.dev/sessions/status: get,patch,update',
+        'steward.dev/sessions: delete,get,list,watch',
+        'steward.dev/sessions/status: patch',
         'steward.dev/sessions/finalizers: update',
         'batch/jobs: create,delete,get,list,watch',
         '/pods: get,list,watch',
         '/events: create,patch',
       ].sort(),
     );
+  });
+
+  test('the namespaced install: a Role with the ClusterRole’s rules, bound to the ServiceAccount, with no namespace', () => {
+    const roles = OBJECTS.filter((o) => o.kind === 'Role' && o.metadata.name === 'steward-manager');
+    expect(roles.map((r) => FILE_OF.get(r))).toEqual(['manifests/rbac/namespaced/role.yaml']);
+    const role = roles[0] as K8sObject & { rules: Rule[] };
+    expect(role.metadata.namespace).toBeUndefined();
+    const cluster = object('ClusterRole', 'steward-manager') as K8sObject & { rules: Rule[] };
+    expect(norm(role.rules)).toEqual(norm(cluster.rules));
+    const rb = OBJECTS.find((o) => o.kind === 'RoleBinding' && o.metadata.name === 'steward-manager') as K8sObject & {
+      roleRef: Json;
+      subjects: Json[];
+    };
+    expect(rb.metadata.namespace).toBeUndefined();
+    expect(rb.roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'steward-manager' });
+    expect(rb.subjects).toEqual([SA]);
+  });
+
+  test('the namespaced overlay: no ClusterRole or binding, --watch-namespaces, a directory per namespace', () => {
+    const k = DOCS.get('manifests/namespaced/kustomization.yaml')![0] as Json & {
+      resources: string[];
+      patches: Array<{ patch: string; target?: Json }>;
+    };
+    expect(k.namespace).toBeUndefined(); // each watched namespace's directory sets its own
+    expect(k.resources).toEqual(['../crd', '../rbac', '../manager', 'sessions']);
+    const deleted = k.patches.filter((p) => p.patch.includes('$patch: delete')).map((p) => load(p.patch) as Json);
+    expect(deleted.map((d) => `${d.kind as string}/${(d.metadata as Json).name as string}`).sort()).toEqual([
+      'ClusterRole/steward-manager',
+      'ClusterRoleBinding/steward-manager',
+    ]);
+    const args = k.patches.find((p) => p.target?.kind === 'Deployment')!;
+    expect(load(args.patch)).toEqual([
+      { op: 'add', path: '/spec/template/spec/containers/0/args/-', value: '--watch-namespaces=sessions' },
+    ]);
+    const ns = DOCS.get('manifests/namespaced/sessions/kustomization.yaml')![0] as Json;
+    expect(ns).toMatchObject({ namespace: 'sessions', resources: ['namespace.yaml', '../../rbac/namespaced'] });
   });
 
   test('leader election: a Role for Leases in steward-system only', () => {
@@ -492,6 +532,20 @@ describe('manager', () => {
       capabilities: { drop: ['ALL'] },
     });
     expect(object('Namespace', 'steward-system').metadata.labels?.['pod-security.kubernetes.io/enforce']).toBe('restricted');
+  });
+
+  test('the tenant policy: a generated ConfigMap, mounted read-only, passed with --tenant-policy', () => {
+    const k = DOCS.get('manifests/manager/kustomization.yaml')![0] as Json & {
+      configMapGenerator: Array<{ name: string; files: string[] }>;
+    };
+    expect(k.configMapGenerator.map((g) => [g.name, g.files])).toEqual([['steward-tenant-policy', ['tenant-policy.yaml']]]);
+    const volumes = pod.volumes as Array<{ name: string; configMap?: { name: string } }>;
+    const volume = volumes.find((v) => v.configMap?.name === 'steward-tenant-policy')!;
+    const mounts = (container as unknown as { volumeMounts: Array<{ name: string; mountPath: string; readOnly?: boolean }> })
+      .volumeMounts;
+    const mount = mounts.find((m) => m.name === volume.name)!;
+    expect(mount.readOnly).toBe(true);
+    expect(container.args).toContain(`--tenant-policy=${mount.mountPath}/tenant-policy.yaml`);
   });
 
   test('graceful stop fits the grace period; replicas spread across nodes', () => {
