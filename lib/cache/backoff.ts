@@ -1,4 +1,4 @@
-import type { Clock } from '../util/clock.js';
+import { type Clock, monotonicNow } from '../util/clock.js';
 
 export interface ReconnectBackoffOptions {
   /** First delay. Default 800 ms (client-go's reflector). */
@@ -30,6 +30,7 @@ export class ReconnectBackoff {
   #clock: Clock;
   #random: () => number;
   #attempt = 0;
+  // Monotonic: a wall-clock step must not look like two minutes without failures.
   #lastFailureAt: number | undefined;
 
   constructor(clock: Clock, opts: ReconnectBackoffOptions = {}, random: () => number = Math.random) {
@@ -44,7 +45,7 @@ export class ReconnectBackoff {
 
   /** Records a failure and returns how long to wait before the next attempt. */
   next(): number {
-    const now = this.#clock.now();
+    const now = monotonicNow(this.#clock);
     if (this.#lastFailureAt !== undefined && now - this.#lastFailureAt >= this.#resetAfter) this.#attempt = 0;
     this.#lastFailureAt = now;
     const base = Math.min(this.#max, this.#initial * this.#factor ** this.#attempt);

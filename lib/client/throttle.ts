@@ -1,5 +1,5 @@
 import type { Clock, Timer } from '../util/clock.js';
-import { realClock } from '../util/clock.js';
+import { monotonicNow, realClock } from '../util/clock.js';
 
 export interface TokenBucketOptions {
   /** Sustained requests per second. Default 20 (controller-runtime's). Zero or negative disables throttling. */
@@ -18,7 +18,8 @@ export class TokenBucket {
   readonly qps: number;
   readonly burst: number;
   #clock: Clock;
-  // Tokens available at #last; negative when callers have reserved tokens not yet refilled.
+  // Tokens available at #last (monotonic ms); negative when callers have reserved tokens not
+  // yet refilled.
   #tokens: number;
   #last: number;
 
@@ -27,7 +28,7 @@ export class TokenBucket {
     this.burst = Math.max(1, opts.burst ?? 30);
     this.#clock = opts.clock ?? realClock;
     this.#tokens = this.burst;
-    this.#last = this.#clock.now();
+    this.#last = monotonicNow(this.#clock);
   }
 
   /** Takes a token; resolves after the wait it implies (immediately when one is free). Returns the wait in ms. */
@@ -64,7 +65,7 @@ export class TokenBucket {
   }
 
   #refill(): void {
-    const now = this.#clock.now();
+    const now = monotonicNow(this.#clock);
     const elapsed = Math.max(0, now - this.#last);
     this.#last = now;
     this.#tokens = Math.min(this.burst, this.#tokens + (elapsed / 1000) * this.qps);

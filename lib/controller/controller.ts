@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Registry } from 'prom-client';
 import { type Logger, silentLogger } from '../log/logger.js';
-import { type Clock, realClock } from '../util/clock.js';
+import { type Clock, monotonicNow, realClock } from '../util/clock.js';
 import { RateLimitingQueue } from '../workqueue/rate-limiting.js';
 import type { RateLimiter } from '../workqueue/rate-limiters.js';
 import { type ControllerMetrics, controllerMetrics, type ReconcileOutcome } from './metrics.js';
@@ -149,7 +149,7 @@ export class Controller {
   async #process(req: Request): Promise<void> {
     const metrics = this.#metrics;
     metrics?.workerStarted();
-    const started = this.#clock.now();
+    const started = monotonicNow(this.#clock);
     const reconcileID = randomUUID();
     const logger = this.#logger.child({ namespace: req.namespace, name: req.name, reconcileID });
     const timeout = new AbortController();
@@ -205,6 +205,6 @@ export class Controller {
       this.queue.done(req);
       metrics?.workerFinished();
     }
-    metrics?.outcome(outcome, (this.#clock.now() - started) / 1000);
+    metrics?.outcome(outcome, (monotonicNow(this.#clock) - started) / 1000);
   }
 }

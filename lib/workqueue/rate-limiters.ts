@@ -1,4 +1,4 @@
-import { type Clock, realClock } from '../util/clock.js';
+import { type Clock, monotonicNow, realClock } from '../util/clock.js';
 import { defaultKeyOf, type KeyFunc } from './key.js';
 
 /**
@@ -96,10 +96,11 @@ export function bucketRateLimiter<T>(qps = 10, burst = 100, opts: BucketLimiterO
     throw new RangeError(`bucketRateLimiter: need qps > 0, burst >= 1 (${qps}, ${burst})`);
   const clock = opts.clock ?? realClock;
   let tokens = burst;
-  let last = clock.now();
+  // Refilled by monotonic time: a wall-clock step neither refills the bucket nor stalls it.
+  let last = monotonicNow(clock);
   return {
     when() {
-      const now = clock.now();
+      const now = monotonicNow(clock);
       if (now > last) {
         tokens = Math.min(burst, tokens + ((now - last) * qps) / 1000);
         last = now;
