@@ -32,7 +32,7 @@ function offsetsInsideCharacters(buf: Buffer): number[] {
 async function parseChunks(chunks: Buffer[]): Promise<string[]> {
   const out: string[] = [];
   for await (const ev of parseWatchStream<KubernetesObject>(Readable.from(chunks, { objectMode: true }))) {
-    out.push(String(ev.object.data?.text));
+    out.push(String((ev.object.data as { text?: string } | undefined)?.text));
   }
   return out;
 }
@@ -99,7 +99,7 @@ describe('KubeClient.watch over HTTP: a response split inside characters', () =>
       };
       const texts: string[] = [];
       for await (const ev of client.watch(CM, { namespace: 'ns' })) {
-        texts.push(String(ev.object.data?.text));
+        texts.push(String((ev.object.data as { text?: string } | undefined)?.text));
         if (texts.length === 1) rest!();
       }
       expect([k, texts]).toEqual([k, ['ascii', TEXT]]);
