@@ -17,7 +17,8 @@ import type { Logger } from '../log/logger.js';
 import { silentLogger } from '../log/logger.js';
 import type { InformerMetrics } from './metrics.js';
 import type { ReflectorOptions, ReflectorSink, RestartReason } from './reflector.js';
-import { Reflector } from './reflector.js';
+import { checkReflectorTuning, Reflector } from './reflector.js';
+import { checkNumber } from '../util/options.js';
 import type { IndexFunc, IndexFunctionError } from './store.js';
 import { Store, storeKeyOf } from './store.js';
 import type { Transform } from './transform.js';
@@ -130,6 +131,8 @@ export class SharedInformer<T extends KubernetesObject = KubernetesObject> {
   #gvkLabel: string;
 
   constructor(lw: ListerWatcher, opts: InformerOptions<T>) {
+    checkNumber('SharedInformer', 'resyncPeriodMs', opts.resyncPeriodMs);
+    checkReflectorTuning('SharedInformer', opts.reflector ?? {}, 'reflector.');
     this.gvk = opts.gvk;
     this.namespaces = [...new Set(opts.namespaces ?? [])].sort();
     this.labelSelector = opts.labelSelector;

@@ -1,5 +1,6 @@
 import type { Clock } from '../util/clock.js';
 import { monotonicNow, realClock } from '../util/clock.js';
+import { checkNumber } from '../util/options.js';
 import { BUILTIN_KINDS } from './builtin-kinds.js';
 import { NoKindMatchError } from './errors.js';
 import type { GVK } from './gvk.js';
@@ -95,7 +96,8 @@ export class DiscoveryRESTMapper implements RESTMapper {
     this.#fetch = fetch;
     this.#static = new StaticRESTMapper(opts.static ?? BUILTIN_KINDS);
     this.#clock = opts.clock ?? realClock;
-    this.#missRefreshIntervalMs = opts.missRefreshIntervalMs ?? 10_000;
+    this.#missRefreshIntervalMs =
+      checkNumber('DiscoveryRESTMapper', 'missRefreshIntervalMs', opts.missRefreshIntervalMs) ?? 10_000;
   }
 
   async mappingFor(gvk: GVK): Promise<ResourceMapping> {

@@ -1,10 +1,11 @@
 import type { Clock, Timer } from '../util/clock.js';
 import { monotonicNow, realClock } from '../util/clock.js';
+import { checkNumber } from '../util/options.js';
 
 export interface TokenBucketOptions {
   /** Sustained requests per second. Default 20 (controller-runtime's). Zero or negative disables throttling. */
   qps?: number;
-  /** Requests allowed at once after a quiet period. Default 30. */
+  /** Requests allowed at once after a quiet period, >= 1. Default 30. */
   burst?: number;
   clock?: Clock;
 }
@@ -24,8 +25,10 @@ export class TokenBucket {
   #last: number;
 
   constructor(opts: TokenBucketOptions = {}) {
+    // Any qps <= 0 (or -Infinity) turns throttling off; only NaN is meaningless.
+    if (Number.isNaN(opts.qps)) throw new RangeError('TokenBucket: qps must be a number, got NaN');
     this.qps = opts.qps ?? 20;
-    this.burst = Math.max(1, opts.burst ?? 30);
+    this.burst = checkNumber('TokenBucket', 'burst', opts.burst, { min: 1 }) ?? 30;
     this.#clock = opts.clock ?? realClock;
     this.#tokens = this.burst;
     this.#last = monotonicNow(this.#clock);

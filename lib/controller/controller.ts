@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Registry } from 'prom-client';
 import { type Logger, silentLogger } from '../log/logger.js';
 import { type Clock, monotonicNow, realClock } from '../util/clock.js';
+import { checkNumber } from '../util/options.js';
 import { RateLimitingQueue } from '../workqueue/rate-limiting.js';
 import type { RateLimiter } from '../workqueue/rate-limiters.js';
 import { type ControllerMetrics, controllerMetrics, type ReconcileOutcome } from './metrics.js';
@@ -74,12 +75,12 @@ export class Controller {
   #stopping = false;
 
   constructor(name: string, reconciler: Reconciler, opts: ControllerOptions = {}) {
-    const workers = opts.maxConcurrentReconciles ?? 1;
-    if (!Number.isInteger(workers) || workers < 1) {
-      throw new RangeError(`maxConcurrentReconciles must be an integer >= 1, got ${workers}`);
-    }
-    const timeoutMs = opts.reconcileTimeoutMs ?? 0;
-    if (!(timeoutMs >= 0)) throw new RangeError(`reconcileTimeoutMs must be >= 0, got ${timeoutMs}`);
+    const what = `controller ${name}`;
+    const workers =
+      checkNumber(what, 'maxConcurrentReconciles', opts.maxConcurrentReconciles, { min: 1, integer: true }) ??
+      1;
+    const timeoutMs = checkNumber(what, 'reconcileTimeoutMs', opts.reconcileTimeoutMs) ?? 0;
+    checkNumber(what, 'maxPriorityWaitMs', opts.maxPriorityWaitMs, { infinite: true });
     this.name = name;
     this.#reconciler = reconciler;
     this.#workers = workers;

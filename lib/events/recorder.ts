@@ -4,6 +4,7 @@ import type { KubernetesObject } from '../client/object.js';
 import { rfc3339Time } from '../client/time.js';
 import { type Logger, silentLogger } from '../log/logger.js';
 import { type Clock, monotonicNow, realClock } from '../util/clock.js';
+import { checkNumber } from '../util/options.js';
 
 export type EventType = 'Normal' | 'Warning';
 
@@ -61,12 +62,13 @@ export class EventRecorder {
 
   constructor(client: Client, opts: EventRecorderOptions) {
     this.#client = client;
+    const what = 'EventRecorder';
     this.#opts = {
       component: opts.component,
       instance: opts.instance,
-      aggregationWindowMs: opts.aggregationWindowMs ?? 600_000,
-      burst: opts.burst ?? 25,
-      refillMs: opts.refillMs ?? 300_000,
+      aggregationWindowMs: checkNumber(what, 'aggregationWindowMs', opts.aggregationWindowMs) ?? 600_000,
+      burst: checkNumber(what, 'burst', opts.burst, { min: 1 }) ?? 25,
+      refillMs: checkNumber(what, 'refillMs', opts.refillMs, { exclusive: true }) ?? 300_000,
     };
     this.#clock = opts.clock ?? realClock;
     this.#logger = opts.logger ?? silentLogger();

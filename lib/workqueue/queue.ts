@@ -1,5 +1,6 @@
 import type { Registry } from 'prom-client';
 import { type Clock, realClock } from '../util/clock.js';
+import { checkNumber } from '../util/options.js';
 import { Fifo } from './fifo.js';
 import { defaultKeyOf, type KeyFunc } from './key.js';
 import { queueMetrics, type QueueMetrics } from './metrics.js';
@@ -134,9 +135,8 @@ export class Queue<T> {
     const clock = this.clock;
     this.monotonic = clock.monotonic !== undefined ? () => clock.monotonic!() : () => clock.now();
     this.keyOf = opts.keyOf ?? (defaultKeyOf as KeyFunc<T>);
-    this.#maxWaitMs = opts.maxPriorityWaitMs ?? 10_000;
-    if (!(this.#maxWaitMs >= 0))
-      throw new RangeError(`maxPriorityWaitMs must be >= 0, got ${opts.maxPriorityWaitMs}`);
+    this.#maxWaitMs =
+      checkNumber('work queue', 'maxPriorityWaitMs', opts.maxPriorityWaitMs, { infinite: true }) ?? 10_000;
     if (opts.registry !== undefined) {
       const slots = this.#slots;
       const monotonic = this.monotonic;
