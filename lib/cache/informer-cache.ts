@@ -9,7 +9,7 @@ import { formatFieldSelector, formatLabelSelector, labelMatcher } from '../clien
 import type { Clock } from '../util/clock.js';
 import { realClock } from '../util/clock.js';
 import { checkNumber } from '../util/options.js';
-import { checkReflectorTuning } from './reflector.js';
+import { checkReflectorTuning } from './reflector-tuning.js';
 import { CacheNotStartedError, NoInformerError } from './errors.js';
 import { FIELD_INDEX_PREFIX, fieldIndexFunc } from './indexers.js';
 import type { InformerOptions, ReflectorTuning } from './informer.js';

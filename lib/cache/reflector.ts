@@ -6,7 +6,7 @@ import type { KubernetesObject } from '../client/object.js';
 import type { FieldSelectorInput, LabelSelectorInput } from '../client/selectors.js';
 import type { Clock, Timer } from '../util/clock.js';
 import { monotonicNow, realClock } from '../util/clock.js';
-import { checkNumber } from '../util/options.js';
+import { checkReflectorTuning } from './reflector-tuning.js';
 import type { ReconnectBackoffOptions } from './backoff.js';
 import { ReconnectBackoff } from './backoff.js';
 import type { Logger } from '../log/logger.js';
@@ -54,34 +54,6 @@ export interface ReflectorOptions {
   onRestart?: (reason: RestartReason) => void;
   /** Called after every successful (re-)list. */
   onList?: () => void;
-}
-
-/**
- * Checks the reflector's tuning (throws a RangeError naming a bad option); also run by the
- * informer and the cache at construction, so that a bad value fails there and not at start.
- */
-export function checkReflectorTuning(
-  owner: string,
-  opts: Pick<
-    ReflectorOptions,
-    'pageSize' | 'backoff' | 'watchIdleTimeoutMs' | 'watchTimeoutSeconds' | 'minWatchDurationMs'
-  >,
-  prefix = '',
-): void {
-  checkNumber(owner, `${prefix}pageSize`, opts.pageSize, { min: 1, integer: true });
-  checkNumber(owner, `${prefix}watchIdleTimeoutMs`, opts.watchIdleTimeoutMs, { exclusive: true });
-  checkNumber(owner, `${prefix}minWatchDurationMs`, opts.minWatchDurationMs);
-  if (opts.watchTimeoutSeconds !== undefined) {
-    const [min, max] = opts.watchTimeoutSeconds;
-    checkNumber(owner, `${prefix}watchTimeoutSeconds[0]`, min, { min: 1 });
-    checkNumber(owner, `${prefix}watchTimeoutSeconds[1]`, max, { min: Math.max(1, min) });
-  }
-  const b = opts.backoff ?? {};
-  checkNumber(owner, `${prefix}backoff.initialMs`, b.initialMs);
-  checkNumber(owner, `${prefix}backoff.maxMs`, b.maxMs);
-  checkNumber(owner, `${prefix}backoff.factor`, b.factor, { min: 1 });
-  checkNumber(owner, `${prefix}backoff.jitter`, b.jitter, { max: 1 });
-  checkNumber(owner, `${prefix}backoff.resetAfterMs`, b.resetAfterMs);
 }
 
 class WatchIdleError extends Error {
