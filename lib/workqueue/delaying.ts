@@ -30,9 +30,9 @@ export class DelayingQueue<T> extends Queue<T> {
   }
 
   /**
-   * Adds `item` after `delayMs`. Zero, negative or NaN delay adds it now. If its key is already
-   * waiting, the earlier of the two times is kept (and the higher priority). Dropped after
-   * shutdown.
+   * Adds `item` after `delayMs`: any length (`Infinity` never adds it); zero, negative or NaN
+   * adds it now. If its key is already waiting, the earlier of the two times is kept (and the
+   * higher priority). Dropped after shutdown.
    */
   addAfter(item: T, delayMs: number, opts?: AddOptions): void {
     if (this.shuttingDown()) return;
