@@ -133,7 +133,7 @@ export class Queue<T> {
     this.name = opts.name ?? '';
     this.clock = opts.clock ?? realClock;
     const clock = this.clock;
-    this.monotonic = clock.monotonic !== undefined ? () => clock.monotonic!() : () => clock.now();
+    this.monotonic = (clock.monotonic ?? clock.now).bind(clock);
     this.keyOf = opts.keyOf ?? (defaultKeyOf as KeyFunc<T>);
     this.#maxWaitMs =
       checkNumber('work queue', 'maxPriorityWaitMs', opts.maxPriorityWaitMs, { infinite: true }) ?? 10_000;
