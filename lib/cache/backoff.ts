@@ -1,11 +1,12 @@
-import type { Clock } from '../util/clock.js';
+import { type Clock, monotonicNow } from '../util/clock.js';
+import { checkNumber } from '../util/options.js';
 
 export interface ReconnectBackoffOptions {
   /** First delay. Default 800 ms (client-go's reflector). */
   initialMs?: number;
   /** Delay cap. Default 30 000 ms. */
   maxMs?: number;
-  /** Growth per consecutive failure. Default 2. */
+  /** Growth per consecutive failure, >= 1. Default 2. */
   factor?: number;
   /**
    * Fraction by which a delay is randomly shortened, 0–1. Default 0.2: delays fall in
@@ -30,21 +31,23 @@ export class ReconnectBackoff {
   #clock: Clock;
   #random: () => number;
   #attempt = 0;
+  // Monotonic: a wall-clock step must not look like two minutes without failures.
   #lastFailureAt: number | undefined;
 
   constructor(clock: Clock, opts: ReconnectBackoffOptions = {}, random: () => number = Math.random) {
     this.#clock = clock;
     this.#random = random;
-    this.#initial = opts.initialMs ?? 800;
-    this.#max = opts.maxMs ?? 30_000;
-    this.#factor = opts.factor ?? 2;
-    this.#jitter = Math.min(1, Math.max(0, opts.jitter ?? 0.2));
-    this.#resetAfter = opts.resetAfterMs ?? 120_000;
+    const what = 'ReconnectBackoff';
+    this.#initial = checkNumber(what, 'initialMs', opts.initialMs) ?? 800;
+    this.#max = checkNumber(what, 'maxMs', opts.maxMs) ?? 30_000;
+    this.#factor = checkNumber(what, 'factor', opts.factor, { min: 1 }) ?? 2;
+    this.#jitter = checkNumber(what, 'jitter', opts.jitter, { max: 1 }) ?? 0.2;
+    this.#resetAfter = checkNumber(what, 'resetAfterMs', opts.resetAfterMs) ?? 120_000;
   }
 
   /** Records a failure and returns how long to wait before the next attempt. */
   next(): number {
-    const now = this.#clock.now();
+    const now = monotonicNow(this.#clock);
     if (this.#lastFailureAt !== undefined && now - this.#lastFailureAt >= this.#resetAfter) this.#attempt = 0;
     this.#lastFailureAt = now;
     const base = Math.min(this.#max, this.#initial * this.#factor ** this.#attempt);

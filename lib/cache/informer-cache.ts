@@ -8,6 +8,8 @@ import type { FieldSelectorInput, LabelSelectorInput } from '../client/selectors
 import { formatFieldSelector, formatLabelSelector, labelMatcher } from '../client/selectors.js';
 import type { Clock } from '../util/clock.js';
 import { realClock } from '../util/clock.js';
+import { checkNumber } from '../util/options.js';
+import { checkReflectorTuning } from './reflector-tuning.js';
 import { CacheNotStartedError, NoInformerError } from './errors.js';
 import { FIELD_INDEX_PREFIX, fieldIndexFunc } from './indexers.js';
 import type { InformerOptions, ReflectorTuning } from './informer.js';
@@ -63,6 +65,8 @@ export class InformerCache implements Reader {
   #runs: Promise<void>[] = [];
 
   constructor(opts: InformerCacheOptions) {
+    checkNumber('InformerCache', 'resyncPeriodMs', opts.resyncPeriodMs);
+    checkReflectorTuning('InformerCache', opts.reflector ?? {}, 'reflector.');
     this.#opts = opts;
     this.#clock = opts.clock ?? realClock;
     this.#logger = opts.logger ?? silentLogger();

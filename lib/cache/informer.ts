@@ -18,7 +18,9 @@ import { silentLogger } from '../log/logger.js';
 import type { InformerMetrics } from './metrics.js';
 import type { ReflectorOptions, ReflectorSink, RestartReason } from './reflector.js';
 import { Reflector } from './reflector.js';
-import type { IndexFunc } from './store.js';
+import { checkReflectorTuning } from './reflector-tuning.js';
+import { checkNumber } from '../util/options.js';
+import type { IndexFunc, IndexFunctionError } from './store.js';
 import { Store, storeKeyOf } from './store.js';
 import type { Transform } from './transform.js';
 import { deepFreeze, dropManagedFields } from './transform.js';
@@ -46,9 +48,19 @@ export interface InformerOptions<T extends KubernetesObject = KubernetesObject> 
    * to +10 % so that informers do not resync in step. Default 10 hours; 0 disables.
    */
   resyncPeriodMs?: number;
-  /** Applied before storing. Default `dropManagedFields`; `false` stores objects as received. */
+  /**
+   * Applied before storing. Default `dropManagedFields`; `false` stores objects as received.
+   * If it throws, that version of the object is not cached nor dispatched (the cache keeps the
+   * version it had, if any, and the next event for the object tries again; a delete still
+   * deletes); the failure is counted and logged once per object.
+   */
   transform?: Transform | false;
-  /** Extra indexes; the namespace and controller-owner indexes are always present. */
+  /**
+   * Extra indexes; the namespace and controller-owner indexes are always present. If an index
+   * function throws, the object is cached and dispatched all the same, without values in that
+   * index, until a version of it indexes cleanly; the failure is counted and logged once per
+   * object.
+   */
   indexers?: Record<string, IndexFunc<T>>;
   /** Whether the kind is namespaced; when it resolves false, `namespaces` is ignored. */
   isNamespaced?: () => Promise<boolean>;
@@ -62,6 +74,10 @@ export interface InformerOptions<T extends KubernetesObject = KubernetesObject> 
 /** Counters kept by every informer, whether or not metrics are registered. */
 export interface InformerStats {
   handlerErrors: number;
+  /** Object versions the transform threw for (not cached). */
+  transformErrors: number;
+  /** Index function failures (the object was cached without values in that index). */
+  indexErrors: number;
   lists: number;
   watchRestarts: Record<RestartReason, number>;
 }
@@ -99,14 +115,25 @@ export class SharedInformer<T extends KubernetesObject = KubernetesObject> {
   #syncWaiters: Array<() => void> = [];
   #running = false;
   #clusterScoped: boolean | undefined;
+  // Keys whose latest version failed to transform, and keys whose stored version failed to
+  // index (with the indexes that failed): a failure is logged when a key starts failing, not on
+  // every event while it goes on.
+  #transformFailing = new Set<string>();
+  #indexFailing = new Map<string, Set<string>>();
+  // Index failures reported by the store during the set() in progress.
+  #indexFailures: IndexFunctionError[] = [];
   #stats: InformerStats = {
     handlerErrors: 0,
+    transformErrors: 0,
+    indexErrors: 0,
     lists: 0,
     watchRestarts: { closed: 0, gone: 0, idle: 0, error: 0 },
   };
   #gvkLabel: string;
 
   constructor(lw: ListerWatcher, opts: InformerOptions<T>) {
+    checkNumber('SharedInformer', 'resyncPeriodMs', opts.resyncPeriodMs);
+    checkReflectorTuning('SharedInformer', opts.reflector ?? {}, 'reflector.');
     this.gvk = opts.gvk;
     this.namespaces = [...new Set(opts.namespaces ?? [])].sort();
     this.labelSelector = opts.labelSelector;
@@ -118,11 +145,14 @@ export class SharedInformer<T extends KubernetesObject = KubernetesObject> {
     this.#random = opts.random ?? Math.random;
     this.#logger = opts.logger ?? silentLogger();
     this.#gvkLabel = gvkString(opts.gvk);
-    this.#store = new Store<T>({
-      [NAMESPACE_INDEX]: namespaceIndexFunc,
-      [CONTROLLER_OWNER_INDEX]: controllerOwnerIndexFunc,
-      ...opts.indexers,
-    });
+    this.#store = new Store<T>(
+      {
+        [NAMESPACE_INDEX]: namespaceIndexFunc,
+        [CONTROLLER_OWNER_INDEX]: controllerOwnerIndexFunc,
+        ...opts.indexers,
+      },
+      { onIndexError: (err) => void this.#indexFailures.push(err) },
+    );
   }
 
   /** The cached objects. */
@@ -145,6 +175,11 @@ export class SharedInformer<T extends KubernetesObject = KubernetesObject> {
   /** Adds an index; allowed before or after start (it is built over the current contents). */
   addIndexer(name: string, fn: IndexFunc<T>): void {
     this.#store.addIndexer(name, fn);
+    for (const err of this.#indexFailures.splice(0)) {
+      const failing = this.#indexFailing.get(err.key) ?? new Set<string>();
+      this.#indexFailing.set(err.key, failing.add(err.index));
+      this.#indexFailed(err, true);
+    }
   }
 
   /** True once every watched namespace has been listed. */
@@ -260,18 +295,70 @@ export class SharedInformer<T extends KubernetesObject = KubernetesObject> {
     };
   }
 
-  #prepare(raw: T): T {
-    return deepFreeze(this.#transform(raw));
+  /** The object to cache for `raw` (stored under `key`), or undefined if the transform threw. */
+  #prepare(raw: T, key: string): T | undefined {
+    let obj: T;
+    try {
+      obj = this.#transform(raw);
+      if (obj === null || typeof obj !== 'object') throw new TypeError(`transform returned ${String(obj)}`);
+    } catch (err) {
+      this.#stats.transformErrors++;
+      this.#opts.metrics?.transformErrors.inc({ gvk: this.#gvkLabel });
+      if (!this.#transformFailing.has(key)) {
+        this.#transformFailing.add(key);
+        this.#logger.error('informer transform failed; this version of the object is not cached', {
+          gvk: this.#gvkLabel,
+          key,
+          resourceVersion: raw.metadata?.resourceVersion,
+          error: describe(err),
+        });
+      }
+      return undefined;
+    }
+    if (this.#transformFailing.size > 0) this.#transformFailing.delete(key);
+    return deepFreeze(obj);
+  }
+
+  /** Stores an object; index functions that throw are counted and logged once per object. */
+  #put(key: string, obj: T): T | undefined {
+    const old = this.#store.set(key, obj);
+    if (this.#indexFailures.length === 0 && this.#indexFailing.size === 0) return old;
+    const failures = this.#indexFailures.splice(0);
+    const before = this.#indexFailing.get(key);
+    for (const err of failures) this.#indexFailed(err, !before?.has(err.index));
+    if (failures.length > 0) this.#indexFailing.set(key, new Set(failures.map((e) => e.index)));
+    else this.#indexFailing.delete(key);
+    return old;
+  }
+
+  #remove(key: string): T | undefined {
+    if (this.#indexFailing.size > 0) this.#indexFailing.delete(key);
+    if (this.#transformFailing.size > 0) this.#transformFailing.delete(key);
+    return this.#store.delete(key);
+  }
+
+  #indexFailed(err: IndexFunctionError, log: boolean): void {
+    this.#stats.indexErrors++;
+    this.#opts.metrics?.indexErrors.inc({ gvk: this.#gvkLabel, index: err.index });
+    if (!log) return;
+    this.#logger.error('informer index function failed; the object is cached without values in this index', {
+      gvk: this.#gvkLabel,
+      key: err.key,
+      index: err.index,
+      error: describe(err.cause),
+    });
   }
 
   #replace(scope: string, items: T[]): void {
     const initial = !this.#listedScopes.has(scope);
     const seen = new Set<string>();
     for (const raw of items) {
-      const obj = this.#prepare(raw);
-      const key = storeKeyOf(obj);
+      const key = storeKeyOf(raw);
+      // Seen even when it cannot be transformed: the version cached before is kept, not deleted.
       seen.add(key);
-      const old = this.#store.set(key, obj);
+      const obj = this.#prepare(raw, key);
+      if (obj === undefined) continue;
+      const old = this.#put(key, obj);
       if (old === undefined) this.#dispatchAdd(obj, { isInInitialList: initial });
       else if (old.metadata?.uid !== obj.metadata?.uid) {
         // Deleted and re-created under the same name while we were not watching: two objects,
@@ -285,7 +372,7 @@ export class SharedInformer<T extends KubernetesObject = KubernetesObject> {
     const inScope = scope === '' ? this.#store.keys() : this.#store.indexKeys(NAMESPACE_INDEX, scope);
     for (const key of inScope) {
       if (seen.has(key)) continue;
-      const gone = this.#store.delete(key)!;
+      const gone = this.#remove(key)!;
       this.#dispatchDelete(gone, { finalStateUnknown: true });
     }
     if (initial) {
@@ -295,14 +382,17 @@ export class SharedInformer<T extends KubernetesObject = KubernetesObject> {
   }
 
   #event(type: 'ADDED' | 'MODIFIED' | 'DELETED', raw: T): void {
-    const obj = this.#prepare(raw);
-    const key = storeKeyOf(obj);
+    const key = storeKeyOf(raw);
+    const obj = this.#prepare(raw, key);
     if (type === 'DELETED') {
-      this.#store.delete(key);
-      this.#dispatchDelete(obj, { finalStateUnknown: false });
+      const old = this.#remove(key);
+      if (obj !== undefined) this.#dispatchDelete(obj, { finalStateUnknown: false });
+      // Its final state could not be transformed: handlers get the last state cached.
+      else if (old !== undefined) this.#dispatchDelete(old, { finalStateUnknown: true });
       return;
     }
-    const old = this.#store.set(key, obj);
+    if (obj === undefined) return;
+    const old = this.#put(key, obj);
     if (old === undefined) this.#dispatchAdd(obj, { isInInitialList: false });
     else if (old.metadata?.resourceVersion !== obj.metadata?.resourceVersion) {
       this.#dispatchUpdate(old, obj, { isResync: false });
@@ -361,7 +451,11 @@ export class SharedInformer<T extends KubernetesObject = KubernetesObject> {
     this.#opts.metrics?.handlerErrors.inc({ gvk: this.#gvkLabel });
     this.#logger.error('informer event handler failed', {
       gvk: this.#gvkLabel,
-      error: err instanceof Error ? (err.stack ?? err.message) : String(err),
+      error: describe(err),
     });
   }
+}
+
+function describe(err: unknown): string {
+  return err instanceof Error ? (err.stack ?? err.message) : String(err);
 }

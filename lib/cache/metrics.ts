@@ -7,6 +7,8 @@ import type { Registry } from 'prom-client';
  */
 export class InformerMetrics {
   readonly handlerErrors: Counter<'gvk'>;
+  readonly transformErrors: Counter<'gvk'>;
+  readonly indexErrors: Counter<'gvk' | 'index'>;
   readonly lists: Counter<'gvk'>;
   readonly watchRestarts: Counter<'gvk' | 'reason'>;
 
@@ -16,6 +18,22 @@ export class InformerMetrics {
         name: 'steward_informer_handler_errors_total',
         help: 'Exceptions thrown (or promises rejected) by informer event handlers.',
         labelNames: ['gvk'],
+        registers: [registry],
+      });
+    });
+    this.transformErrors = reuse(registry, 'steward_informer_transform_errors_total', () => {
+      return new Counter({
+        name: 'steward_informer_transform_errors_total',
+        help: 'Objects the informer transform threw for; that version was not cached.',
+        labelNames: ['gvk'],
+        registers: [registry],
+      });
+    });
+    this.indexErrors = reuse(registry, 'steward_informer_index_errors_total', () => {
+      return new Counter({
+        name: 'steward_informer_index_errors_total',
+        help: 'Objects an index function threw for; they were cached without values in that index.',
+        labelNames: ['gvk', 'index'],
         registers: [registry],
       });
     });

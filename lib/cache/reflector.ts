@@ -5,7 +5,8 @@ import { gvkString } from '../client/gvk.js';
 import type { KubernetesObject } from '../client/object.js';
 import type { FieldSelectorInput, LabelSelectorInput } from '../client/selectors.js';
 import type { Clock, Timer } from '../util/clock.js';
-import { realClock } from '../util/clock.js';
+import { monotonicNow, realClock } from '../util/clock.js';
+import { checkReflectorTuning } from './reflector-tuning.js';
 import type { ReconnectBackoffOptions } from './backoff.js';
 import { ReconnectBackoff } from './backoff.js';
 import type { Logger } from '../log/logger.js';
@@ -28,7 +29,7 @@ export interface ReflectorOptions {
   namespace?: string;
   labelSelector?: LabelSelectorInput;
   fieldSelector?: FieldSelectorInput;
-  /** Items per LIST page. Default 500. */
+  /** Items per LIST page (an integer >= 1). Default 500. */
   pageSize?: number;
   /** Reconnect backoff; defaults ≈0.8 s doubling to 30 s, reset after 2 min without failures. */
   backoff?: ReconnectBackoffOptions;
@@ -77,6 +78,7 @@ export class Reflector<T extends KubernetesObject = KubernetesObject> {
   #lastResourceVersion = '';
 
   constructor(lw: ListerWatcher, sink: ReflectorSink<T>, opts: ReflectorOptions) {
+    checkReflectorTuning('Reflector', opts);
     this.gvk = opts.gvk;
     this.#lw = lw;
     this.#sink = sink;
@@ -104,14 +106,14 @@ export class Reflector<T extends KubernetesObject = KubernetesObject> {
           needList = false;
           this.#opts.onList?.();
         }
-        const started = this.#clock.now();
+        const started = monotonicNow(this.#clock);
         const events = await this.#watch(signal);
         if (signal.aborted) break;
         consecutiveGone = 0;
         this.#opts.onRestart?.('closed');
         // A watch the server ends at once with nothing in it (a misbehaving proxy, an overloaded
         // server) would otherwise be reopened in a tight loop.
-        if (events === 0 && this.#clock.now() - started < (this.#opts.minWatchDurationMs ?? 1000)) {
+        if (events === 0 && monotonicNow(this.#clock) - started < (this.#opts.minWatchDurationMs ?? 1000)) {
           await this.#sleep(this.#backoff.next(), signal);
         }
       } catch (err) {

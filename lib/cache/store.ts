@@ -3,6 +3,31 @@ import type { KubernetesObject } from '../client/object.js';
 /** Computes the index values of an object; an object may sit under several values or none. */
 export type IndexFunc<T extends KubernetesObject = KubernetesObject> = (obj: T) => string[];
 
+/** An index function threw for an object; `cause` is what it threw. */
+export class IndexFunctionError extends Error {
+  readonly code = 'ERR_INDEX_FUNCTION';
+  constructor(
+    readonly index: string,
+    readonly key: string,
+    cause: unknown,
+  ) {
+    super(
+      `index function ${JSON.stringify(index)} threw for ${key}: ${cause instanceof Error ? cause.message : String(cause)}`,
+      { cause },
+    );
+    this.name = 'IndexFunctionError';
+  }
+}
+
+export interface StoreOptions<T extends KubernetesObject = KubernetesObject> {
+  /**
+   * Called when an index function throws (or returns something that is not an array). The
+   * object is stored all the same, with no values in that index, so the store stays consistent.
+   * Default: `set` (or `addIndexer`) throws an `IndexFunctionError` once it has finished.
+   */
+  onIndexError?: (err: IndexFunctionError, obj: T) => void;
+}
+
 /** The key objects are stored under: `namespace/name`, or `name` when cluster-scoped. */
 export function storeKeyOf(obj: KubernetesObject): string {
   const ns = obj.metadata?.namespace;
@@ -16,15 +41,18 @@ export function storeKeyOf(obj: KubernetesObject): string {
  *
  * Invariant: for every index `n` and every stored key `k`, `#indices[n][v]` contains `k` exactly
  * for the values `v` in `#indexValues[n][k]`, which is what the index function returned when
- * `k` was last stored.
+ * `k` was last stored (none if it threw then). A throwing index function therefore never leaves
+ * an index half updated or pointing at an older version of the object.
  */
 export class Store<T extends KubernetesObject = KubernetesObject> {
   #items = new Map<string, T>();
   #indexers = new Map<string, IndexFunc<T>>();
   #indices = new Map<string, Map<string, Set<string>>>();
   #indexValues = new Map<string, Map<string, string[]>>();
+  #onIndexError: ((err: IndexFunctionError, obj: T) => void) | undefined;
 
-  constructor(indexers: Record<string, IndexFunc<T>> = {}) {
+  constructor(indexers: Record<string, IndexFunc<T>> = {}, opts: StoreOptions<T> = {}) {
+    this.#onIndexError = opts.onIndexError;
     for (const [name, fn] of Object.entries(indexers)) this.addIndexer(name, fn);
   }
 
@@ -34,7 +62,9 @@ export class Store<T extends KubernetesObject = KubernetesObject> {
     this.#indexers.set(name, fn);
     this.#indices.set(name, new Map());
     this.#indexValues.set(name, new Map());
-    for (const [key, obj] of this.#items) this.#indexOne(name, fn, key, obj);
+    let failed: IndexFunctionError | undefined;
+    for (const [key, obj] of this.#items) failed = this.#indexOne(name, fn, key, obj) ?? failed;
+    if (failed !== undefined) throw failed;
   }
 
   hasIndexer(name: string): boolean {
@@ -77,14 +107,19 @@ export class Store<T extends KubernetesObject = KubernetesObject> {
     return [...(index.get(value) ?? [])];
   }
 
-  /** Stores `obj` under `key`, returning the object it replaced. */
+  /**
+   * Stores `obj` under `key`, returning the object it replaced. If an index function throws,
+   * see `StoreOptions.onIndexError`.
+   */
   set(key: string, obj: T): T | undefined {
     const old = this.#items.get(key);
     this.#items.set(key, obj);
+    let failed: IndexFunctionError | undefined;
     for (const [name, fn] of this.#indexers) {
       this.#unindexOne(name, key);
-      this.#indexOne(name, fn, key, obj);
+      failed = this.#indexOne(name, fn, key, obj) ?? failed;
     }
+    if (failed !== undefined) throw failed;
     return old;
   }
 
@@ -97,9 +132,21 @@ export class Store<T extends KubernetesObject = KubernetesObject> {
     return old;
   }
 
-  #indexOne(name: string, fn: IndexFunc<T>, key: string, obj: T): void {
-    const values = [...new Set(fn(obj))];
-    if (values.length === 0) return;
+  /**
+   * Indexes one object; the index is untouched if `fn` throws. Returns the error to throw when
+   * there is no `onIndexError` to hand it to.
+   */
+  #indexOne(name: string, fn: IndexFunc<T>, key: string, obj: T): IndexFunctionError | undefined {
+    let values: string[];
+    try {
+      values = [...new Set(fn(obj))];
+    } catch (cause) {
+      const err = new IndexFunctionError(name, key, cause);
+      if (this.#onIndexError === undefined) return err;
+      this.#onIndexError(err, obj);
+      return undefined;
+    }
+    if (values.length === 0) return undefined;
     const index = this.#indices.get(name)!;
     this.#indexValues.get(name)!.set(key, values);
     for (const v of values) {
@@ -107,6 +154,7 @@ export class Store<T extends KubernetesObject = KubernetesObject> {
       if (!set) index.set(v, (set = new Set()));
       set.add(key);
     }
+    return undefined;
   }
 
   #unindexOne(name: string, key: string): void {

@@ -1,5 +1,6 @@
 import type { Clock } from '../util/clock.js';
-import { realClock } from '../util/clock.js';
+import { monotonicNow, realClock } from '../util/clock.js';
+import { checkNumber } from '../util/options.js';
 import { BUILTIN_KINDS } from './builtin-kinds.js';
 import { NoKindMatchError } from './errors.js';
 import type { GVK } from './gvk.js';
@@ -71,6 +72,7 @@ export interface DiscoveryRESTMapperOptions {
 }
 
 interface GroupVersionEntry {
+  /** Monotonic ms: a wall-clock step neither expires nor extends an answer. */
   fetchedAt: number;
   // kind -> mapping for the top-level resources of this group version (subresources skipped).
   kinds: Map<string, ResourceMapping>;
@@ -94,7 +96,8 @@ export class DiscoveryRESTMapper implements RESTMapper {
     this.#fetch = fetch;
     this.#static = new StaticRESTMapper(opts.static ?? BUILTIN_KINDS);
     this.#clock = opts.clock ?? realClock;
-    this.#missRefreshIntervalMs = opts.missRefreshIntervalMs ?? 10_000;
+    this.#missRefreshIntervalMs =
+      checkNumber('DiscoveryRESTMapper', 'missRefreshIntervalMs', opts.missRefreshIntervalMs) ?? 10_000;
   }
 
   async mappingFor(gvk: GVK): Promise<ResourceMapping> {
@@ -104,7 +107,8 @@ export class DiscoveryRESTMapper implements RESTMapper {
     let entry = this.#cache.get(gv);
     if (
       !entry ||
-      (!entry.kinds.has(gvk.kind) && this.#clock.now() - entry.fetchedAt >= this.#missRefreshIntervalMs)
+      (!entry.kinds.has(gvk.kind) &&
+        monotonicNow(this.#clock) - entry.fetchedAt >= this.#missRefreshIntervalMs)
     ) {
       entry = await this.#discover(gv, gvk);
     }
@@ -132,7 +136,7 @@ export class DiscoveryRESTMapper implements RESTMapper {
               namespaced: r.namespaced,
             });
           }
-          const entry = { fetchedAt: this.#clock.now(), kinds };
+          const entry = { fetchedAt: monotonicNow(this.#clock), kinds };
           this.#cache.set(gv, entry);
           return entry;
         })

@@ -1,10 +1,11 @@
 import type { Clock, Timer } from '../util/clock.js';
-import { realClock } from '../util/clock.js';
+import { monotonicNow, realClock } from '../util/clock.js';
+import { checkNumber } from '../util/options.js';
 
 export interface TokenBucketOptions {
   /** Sustained requests per second. Default 20 (controller-runtime's). Zero or negative disables throttling. */
   qps?: number;
-  /** Requests allowed at once after a quiet period. Default 30. */
+  /** Requests allowed at once after a quiet period, >= 1. Default 30. */
   burst?: number;
   clock?: Clock;
 }
@@ -18,16 +19,19 @@ export class TokenBucket {
   readonly qps: number;
   readonly burst: number;
   #clock: Clock;
-  // Tokens available at #last; negative when callers have reserved tokens not yet refilled.
+  // Tokens available at #last (monotonic ms); negative when callers have reserved tokens not
+  // yet refilled.
   #tokens: number;
   #last: number;
 
   constructor(opts: TokenBucketOptions = {}) {
+    // Any qps <= 0 (or -Infinity) turns throttling off; only NaN is meaningless.
+    if (Number.isNaN(opts.qps)) throw new RangeError('TokenBucket: qps must be a number, got NaN');
     this.qps = opts.qps ?? 20;
-    this.burst = Math.max(1, opts.burst ?? 30);
+    this.burst = checkNumber('TokenBucket', 'burst', opts.burst, { min: 1 }) ?? 30;
     this.#clock = opts.clock ?? realClock;
     this.#tokens = this.burst;
-    this.#last = this.#clock.now();
+    this.#last = monotonicNow(this.#clock);
   }
 
   /** Takes a token; resolves after the wait it implies (immediately when one is free). Returns the wait in ms. */
@@ -64,7 +68,7 @@ export class TokenBucket {
   }
 
   #refill(): void {
-    const now = this.#clock.now();
+    const now = monotonicNow(this.#clock);
     const elapsed = Math.max(0, now - this.#last);
     this.#last = now;
     this.#tokens = Math.min(this.burst, this.#tokens + (elapsed / 1000) * this.qps);

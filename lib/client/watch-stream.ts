@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
 import type { WatchEvent, WatchEventType } from './client.js';
 import type { Status } from './errors.js';
 import { statusErrorFrom } from './errors.js';
@@ -9,13 +10,18 @@ import type { KubernetesObject } from './object.js';
  * stream by throwing its Status as a `StatusError`, so a 410 Expired surfaces as `GoneError`.
  * Lines that are not JSON are a protocol violation and throw too, rather than being skipped, so
  * the reflector re-establishes the watch instead of silently missing an event.
+ *
+ * Chunks are split wherever the network split them, including inside a multi-byte UTF-8
+ * character; the decoder keeps the bytes of an incomplete character for the next chunk, so a
+ * split never turns into U+FFFD.
  */
 export async function* parseWatchStream<T extends KubernetesObject>(
   body: Readable,
 ): AsyncGenerator<WatchEvent<T>> {
+  const decoder = new StringDecoder('utf8');
   let pending = '';
   for await (const chunk of body) {
-    pending += typeof chunk === 'string' ? chunk : (chunk as Buffer).toString('utf8');
+    pending += typeof chunk === 'string' ? chunk : decoder.write(chunk as Buffer);
     let nl: number;
     while ((nl = pending.indexOf('\n')) >= 0) {
       const line = pending.slice(0, nl).trim();
@@ -23,6 +29,7 @@ export async function* parseWatchStream<T extends KubernetesObject>(
       if (line !== '') yield decode<T>(line);
     }
   }
+  pending += decoder.end();
   if (pending.trim() !== '') yield decode<T>(pending.trim());
 }
 

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Registry } from 'prom-client';
 import { type Logger, silentLogger } from '../log/logger.js';
-import { type Clock, realClock } from '../util/clock.js';
+import { type Clock, monotonicNow, realClock } from '../util/clock.js';
+import { checkNumber } from '../util/options.js';
 import { RateLimitingQueue } from '../workqueue/rate-limiting.js';
 import type { RateLimiter } from '../workqueue/rate-limiters.js';
 import { type ControllerMetrics, controllerMetrics, type ReconcileOutcome } from './metrics.js';
@@ -74,12 +75,12 @@ export class Controller {
   #stopping = false;
 
   constructor(name: string, reconciler: Reconciler, opts: ControllerOptions = {}) {
-    const workers = opts.maxConcurrentReconciles ?? 1;
-    if (!Number.isInteger(workers) || workers < 1) {
-      throw new RangeError(`maxConcurrentReconciles must be an integer >= 1, got ${workers}`);
-    }
-    const timeoutMs = opts.reconcileTimeoutMs ?? 0;
-    if (!(timeoutMs >= 0)) throw new RangeError(`reconcileTimeoutMs must be >= 0, got ${timeoutMs}`);
+    const what = `controller ${name}`;
+    const workers =
+      checkNumber(what, 'maxConcurrentReconciles', opts.maxConcurrentReconciles, { min: 1, integer: true }) ??
+      1;
+    const timeoutMs = checkNumber(what, 'reconcileTimeoutMs', opts.reconcileTimeoutMs) ?? 0;
+    checkNumber(what, 'maxPriorityWaitMs', opts.maxPriorityWaitMs, { infinite: true });
     this.name = name;
     this.#reconciler = reconciler;
     this.#workers = workers;
@@ -149,7 +150,7 @@ export class Controller {
   async #process(req: Request): Promise<void> {
     const metrics = this.#metrics;
     metrics?.workerStarted();
-    const started = this.#clock.now();
+    const started = monotonicNow(this.#clock);
     const reconcileID = randomUUID();
     const logger = this.#logger.child({ namespace: req.namespace, name: req.name, reconcileID });
     const timeout = new AbortController();
@@ -205,6 +206,6 @@ export class Controller {
       this.queue.done(req);
       metrics?.workerFinished();
     }
-    metrics?.outcome(outcome, (this.#clock.now() - started) / 1000);
+    metrics?.outcome(outcome, (monotonicNow(this.#clock) - started) / 1000);
   }
 }

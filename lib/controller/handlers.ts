@@ -29,21 +29,31 @@ export interface OwnerOptions {
 
 /**
  * Enqueues the object's owner of kind `owner` (namespaced owners share the object's namespace,
- * as owner references require). Objects without such an owner enqueue nothing.
+ * as owner references require). Objects without such an owner enqueue nothing. On an update
+ * it enqueues the owners of the old object and of the new one, each once (controller-runtime's
+ * `EnqueueRequestForOwner`), so an owner that loses an object to another owner hears of it.
  */
 export function enqueueForOwner(
   owner: Pick<GVK, 'group' | 'kind'>,
   opts: OwnerOptions = {},
 ): EventHandlerFunc {
   const onlyController = opts.onlyController ?? true;
-  return (e) => {
-    const out: Request[] = [];
-    for (const ref of e.object.metadata?.ownerReferences ?? []) {
+  const ownersOf = (obj: KubernetesObject, out: Request[], seen: Set<string>): void => {
+    const namespace = obj.metadata?.namespace;
+    for (const ref of obj.metadata?.ownerReferences ?? []) {
       if (onlyController && !ref.controller) continue;
       if (ref.kind !== owner.kind || parseApiVersion(ref.apiVersion).group !== owner.group) continue;
-      const namespace = e.object.metadata?.namespace;
+      const key = `${namespace ?? ''}/${ref.name}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
       out.push(namespace ? { namespace, name: ref.name } : { name: ref.name });
     }
+  };
+  return (e) => {
+    const out: Request[] = [];
+    const seen = new Set<string>();
+    if (e.type === 'update') ownersOf(e.old, out, seen);
+    ownersOf(e.object, out, seen);
     return out;
   };
 }

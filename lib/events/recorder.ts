@@ -3,7 +3,8 @@ import type { Client } from '../client/client.js';
 import type { KubernetesObject } from '../client/object.js';
 import { rfc3339Time } from '../client/time.js';
 import { type Logger, silentLogger } from '../log/logger.js';
-import { type Clock, realClock } from '../util/clock.js';
+import { type Clock, monotonicNow, realClock } from '../util/clock.js';
+import { checkNumber } from '../util/options.js';
 
 export type EventType = 'Normal' | 'Warning';
 
@@ -24,6 +25,9 @@ export interface EventRecorderOptions {
   logger?: Logger;
 }
 
+// Times kept here (lastAt, at) are monotonic ms: the aggregation window and the per-object
+// budget are durations, which a wall-clock step must not stretch or shrink. Only the
+// timestamps written into Events follow the wall clock.
 interface Seen {
   name: string;
   namespace: string;
@@ -58,12 +62,13 @@ export class EventRecorder {
 
   constructor(client: Client, opts: EventRecorderOptions) {
     this.#client = client;
+    const what = 'EventRecorder';
     this.#opts = {
       component: opts.component,
       instance: opts.instance,
-      aggregationWindowMs: opts.aggregationWindowMs ?? 600_000,
-      burst: opts.burst ?? 25,
-      refillMs: opts.refillMs ?? 300_000,
+      aggregationWindowMs: checkNumber(what, 'aggregationWindowMs', opts.aggregationWindowMs) ?? 600_000,
+      burst: checkNumber(what, 'burst', opts.burst, { min: 1 }) ?? 25,
+      refillMs: checkNumber(what, 'refillMs', opts.refillMs, { exclusive: true }) ?? 300_000,
     };
     this.#clock = opts.clock ?? realClock;
     this.#logger = opts.logger ?? silentLogger();
@@ -78,7 +83,8 @@ export class EventRecorder {
   event(obj: KubernetesObject, type: EventType, reason: string, message: string): Promise<void> {
     const meta = obj.metadata ?? {};
     const uid = meta.uid ?? `${meta.namespace ?? ''}/${meta.name ?? ''}`;
-    const now = this.#clock.now();
+    const now = monotonicNow(this.#clock);
+    const wall = this.#clock.now();
     if (!this.#take(uid, now)) {
       this.#dropped++;
       return Promise.resolve();
@@ -89,7 +95,7 @@ export class EventRecorder {
       seen.count++;
       seen.lastAt = now;
       const count = seen.count;
-      seen.pending = seen.pending.then(() => this.#bump(seen, count, now));
+      seen.pending = seen.pending.then(() => this.#bump(seen, count, wall));
       return seen.pending;
     }
     this.#prune(now);
@@ -102,7 +108,7 @@ export class EventRecorder {
       pending: Promise.resolve(),
     };
     this.#seen.set(key, entry);
-    const t = rfc3339Time(now);
+    const t = rfc3339Time(wall);
     entry.pending = this.#client
       .create({
         apiVersion: 'v1',
@@ -139,12 +145,12 @@ export class EventRecorder {
     return entry.pending;
   }
 
-  async #bump(seen: Seen, count: number, now: number): Promise<void> {
+  async #bump(seen: Seen, count: number, wall: number): Promise<void> {
     try {
       await this.#client.patch(
         EVENT_GVK,
         { namespace: seen.namespace, name: seen.name },
-        { type: 'merge', body: { count, lastTimestamp: rfc3339Time(now) } },
+        { type: 'merge', body: { count, lastTimestamp: rfc3339Time(wall) } },
       );
     } catch (err) {
       this.#logger.warn('Failed to update an event', {

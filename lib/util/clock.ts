@@ -20,18 +20,57 @@ export interface Clock {
    * hand-written clock with only `now()` still fits; read it through `monotonicNow(clock)`.
    */
   monotonic?(): number;
-  /** Calls `fn` once, `ms` milliseconds from now (negative means 0). */
+  /**
+   * Calls `fn` once, `ms` milliseconds from now (negative or NaN means 0, Infinity never). Any
+   * delay is allowed: implementations must not be limited to what one Node timer can hold.
+   */
   setTimeout(fn: () => void, ms: number): Timer;
   /** Cancels a timer; cancelling a fired or unknown timer is a no-op. */
   clearTimeout(timer: Timer): void;
 }
 
-/** The process's clock: `Date.now()`, `performance.now()` and Node's timers. */
+/**
+ * The longest delay one Node timer can hold: 2^31−1 ms, about 24.8 days. Node turns a longer
+ * one into 1 ms (with a `TimeoutOverflowWarning`); `realClock` chains timers instead, so any
+ * delay is safe to pass to a `Clock`.
+ */
+export const MAX_TIMER_DELAY_MS = 2 ** 31 - 1;
+
+type NodeTimer = ReturnType<typeof setTimeout>;
+
+/**
+ * The handle of a delay longer than one Node timer holds: a chain of timers of at most
+ * `MAX_TIMER_DELAY_MS` each, one pending at a time, so a 30-day wait costs one wake-up every
+ * 24.8 days. `current` is the pending link, replaced as each one fires.
+ */
+class ChainedTimer {
+  current: NodeTimer | undefined;
+}
+
+function setRealTimeout(fn: () => void, ms: number): Timer {
+  // NaN and negative mean now, as the Clock contract says (Node would warn about NaN).
+  const delay = ms > 0 ? ms : 0;
+  if (delay <= MAX_TIMER_DELAY_MS) return setTimeout(fn, delay) as unknown as Timer;
+  const chain = new ChainedTimer();
+  // Counted down link by link on Node's own (monotonic) timers: a link never fires early, so
+  // the whole chain never does either. Infinity stays Infinity: it never fires.
+  let remaining = delay;
+  const next = (): void => {
+    const link = Math.min(remaining, MAX_TIMER_DELAY_MS);
+    remaining -= link;
+    chain.current = setTimeout(remaining > 0 ? next : fn, link);
+  };
+  next();
+  return chain;
+}
+
+/** The process's clock: `Date.now()`, `performance.now()` and Node's timers, for any delay. */
 export const realClock: Clock = {
   now: () => Date.now(),
   monotonic: () => performance.now(),
-  setTimeout: (fn, ms) => setTimeout(fn, Math.max(0, ms)) as unknown as Timer,
-  clearTimeout: (timer) => clearTimeout(timer as unknown as ReturnType<typeof setTimeout>),
+  setTimeout: setRealTimeout,
+  clearTimeout: (timer) =>
+    clearTimeout(timer instanceof ChainedTimer ? timer.current : (timer as unknown as NodeTimer)),
 };
 
 /** The clock's monotonic reading, or its wall clock when it has none. */

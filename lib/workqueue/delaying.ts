@@ -2,6 +2,7 @@ import type { Timer } from '../util/clock.js';
 import { MinHeap, type HeapEntry } from './heap.js';
 import { type AddOptions, Queue, type QueueOptions } from './queue.js';
 
+/** An item waiting for its delay; `at` is its due time on the monotonic clock. */
 interface Waiting<T> extends HeapEntry {
   readonly key: string;
   readonly item: T;
@@ -11,7 +12,9 @@ interface Waiting<T> extends HeapEntry {
 /**
  * A `Queue` that can also add an item after a delay. All waiting items share one timer, armed
  * for the earliest of them, over a min-heap: `addAfter` costs O(log n) and never creates a timer
- * per item.
+ * per item. Due times are on the clock's monotonic reading, so a step of the wall clock (NTP)
+ * makes no item early or late; any delay is allowed (the clock chains timers beyond Node's
+ * limit of about 24.8 days).
  */
 export class DelayingQueue<T> extends Queue<T> {
   readonly #heap = new MinHeap<Waiting<T>>();
@@ -19,7 +22,7 @@ export class DelayingQueue<T> extends Queue<T> {
   readonly #waiting = new Map<string, Waiting<T>>();
   #seq = 0;
   #timer: Timer | undefined;
-  // Due time the timer is armed for; Infinity when none is.
+  // Due time (monotonic) the timer is armed for; Infinity when none is.
   #timerAt = Infinity;
 
   constructor(opts: QueueOptions<T> = {}) {
@@ -27,9 +30,9 @@ export class DelayingQueue<T> extends Queue<T> {
   }
 
   /**
-   * Adds `item` after `delayMs`. Zero, negative or NaN delay adds it now. If its key is already
-   * waiting, the earlier of the two times is kept (and the higher priority). Dropped after
-   * shutdown.
+   * Adds `item` after `delayMs`: any length (`Infinity` never adds it); zero, negative or NaN
+   * adds it now. If its key is already waiting, the earlier of the two times is kept (and the
+   * higher priority). Dropped after shutdown.
    */
   addAfter(item: T, delayMs: number, opts?: AddOptions): void {
     if (this.shuttingDown()) return;
@@ -38,7 +41,7 @@ export class DelayingQueue<T> extends Queue<T> {
       return;
     }
     const key = this.keyOf(item);
-    const at = this.clock.now() + delayMs;
+    const at = this.monotonic() + delayMs;
     const priority = opts?.priority ?? 0;
     const waiting = this.#waiting.get(key);
     if (waiting !== undefined) {
@@ -76,13 +79,13 @@ export class DelayingQueue<T> extends Queue<T> {
     if (head === undefined) return;
     this.#timerAt = head.at;
     // At least 1 ms: a timer that fires a hair early re-arms instead of spinning.
-    this.#timer = this.clock.setTimeout(() => this.#fire(), Math.max(1, head.at - this.clock.now()));
+    this.#timer = this.clock.setTimeout(() => this.#fire(), Math.max(1, head.at - this.monotonic()));
   }
 
   #fire(): void {
     this.#timer = undefined;
     this.#timerAt = Infinity;
-    const now = this.clock.now();
+    const now = this.monotonic();
     for (let head = this.#heap.peek(); head !== undefined && head.at <= now; head = this.#heap.peek()) {
       this.#heap.pop();
       this.#waiting.delete(head.key);

@@ -1,5 +1,6 @@
 import type { Registry } from 'prom-client';
 import { type Clock, realClock } from '../util/clock.js';
+import { checkNumber } from '../util/options.js';
 import { Fifo } from './fifo.js';
 import { defaultKeyOf, type KeyFunc } from './key.js';
 import { queueMetrics, type QueueMetrics } from './metrics.js';
@@ -17,9 +18,10 @@ export interface QueueOptions<T> {
   /** prom-client registry for the `workqueue_*` metrics. Default: none, and no metrics cost. */
   registry?: Registry;
   /**
-   * The aging bound. A queued item that has waited this long is served ahead of every item that
-   * has waited less, whatever their priorities, so low-priority work (initial list, resync)
-   * cannot be starved by a stream of higher-priority adds. Default 10 000 ms.
+   * The aging bound, in milliseconds of the clock's monotonic time: how long priorities may
+   * keep an item waiting, so that low-priority work (initial list, resync) cannot be starved by
+   * a stream of higher-priority adds. The exact rule is on `Queue`. Default 10 000 ms; 0 serves
+   * in plain queue order; `Infinity` disables aging.
    */
   maxPriorityWaitMs?: number;
 }
@@ -47,14 +49,20 @@ interface Slot<T> {
   state: typeof QUEUED | typeof PROCESSING | typeof STALE | typeof IDLE;
   /** QUEUED: the level it is on. PROCESSING and dirty: the level to requeue it on. */
   priority: number;
+  /**
+   * Queue order: taken from one counter each time the key is queued; a raise keeps it. Each
+   * level's FIFO is sorted by it, and "queued before" in the aging rule means a smaller one.
+   */
+  seq: number;
+  /**
+   * When its aging clock started (monotonic ms), or -1 if it has not: it was queued while its
+   * level was the only one, and no other level has held work since (the clock is not read on
+   * that path). When a second level appears, every -1 item is given that time
+   * (`#startAging`). Never -1 while several levels exist.
+   */
+  agingFrom: number;
   /** When the key entered the queue (or, when dirty, was re-added): queue-duration metric. */
   addedAt: number;
-  /**
-   * When it was pushed on its level: aging. FIFO order within a level follows it. -1 when it
-   * was pushed while its level was the only one (the clock is not read then): its wait for
-   * higher-priority work starts when a second level appears (`#multiLevelSince`).
-   */
-  enqueuedAt: number;
   /** When a worker took it: work-duration metric (only read with metrics on). */
   startedAt: number;
   /** PROCESSING and added again: `done()` queues it once more. */
@@ -67,6 +75,8 @@ interface Level<T> {
   live: number;
 }
 
+const queuedBefore = <T>(a: Slot<T>, b: Slot<T>): boolean => a.seq < b.seq;
+
 /**
  * A deduplicating work queue with client-go's rules, plus priorities with aging.
  *
@@ -76,10 +86,18 @@ interface Level<T> {
  *   So a key is never handed to two workers at once, and no add is lost.
  * - Adding a key that is already queued is a no-op (it may raise the key's priority).
  *
- * `get()` resolves in priority order (higher first, FIFO within a level), except that an item
- * that has waited `maxPriorityWaitMs` goes first (oldest first among such items). So an item
- * waits at most `maxPriorityWaitMs` for higher-priority work; after that only items queued
- * before it are served ahead of it.
+ * `get()` resolves in priority order (higher first, FIFO within a level), with aging:
+ * - An item's aging clock starts when it is queued; or, if its level is then the queue's only
+ *   one, when work at another level next appears (until then nothing can be served before it
+ *   that was queued after it, so it is not being starved). The clock keeps running when the
+ *   other levels drain and reappear; a raise to a higher priority keeps it, and keeps the
+ *   item's place in queue order (as controller-runtime's priority queue does).
+ * - The bound: once an item's aging clock reads `maxPriorityWaitMs`, every `get()` hands out
+ *   that item or an item queued before it (the oldest queued item goes first).
+ * So however much higher-priority work arrives, an item is handed out at most
+ * `maxPriorityWaitMs` after its aging clock starts plus the time workers spend on the items
+ * queued before it that are still queued then. While only one level holds work, no clock is
+ * read.
  *
  * Misuse has defined behaviour: adds after `shutDown()` are dropped; `done()` of an item that
  * is not being processed is a no-op.
@@ -89,6 +107,8 @@ export class Queue<T> {
   protected readonly clock: Clock;
   protected readonly keyOf: KeyFunc<T>;
   protected readonly metrics: QueueMetrics | undefined;
+  /** The clock's monotonic reading: every duration the queue measures (aging, metrics, delays). */
+  protected readonly monotonic: () => number;
   readonly #maxWaitMs: number;
 
   // Priority levels with queued keys, highest first. Usually one or two.
@@ -100,8 +120,8 @@ export class Queue<T> {
   // Idle slots in #slots, swept once they outnumber the live keys (and at least 1024 of them),
   // so memory follows the live keys while a hot key costs no map insert or delete per cycle.
   #idleCount = 0;
-  // When the queue last went from one priority level to several.
-  #multiLevelSince = 0;
+  // The next queue-order number (Slot.seq).
+  #seq = 0;
   #processingCount = 0;
   // Workers blocked in get(); non-empty only while nothing is queued.
   #waiters = new Fifo<(item: T | undefined) => void>();
@@ -112,24 +132,25 @@ export class Queue<T> {
   constructor(opts: QueueOptions<T> = {}) {
     this.name = opts.name ?? '';
     this.clock = opts.clock ?? realClock;
+    const clock = this.clock;
+    this.monotonic = (clock.monotonic ?? clock.now).bind(clock);
     this.keyOf = opts.keyOf ?? (defaultKeyOf as KeyFunc<T>);
-    this.#maxWaitMs = opts.maxPriorityWaitMs ?? 10_000;
-    if (!(this.#maxWaitMs >= 0))
-      throw new RangeError(`maxPriorityWaitMs must be >= 0, got ${opts.maxPriorityWaitMs}`);
+    this.#maxWaitMs =
+      checkNumber('work queue', 'maxPriorityWaitMs', opts.maxPriorityWaitMs, { infinite: true }) ?? 10_000;
     if (opts.registry !== undefined) {
       const slots = this.#slots;
-      const clock = this.clock;
+      const monotonic = this.monotonic;
       this.metrics = queueMetrics(opts.registry, {
         name: this.name,
         controller: opts.controller ?? this.name,
         unfinishedSeconds() {
-          const now = clock.now();
+          const now = monotonic();
           let total = 0;
           for (const p of slots.values()) if (p.state === PROCESSING) total += now - p.startedAt;
           return total / 1000;
         },
         longestSeconds() {
-          const now = clock.now();
+          const now = monotonic();
           let longest = 0;
           for (const p of slots.values())
             if (p.state === PROCESSING) longest = Math.max(longest, now - p.startedAt);
@@ -146,7 +167,7 @@ export class Queue<T> {
     const key = this.keyOf(item);
     const slot = this.#slots.get(key);
     if (slot !== undefined && slot.state === IDLE) {
-      const now = this.metrics !== undefined ? this.clock.now() : this.#stamp(priority);
+      const now = this.metrics !== undefined ? this.monotonic() : -1;
       this.#idleCount--;
       slot.item = item;
       slot.state = QUEUED;
@@ -155,14 +176,15 @@ export class Queue<T> {
       this.metrics?.add();
       this.#enqueue(slot, now);
     } else if (slot === undefined) {
-      const now = this.metrics !== undefined ? this.clock.now() : this.#stamp(priority);
+      const now = this.metrics !== undefined ? this.monotonic() : -1;
       const fresh: Slot<T> = {
         key,
         item,
         state: QUEUED,
         priority,
+        seq: 0,
+        agingFrom: -1,
         addedAt: now,
-        enqueuedAt: now,
         startedAt: 0,
         dirty: false,
       };
@@ -175,7 +197,7 @@ export class Queue<T> {
       slot.dirty = true;
       slot.priority = priority;
       if (this.metrics !== undefined) {
-        slot.addedAt = this.clock.now();
+        slot.addedAt = this.monotonic();
         this.metrics.add();
       }
     } else if (priority > slot.priority) {
@@ -200,7 +222,7 @@ export class Queue<T> {
     const slot = this.#slots.get(key);
     if (slot === undefined || slot.state !== PROCESSING) return;
     this.#processingCount--;
-    const now = this.metrics !== undefined ? this.clock.now() : -1;
+    const now = this.metrics !== undefined ? this.monotonic() : -1;
     if (this.metrics !== undefined) this.metrics.done(now - slot.startedAt);
     if (!slot.dirty) {
       slot.state = IDLE;
@@ -213,7 +235,7 @@ export class Queue<T> {
       // Queued even while shutting down: the add came before shutdown and must not be lost.
       slot.dirty = false;
       slot.state = QUEUED;
-      this.#enqueue(slot, now >= 0 ? now : this.#stamp(slot.priority));
+      this.#enqueue(slot, now);
     }
     this.#checkDrained();
   }
@@ -259,7 +281,10 @@ export class Queue<T> {
   /** Hook for layers that hold items outside the queue (delays); called once, first. */
   protected onShutDown(): void {}
 
-  /** Puts a QUEUED slot on its level, or straight into the hands of a waiting worker. */
+  /**
+   * Puts a QUEUED slot on its level, or straight into the hands of a waiting worker. `now` is
+   * the monotonic time if the caller has read it, else -1.
+   */
   #enqueue(slot: Slot<T>, now: number): void {
     const waiter = this.#waiters.shift();
     if (waiter !== undefined) {
@@ -268,55 +293,84 @@ export class Queue<T> {
       waiter(slot.item);
       return;
     }
-    slot.enqueuedAt = now;
+    slot.seq = this.#seq++;
     this.#queuedCount++;
-    this.#level(slot.priority).fifo.push(slot);
-  }
-
-  /**
-   * The time to stamp an item pushed on `priority`'s level with, for aging; -1 (no clock read)
-   * when that level is, and stays, the only one.
-   */
-  #stamp(priority: number): number {
     const levels = this.#levels;
-    return levels.length === 0 || (levels.length === 1 && levels[0]!.priority === priority)
-      ? -1
-      : this.clock.now();
+    const top = levels[0];
+    let level: Level<T>;
+    if (top !== undefined && levels.length === 1 && top.priority === slot.priority) {
+      // The common case: one level. Nothing can overtake the item, so no clock is read.
+      slot.agingFrom = -1;
+      level = top;
+    } else if (top === undefined) {
+      slot.agingFrom = -1;
+      level = this.#level(slot.priority, -1);
+    } else {
+      const t = now >= 0 ? now : this.monotonic();
+      slot.agingFrom = t;
+      level = this.#level(slot.priority, t);
+    }
+    level.live++;
+    level.fifo.push(slot);
   }
 
   #startProcessing(slot: Slot<T>, now: number): void {
     slot.state = PROCESSING;
     this.#processingCount++;
     if (this.metrics !== undefined) {
+      if (now < 0) now = this.monotonic();
       slot.startedAt = now;
       this.metrics.get(now - slot.addedAt);
     }
   }
 
-  /** Moves a queued key to a higher level: a fresh slot there, the old one left stale. */
+  /**
+   * Moves a queued key to a higher level: a fresh slot there, the old one left stale. It keeps
+   * its queue order and aging clock, so it goes in among the new level's items by `seq`.
+   */
   #raise(slot: Slot<T>, priority: number): void {
     slot.state = STALE;
-    const old = this.#levels.find((l) => l.priority === slot.priority)!;
-    if (--old.live === 0) this.#levels.splice(this.#levels.indexOf(old), 1);
-    const moved: Slot<T> = { ...slot, state: QUEUED, priority, enqueuedAt: this.clock.now() };
+    const levels = this.#levels;
+    const old = levels.find((l) => l.priority === slot.priority)!;
+    if (--old.live === 0) levels.splice(levels.indexOf(old), 1);
+    const moved: Slot<T> = { ...slot, state: QUEUED, priority };
     this.#slots.set(slot.key, moved);
-    this.#level(priority).fifo.push(moved);
+    const alone = levels.length === 0 || (levels.length === 1 && levels[0]!.priority === priority);
+    const now = alone ? -1 : this.monotonic();
+    const level = this.#level(priority, now);
+    if (!alone && moved.agingFrom < 0) moved.agingFrom = now;
+    level.live++;
+    level.fifo.insertOrdered(moved, queuedBefore);
   }
 
-  #level(priority: number): Level<T> {
+  /**
+   * The level of `priority`, created if missing. Creating the second level starts the aging
+   * clock (at `now`) of the items the other level holds that have none.
+   */
+  #level(priority: number, now: number): Level<T> {
     const levels = this.#levels;
-    const top = levels[0];
-    let level =
-      top !== undefined && top.priority === priority ? top : levels.find((l) => l.priority === priority);
+    let level = levels.find((l) => l.priority === priority);
     if (level === undefined) {
       level = { priority, fifo: new Fifo(), live: 0 };
       let i = 0;
       while (i < levels.length && levels[i]!.priority > priority) i++;
       levels.splice(i, 0, level);
-      if (levels.length === 2) this.#multiLevelSince = this.clock.now();
+      if (levels.length === 2) Queue.#startAging(levels[1 - i]!, now);
     }
-    level.live++;
     return level;
+  }
+
+  /**
+   * Starts the aging clock of a level's items that have none: they were queued while it was
+   * the only level, after every item that has one (a level's FIFO is in queue order), so they
+   * are its tail.
+   */
+  static #startAging<T>(level: Level<T>, now: number): void {
+    level.fifo.visitFromTail((slot) => {
+      if (slot.agingFrom >= 0) return false;
+      slot.agingFrom = now;
+      return true;
+    });
   }
 
   /** Hands out the next queued item; the caller checked that one is queued. */
@@ -325,19 +379,19 @@ export class Queue<T> {
     let level = levels[0]!;
     let now = -1;
     if (levels.length > 1) {
-      // Aging: the oldest head of any level goes first once it has waited the bound.
-      now = this.clock.now();
-      let oldestAt = Infinity;
-      let oldest = level;
-      for (const l of levels) {
-        const head = Queue.#head(l);
-        const at = head.enqueuedAt >= 0 ? head.enqueuedAt : this.#multiLevelSince;
-        if (at < oldestAt) {
-          oldestAt = at;
-          oldest = l;
+      // Aging: the oldest queued item (the head with the lowest seq) goes first once it has
+      // aged the bound; every other item has aged less.
+      now = this.monotonic();
+      let oldest = Queue.#head(level);
+      let oldestLevel = level;
+      for (let i = 1; i < levels.length; i++) {
+        const head = Queue.#head(levels[i]!);
+        if (head.seq < oldest.seq) {
+          oldest = head;
+          oldestLevel = levels[i]!;
         }
       }
-      if (now - oldestAt >= this.#maxWaitMs) level = oldest;
+      if (now - oldest.agingFrom >= this.#maxWaitMs) level = oldestLevel;
     }
     Queue.#head(level);
     const slot = level.fifo.shift()!;
@@ -346,8 +400,6 @@ export class Queue<T> {
       levels.splice(levels.indexOf(level), 1);
     }
     this.#queuedCount--;
-    // The clock is read here only for metrics (and aging, above).
-    if (now < 0 && this.metrics !== undefined) now = this.clock.now();
     this.#startProcessing(slot, now);
     return slot.item;
   }

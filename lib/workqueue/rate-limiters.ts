@@ -1,4 +1,5 @@
-import { type Clock, realClock } from '../util/clock.js';
+import { type Clock, monotonicNow, realClock } from '../util/clock.js';
+import { checkNumber } from '../util/options.js';
 import { defaultKeyOf, type KeyFunc } from './key.js';
 
 /**
@@ -29,11 +30,8 @@ export function exponentialFailureRateLimiter<T>(
   maxDelayMs = 1_000_000,
   opts: ItemLimiterOptions<T> = {},
 ): RateLimiter<T> {
-  if (!(baseDelayMs >= 0) || !(maxDelayMs >= 0)) {
-    throw new RangeError(
-      `exponentialFailureRateLimiter: delays must be >= 0 (${baseDelayMs}, ${maxDelayMs})`,
-    );
-  }
+  checkNumber('exponentialFailureRateLimiter', 'baseDelayMs', baseDelayMs);
+  checkNumber('exponentialFailureRateLimiter', 'maxDelayMs', maxDelayMs);
   const keyOf = opts.keyOf ?? (defaultKeyOf as KeyFunc<T>);
   const failures = new Map<string, number>();
   return {
@@ -63,6 +61,9 @@ export function fastSlowRateLimiter<T>(
   maxFastAttempts: number,
   opts: ItemLimiterOptions<T> = {},
 ): RateLimiter<T> {
+  checkNumber('fastSlowRateLimiter', 'fastDelayMs', fastDelayMs);
+  checkNumber('fastSlowRateLimiter', 'slowDelayMs', slowDelayMs);
+  checkNumber('fastSlowRateLimiter', 'maxFastAttempts', maxFastAttempts, { integer: true });
   const keyOf = opts.keyOf ?? (defaultKeyOf as KeyFunc<T>);
   const attempts = new Map<string, number>();
   return {
@@ -92,14 +93,15 @@ export interface BucketLimiterOptions {
  * history: `numRequeues` is always 0 and `forget` does nothing.
  */
 export function bucketRateLimiter<T>(qps = 10, burst = 100, opts: BucketLimiterOptions = {}): RateLimiter<T> {
-  if (!(qps > 0) || !(burst >= 1))
-    throw new RangeError(`bucketRateLimiter: need qps > 0, burst >= 1 (${qps}, ${burst})`);
+  checkNumber('bucketRateLimiter', 'qps', qps, { exclusive: true });
+  checkNumber('bucketRateLimiter', 'burst', burst, { min: 1, integer: true });
   const clock = opts.clock ?? realClock;
   let tokens = burst;
-  let last = clock.now();
+  // Refilled by monotonic time: a wall-clock step neither refills the bucket nor stalls it.
+  let last = monotonicNow(clock);
   return {
     when() {
-      const now = clock.now();
+      const now = monotonicNow(clock);
       if (now > last) {
         tokens = Math.min(burst, tokens + ((now - last) * qps) / 1000);
         last = now;

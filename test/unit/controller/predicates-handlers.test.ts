@@ -78,6 +78,43 @@ describe('handlers', () => {
     expect(enqueueForOwner({ group: 'apps', kind: 'Deployment' })(e)).toEqual([]);
   });
 
+  test('enqueueForOwner on update: the owners of the old and the new object, each once', () => {
+    const ref = (name: string, controller = true) => ({
+      apiVersion: 'steward.dev/v1alpha1',
+      kind: 'Session',
+      name,
+      uid: name,
+      controller,
+    });
+    const handler = enqueueForOwner({ group: 'steward.dev', kind: 'Session' });
+    // The owned object moved from s1 to s2: s1 must hear that it lost it.
+    expect(handler(update({ ownerReferences: [ref('s1')] }, { ownerReferences: [ref('s2')] }))).toEqual([
+      { namespace: 'ns', name: 's1' },
+      { namespace: 'ns', name: 's2' },
+    ]);
+    // Same owner before and after: one request.
+    expect(handler(update({ ownerReferences: [ref('s1')] }, { ownerReferences: [ref('s1')] }))).toEqual([
+      { namespace: 'ns', name: 's1' },
+    ]);
+    // Owner reference removed, or added: the one owner either way.
+    expect(handler(update({ ownerReferences: [ref('s1')] }, {}))).toEqual([{ namespace: 'ns', name: 's1' }]);
+    expect(handler(update({}, { ownerReferences: [ref('s2')] }))).toEqual([{ namespace: 'ns', name: 's2' }]);
+    // With every owner (not only the controller), deduplicated across old and new.
+    const all = enqueueForOwner({ group: 'steward.dev', kind: 'Session' }, { onlyController: false });
+    expect(
+      all(
+        update(
+          { ownerReferences: [ref('s1'), ref('s2', false)] },
+          { ownerReferences: [ref('s2', false), ref('s3')] },
+        ),
+      ),
+    ).toEqual([
+      { namespace: 'ns', name: 's1' },
+      { namespace: 'ns', name: 's2' },
+      { namespace: 'ns', name: 's3' },
+    ]);
+  });
+
   test('enqueueFromMap', () => {
     expect(enqueueFromMap(() => [{ name: 'x' }, { name: 'y' }])(create)).toEqual([
       { name: 'x' },
