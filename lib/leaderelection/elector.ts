@@ -5,7 +5,8 @@ import type { Registry } from 'prom-client';
 import type { Client } from '../client/client.js';
 import { KubeClient } from '../client/kube-client.js';
 import { type Logger, silentLogger } from '../log/logger.js';
-import { type Clock, realClock } from '../util/clock.js';
+import { type Clock, monotonicNow, realClock } from '../util/clock.js';
+import { durationOption } from '../util/timing.js';
 import { GaugeFamily, type GaugeSeries, registerFamily } from '../util/metrics.js';
 import { type LeaderElectionRecord, LeaseLock } from './lease-lock.js';
 
@@ -18,11 +19,17 @@ export interface LeaderElectorOptions {
   name: string;
   /** Unique per process. Default `<hostname>_<uuid>`. */
   identity?: string;
-  /** How long followers wait, after the record last changed, before taking over. Default 15 000. */
+  /**
+   * How long followers wait, after the record last changed, before taking over. Default 15 000.
+   * Must exceed `renewDeadlineMs`.
+   */
   leaseDurationMs?: number;
-  /** How long the leader keeps retrying a failed renewal before giving up. Default 10 000. */
+  /**
+   * How long the leader keeps retrying a failed renewal before giving up, measured from its
+   * last successful renewal. Default 10 000. Must exceed 1.2 × `retryPeriodMs`.
+   */
   renewDeadlineMs?: number;
-  /** How often the leader renews. Default 2 000. */
+  /** How often the leader renews (and candidates retry). Default 2 000. */
   retryPeriodMs?: number;
   /** Give the lease up when `run`'s signal aborts, so a follower takes over at once. Default false. */
   releaseOnCancel?: boolean;
@@ -32,6 +39,10 @@ export interface LeaderElectorOptions {
   onStoppedLeading?: () => void;
   /** Called when a different holder is observed (including this process). */
   onNewLeader?: (identity: string) => void;
+  /**
+   * Durations (expiry, the renew deadline) are read from its monotonic reading
+   * (`monotonicNow`); the Lease's acquireTime and renewTime from its wall clock (`now`).
+   */
   clock?: Clock;
   logger?: Logger;
   /** Registry for `leader_election_master_status{name}`. */
@@ -80,17 +91,18 @@ export class LeaderElector {
   readonly #status: GaugeSeries | undefined;
   #observed: LeaderElectionRecord | undefined;
   #observedRaw = '';
-  // Local time at which the record was last seen to change: the base of expiry.
+  // Monotonic time at which the record was last seen to change: the base of expiry. Never the
+  // wall clock, which an NTP step moves by any amount in either direction.
   #observedAt = 0;
   #leading = false;
+  // Monotonic time of the last successful acquire or renewal: the base of the renew deadline.
   #lastRenewAt = 0;
   #running = false;
 
   constructor(opts: LeaderElectorOptions) {
-    this.#leaseMs = opts.leaseDurationMs ?? 15_000;
-    this.#renewDeadlineMs = opts.renewDeadlineMs ?? 10_000;
-    this.#retryMs = opts.retryPeriodMs ?? 2_000;
-    if (!(this.#retryMs > 0)) throw new RangeError(`retryPeriodMs must be > 0, got ${this.#retryMs}`);
+    this.#leaseMs = durationOption('leaseDurationMs', opts.leaseDurationMs, 15_000);
+    this.#renewDeadlineMs = durationOption('renewDeadlineMs', opts.renewDeadlineMs, 10_000);
+    this.#retryMs = durationOption('retryPeriodMs', opts.retryPeriodMs, 2_000);
     if (!(this.#leaseMs > this.#renewDeadlineMs)) {
       throw new RangeError(
         `leaseDurationMs (${this.#leaseMs}) must be greater than renewDeadlineMs (${this.#renewDeadlineMs})`,
@@ -141,7 +153,7 @@ export class LeaderElector {
    */
   check(toleranceMs = 0): Error | undefined {
     if (!this.#leading) return undefined;
-    const since = this.#clock.now() - this.#lastRenewAt;
+    const since = this.#monotonic() - this.#lastRenewAt;
     if (since > this.#leaseMs + toleranceMs) {
       return new Error(`failed to renew the lease ${this.#lock.describe()} for ${since} ms`);
     }
@@ -182,7 +194,7 @@ export class LeaderElector {
     this.#logger.info('Attempting to acquire the leader lease');
     while (!signal.aborted) {
       if (await this.#tryAcquireOrRenew(signal)) {
-        this.#lastRenewAt = this.#clock.now();
+        this.#lastRenewAt = this.#monotonic();
         return true;
       }
       await sleep(this.#clock, this.#retryMs * (0.25 + Math.random() * 0.25), signal);
@@ -193,49 +205,53 @@ export class LeaderElector {
   /** Renews every retry period; true when the renew deadline passed without a renewal. */
   async #renewUntilLostOrAborted(signal: AbortSignal): Promise<boolean> {
     for (;;) {
-      await sleep(this.#clock, this.#retryMs, signal);
-      if (signal.aborted) return false;
       const deadline = this.#lastRenewAt + this.#renewDeadlineMs;
+      // Never sleep past the deadline: a renewal that could still make it is tried first.
+      await sleep(this.#clock, Math.min(this.#retryMs, deadline - this.#monotonic()), signal);
+      if (signal.aborted) return false;
+      const left = deadline - this.#monotonic();
+      if (left <= 0) return true;
+      // The attempt gets the time left and no more: a renewal that lands after the deadline
+      // would extend a leadership this process has already given up.
       const timeout = new AbortController();
-      const timer = this.#clock.setTimeout(
-        () => timeout.abort(new Error('renew deadline passed')),
-        deadline - this.#clock.now(),
-      );
+      const timer = this.#clock.setTimeout(() => timeout.abort(new Error('renew deadline passed')), left);
       const ok = await this.#tryAcquireOrRenew(AbortSignal.any([signal, timeout.signal]));
       this.#clock.clearTimeout(timer);
       if (signal.aborted) return false;
-      if (ok) this.#lastRenewAt = this.#clock.now();
-      else if (this.#clock.now() >= deadline) return true;
+      if (ok) this.#lastRenewAt = this.#monotonic();
+      else if (this.#monotonic() >= deadline) return true;
     }
   }
 
   /** One step of client-go's algorithm; true when this process holds the lease afterwards. */
   async #tryAcquireOrRenew(signal: AbortSignal): Promise<boolean> {
-    const now = this.#clock.now();
+    // Wall time for what is written to the Lease; monotonic time for judging expiry.
+    const wall = this.#clock.now();
+    const started = this.#monotonic();
     const mine: LeaderElectionRecord = {
       holderIdentity: this.identity,
       leaseDurationSeconds: Math.ceil(this.#leaseMs / 1000),
-      acquireTime: now,
-      renewTime: now,
+      acquireTime: wall,
+      renewTime: wall,
       leaderTransitions: 0,
     };
     try {
       const current = await this.#lock.get(signal);
       if (current === undefined) {
-        this.#observe(mine, await this.#lock.create(mine, signal), now);
+        this.#observe(mine, await this.#lock.create(mine, signal));
         return true;
       }
-      if (current.raw !== this.#observedRaw) this.#observe(current.record, current.raw, now);
+      if (current.raw !== this.#observedRaw) this.#observe(current.record, current.raw);
       const holder = current.record.holderIdentity;
       const expiresAt = this.#observedAt + current.record.leaseDurationSeconds * 1000;
-      if (holder !== '' && holder !== this.identity && expiresAt > now) return false;
+      if (holder !== '' && holder !== this.identity && expiresAt > started) return false;
       if (holder === this.identity) {
         mine.acquireTime = current.record.acquireTime;
         mine.leaderTransitions = current.record.leaderTransitions;
       } else {
         mine.leaderTransitions = current.record.leaderTransitions + 1;
       }
-      this.#observe(mine, await this.#lock.update(mine, signal), now);
+      this.#observe(mine, await this.#lock.update(mine, signal));
       return true;
     } catch (err) {
       // Conflicts (another candidate won the race) and API errors alike: try again next period.
@@ -246,11 +262,17 @@ export class LeaderElector {
     }
   }
 
-  #observe(record: LeaderElectionRecord, raw: string, now: number): void {
+  #monotonic(): number {
+    return monotonicNow(this.#clock);
+  }
+
+  // Stamped when the answer arrived, not when the request left: a slow answer must not make the
+  // record look older than it is.
+  #observe(record: LeaderElectionRecord, raw: string): void {
     const previous = this.#observed?.holderIdentity;
     this.#observed = record;
     this.#observedRaw = raw;
-    this.#observedAt = now;
+    this.#observedAt = this.#monotonic();
     if (record.holderIdentity !== previous && record.holderIdentity !== '') {
       this.#logger.info('New leader observed', { leader: record.holderIdentity });
       this.#opts.onNewLeader?.(record.holderIdentity);
@@ -267,7 +289,7 @@ export class LeaderElector {
       leaderTransitions: this.#observed?.leaderTransitions ?? 0,
     };
     try {
-      this.#observe(released, await this.#lock.update(released, AbortSignal.timeout(5_000)), now);
+      this.#observe(released, await this.#lock.update(released, AbortSignal.timeout(5_000)));
       this.#logger.info('Released the leader lease');
     } catch (err) {
       this.#logger.warn('Failed to release the leader lease', {
