@@ -235,6 +235,22 @@ export class LeaderElector {
       renewTime: wall,
       leaderTransitions: 0,
     };
+    // client-go's fast path: a leader whose lease is still valid writes its renewal over the
+    // Lease it last wrote, one PUT conditional on that resourceVersion. Only when that fails
+    // (a conflict: someone else wrote the Lease) does it read the Lease again.
+    if (this.#leading && this.#observed !== undefined && this.#leaseValidAt(started)) {
+      mine.acquireTime = this.#observed.acquireTime;
+      mine.leaderTransitions = this.#observed.leaderTransitions;
+      try {
+        this.#observe(mine, await this.#lock.update(mine, signal));
+        return true;
+      } catch (err) {
+        if (signal.aborted) return false;
+        this.#logger.debug('Optimistic Lease renewal failed; reading the Lease again', {
+          error: err,
+        });
+      }
+    }
     try {
       const current = await this.#lock.get(signal);
       if (current === undefined) {
@@ -243,8 +259,7 @@ export class LeaderElector {
       }
       if (current.raw !== this.#observedRaw) this.#observe(current.record, current.raw);
       const holder = current.record.holderIdentity;
-      const expiresAt = this.#observedAt + current.record.leaseDurationSeconds * 1000;
-      if (holder !== '' && holder !== this.identity && expiresAt > started) return false;
+      if (holder !== '' && holder !== this.identity && this.#leaseValidAt(started)) return false;
       if (holder === this.identity) {
         mine.acquireTime = current.record.acquireTime;
         mine.leaderTransitions = current.record.leaderTransitions;
@@ -260,6 +275,12 @@ export class LeaderElector {
       });
       return false;
     }
+  }
+
+  // The lease this process last observed has not yet run out (client-go's isLeaseValid).
+  #leaseValidAt(monotonicNowMs: number): boolean {
+    const seconds = this.#observed?.leaseDurationSeconds ?? 0;
+    return this.#observedAt + seconds * 1000 > monotonicNowMs;
   }
 
   #monotonic(): number {

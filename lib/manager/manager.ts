@@ -27,6 +27,20 @@ export interface LeaderElectionOptions {
   /** Release the Lease on a graceful stop so a follower takes over at once. Default true. */
   releaseOnCancel?: boolean;
   identity?: string;
+  /**
+   * The client for the Lease alone. Default: one built from `kubeConfig` with its own
+   * connection pool and throttle (`qps`, `burst`), as controller-runtime builds a separate
+   * client for leader election, so that renewals never queue behind reconcile traffic. When
+   * the Manager was given a `client` and this is not set, the Lease goes through that client.
+   */
+  client?: Client;
+  /**
+   * The leader-election client's own rate limit. Defaults 5 QPS, burst 10: a leader writes
+   * once per retry period and a follower reads up to four times per retry period, so this is
+   * a safety net, never a queue.
+   */
+  qps?: number;
+  burst?: number;
 }
 
 export interface ManagerOptions {
@@ -113,6 +127,8 @@ export class Manager {
   readonly #healthz = new Map<string, Check>();
   readonly #readyz = new Map<string, Check>();
   #elector: LeaderElector | undefined;
+  // The leader election client the Manager built (and so closes), if it built one.
+  #leaderElectionKubeClient: KubeClient | undefined;
   #onStartedLeading: (() => void) | undefined;
   #started = false;
   #cacheSynced = false;
@@ -162,7 +178,7 @@ export class Manager {
     if (le?.enabled) {
       if (!le.id) throw new RangeError('leader election needs an id (the Lease name)');
       mgr.#elector = new LeaderElector({
-        client: mgr.client,
+        client: le.client ?? opts.client ?? mgr.#leaderElectionClient(le),
         namespace: le.namespace ?? inClusterNamespace() ?? 'default',
         name: le.id,
         identity: le.identity,
@@ -182,6 +198,21 @@ export class Manager {
       });
     }
     return mgr;
+  }
+
+  // A client of its own for the Lease: own token bucket, own keep-alive connections, and a
+  // request timeout of half the renew deadline (client-go's), so one stuck request cannot eat
+  // the whole deadline. Its requests are counted in the same rest_client_* metrics.
+  #leaderElectionClient(le: LeaderElectionOptions): Client {
+    const renewDeadlineMs = le.renewDeadlineMs ?? 10_000;
+    return (this.#leaderElectionKubeClient = new KubeClient(this.#opts.kubeConfig, {
+      qps: le.qps ?? 5,
+      burst: le.burst ?? 10,
+      registry: this.registry,
+      clock: this.#opts.clock,
+      userAgent: 'steward/leader-election',
+      requestTimeoutMs: Math.max(1_000, renewDeadlineMs / 2),
+    }));
   }
 
   /** Starts declaring a controller; see `ControllerBuilder`. */
@@ -303,6 +334,7 @@ export class Manager {
       cacheStop.abort();
       await cacheRun;
       await Promise.all(servers.map((s) => s.close()));
+      this.#leaderElectionKubeClient?.close();
       log.info('Manager stopped');
     }
     if (lost) throw new LeaderElectionLostError();

@@ -1,0 +1,134 @@
+// The Manager under faults, against a real kube-apiserver: a client budget saturated by its own
+// reconcilers, a leader election that can never succeed, and caches that can never sync.
+import { KubeClient, type KubernetesObject, Manager, type ManagerOptions } from '../../lib/index.js';
+import { type ControlPlane, startControlPlane, waitFor } from '../../lib/testing/index.js';
+
+const CM = { group: '', version: 'v1', kind: 'ConfigMap' };
+const LEASE = { group: 'coordination.k8s.io', version: 'v1', kind: 'Lease' };
+
+interface LeaseObject extends KubernetesObject {
+  spec: { holderIdentity?: string; leaseTransitions?: number; renewTime?: string };
+}
+
+let cp: ControlPlane;
+let client: KubeClient;
+let nsCounter = 0;
+
+beforeAll(async () => {
+  cp = await startControlPlane();
+  client = new KubeClient(cp.kubeConfig, { qps: 1000, burst: 1000 });
+});
+afterAll(async () => {
+  await cp?.stop();
+});
+
+async function namespace(): Promise<string> {
+  const name = `faults-${process.pid}-${++nsCounter}`;
+  await client.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
+  return name;
+}
+
+const running: Array<{ stop: AbortController; done: Promise<void> }> = [];
+afterEach(async () => {
+  for (const m of running.splice(0)) {
+    m.stop.abort();
+    await m.done.catch(() => {});
+  }
+});
+
+function run(mgr: Manager): { stop: AbortController; done: Promise<void>; settled: () => boolean } {
+  const stop = new AbortController();
+  let settled = false;
+  const done = mgr.start(stop.signal);
+  done.then(
+    () => (settled = true),
+    () => (settled = true),
+  );
+  running.push({ stop, done });
+  return { stop, done, settled: () => settled };
+}
+
+describe('leader election under a saturated client budget', () => {
+  // The issue's reproduction was --kube-api-qps 2 --kube-api-burst 3 with 50 workers; here 20
+  // workers re-patch 40 ConfigMaps without pause, so the main client's token bucket stays
+  // seconds deep in debt — far longer than the renew deadline — for four lease durations.
+  const LE = { leaseDurationMs: 4_000, renewDeadlineMs: 3_000, retryPeriodMs: 1_000 };
+
+  test('no Lease transition and no exit while reconcilers hammer the API', async () => {
+    const ns = await namespace();
+    for (let i = 0; i < 40; i++) {
+      await client.create({
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { namespace: ns, name: `c${i}` },
+      });
+    }
+    const opts: ManagerOptions = {
+      kubeConfig: cp.kubeConfig,
+      namespaces: [ns],
+      metricsBindAddress: '0',
+      healthProbeBindAddress: '0',
+      gracefulShutdownTimeoutMs: 1_000,
+      qps: 2,
+      burst: 3,
+      leaderElection: { enabled: true, id: 'saturated', namespace: ns, identity: 'busy', ...LE },
+    };
+    const mgr = await Manager.create(opts);
+    let patches = 0;
+    mgr
+      .controller('hammer')
+      .for(CM)
+      .withOptions({ maxConcurrentReconciles: 20 })
+      .complete({
+        async reconcile(req, { signal }) {
+          await mgr.client.patch(
+            CM,
+            req,
+            { type: 'merge', body: { data: { n: String(++patches) } } },
+            { signal },
+          );
+          return { requeueAfterMs: 1 };
+        },
+      });
+    const m = run(mgr);
+    await waitFor(() => mgr.isLeader() && patches > 0, { description: 'leading and reconciling' });
+    // A follower with an idle budget, ready to take over the moment the leader misses a renewal.
+    const standby = await Manager.create({
+      ...opts,
+      qps: 50,
+      burst: 100,
+      leaderElection: { ...opts.leaderElection!, identity: 'standby' },
+    });
+    run(standby);
+
+    // Watch the Lease from outside for four lease durations.
+    const holders = new Set<string>();
+    const transitions = new Set<number>();
+    const renewals = new Set<string>();
+    const until = Date.now() + 4 * LE.leaseDurationMs;
+    // How long a request through the reconcilers' client waits: the queue a renewal sharing
+    // that client would stand in.
+    const probeStart = Date.now();
+    const probe = mgr.client.get(CM, { namespace: ns, name: 'c0' }).then(() => Date.now() - probeStart);
+    let exitedAfterMs: number | undefined;
+    const watchedFrom = Date.now();
+    while (Date.now() < until) {
+      if (exitedAfterMs === undefined && m.settled()) exitedAfterMs = Date.now() - watchedFrom;
+      const l = await client.get<LeaseObject>(LEASE, { namespace: ns, name: 'saturated' });
+      holders.add(l.spec.holderIdentity ?? '');
+      transitions.add(l.spec.leaseTransitions ?? 0);
+      renewals.add(l.spec.renewTime ?? '');
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    expect({ holders: [...holders], transitions: [...transitions], exitedAfterMs }).toEqual({
+      holders: ['busy'],
+      transitions: [0],
+      exitedAfterMs: undefined,
+    });
+    expect(standby.isLeader()).toBe(false);
+    expect(mgr.isLeader()).toBe(true);
+    // The budget really was saturated, and the leader kept renewing through it.
+    expect(await probe).toBeGreaterThan(LE.renewDeadlineMs);
+    expect(renewals.size).toBeGreaterThanOrEqual(8);
+  });
+});
