@@ -276,7 +276,7 @@ export class SharedInformer<T extends KubernetesObject = KubernetesObject> {
         const delay = backoff.next();
         this.#logger.warn('cannot resolve kind scope, retrying', {
           gvk: this.#gvkLabel,
-          error: String(err),
+          error: err,
           retryInMs: delay,
         });
         await new Promise<void>((resolve) => {
@@ -310,7 +310,7 @@ export class SharedInformer<T extends KubernetesObject = KubernetesObject> {
           gvk: this.#gvkLabel,
           key,
           resourceVersion: raw.metadata?.resourceVersion,
-          error: describe(err),
+          error: err,
         });
       }
       return undefined;
@@ -345,7 +345,7 @@ export class SharedInformer<T extends KubernetesObject = KubernetesObject> {
       gvk: this.#gvkLabel,
       key: err.key,
       index: err.index,
-      error: describe(err.cause),
+      error: err.cause,
     });
   }
 
@@ -451,11 +451,7 @@ export class SharedInformer<T extends KubernetesObject = KubernetesObject> {
     this.#opts.metrics?.handlerErrors.inc({ gvk: this.#gvkLabel });
     this.#logger.error('informer event handler failed', {
       gvk: this.#gvkLabel,
-      error: describe(err),
+      error: err,
     });
   }
-}
-
-function describe(err: unknown): string {
-  return err instanceof Error ? (err.stack ?? err.message) : String(err);
 }

@@ -137,7 +137,7 @@ export class Reflector<T extends KubernetesObject = KubernetesObject> {
           reason === 'idle' ? 'watch went silent, reconnecting' : 'list/watch failed, retrying',
           {
             ...what,
-            error: String(err),
+            error: err,
             retryInMs: delay,
           },
         );

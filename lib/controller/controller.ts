@@ -193,7 +193,7 @@ export class Controller {
         const panic = isPanic(err);
         if (panic) metrics?.panic();
         logger.error(panic ? 'Observed a panic in reconciler' : 'Reconciler error', {
-          error: err instanceof Error ? err : String(err),
+          error: err,
         });
         if (panic && !this.#recoverPanic) {
           queueMicrotask(() => {
