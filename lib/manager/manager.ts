@@ -10,7 +10,8 @@ import type { Controller } from '../controller/controller.js';
 import { EventRecorder } from '../events/recorder.js';
 import { LeaderElector } from '../leaderelection/elector.js';
 import { type Logger, silentLogger } from '../log/logger.js';
-import { type Clock, realClock } from '../util/clock.js';
+import { type Clock, realClock, type Timer } from '../util/clock.js';
+import { durationOption } from '../util/timing.js';
 import { ControllerBuilder } from './builder.js';
 import { type Check, healthServer, type HttpServer, metricsServer, parseBindAddress } from './servers.js';
 
@@ -98,6 +99,23 @@ function inClusterNamespace(): string | undefined {
   }
 }
 
+/** Something the leader runs, watched so that shutdown can name what did not finish. */
+interface LeaderRun {
+  name: string;
+  done: Promise<void>;
+  settled: boolean;
+}
+
+function track(name: string, p: Promise<void>): LeaderRun {
+  const run: LeaderRun = { name, done: Promise.resolve(), settled: false };
+  // A run that rejects has ended too; its error was the runnable's to report.
+  run.done = p.then(
+    () => void (run.settled = true),
+    () => void (run.settled = true),
+  );
+  return run;
+}
+
 /** Resolves when `signal` aborts. */
 function aborted(signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
@@ -132,12 +150,19 @@ export class Manager {
   #onStartedLeading: (() => void) | undefined;
   #started = false;
   #cacheSynced = false;
+  readonly #gracefulShutdownTimeoutMs: number;
   #metricsAddress: string | undefined;
   #healthAddress: string | undefined;
 
   private constructor(opts: ManagerOptions) {
     this.#opts = opts;
     this.#clock = opts.clock ?? realClock;
+    this.#gracefulShutdownTimeoutMs = durationOption(
+      'gracefulShutdownTimeoutMs',
+      opts.gracefulShutdownTimeoutMs,
+      30_000,
+      { allowZero: true },
+    );
     this.logger = opts.logger ?? silentLogger();
     this.registry = opts.registry ?? Manager.#defaultRegistry();
     this.client =
@@ -278,7 +303,7 @@ export class Manager {
     const cacheStop = new AbortController();
     const cacheRun = this.cache.start(cacheStop.signal);
     const leaderStop = new AbortController();
-    const leaderRuns: Promise<void>[] = [];
+    const leaderRuns: LeaderRun[] = [];
     let lost = false;
     let leading = false;
     const everyReplica = this.#runnables.filter((r) => r.needLeaderElection === false);
@@ -290,11 +315,16 @@ export class Manager {
       for (const { controller, watch } of this.#controllers) {
         const registrations = watch(controller);
         leaderRuns.push(
-          controller.start(leaderStop.signal).finally(() => registrations.forEach((r) => r.remove())),
+          track(
+            `controller ${controller.name}`,
+            controller.start(leaderStop.signal).finally(() => registrations.forEach((r) => r.remove())),
+          ),
         );
       }
-      for (const r of this.#runnables)
-        if (r.needLeaderElection !== false) leaderRuns.push(r.start(leaderStop.signal));
+      this.#runnables.forEach((r, i) => {
+        if (r.needLeaderElection !== false)
+          leaderRuns.push(track(`runnable ${i}`, r.start(leaderStop.signal)));
+      });
     };
     const stopNow = () => {
       for (const { controller } of this.#controllers) controller.abortInFlight(new LeaderElectionLostError());
@@ -340,20 +370,35 @@ export class Manager {
     if (lost) throw new LeaderElectionLostError();
   }
 
-  async #drain(runs: Promise<void>[]): Promise<void> {
+  /**
+   * Waits for the leader's controllers and runnables to finish, at most the graceful shutdown
+   * timeout in all. When it runs out, the signals of in-flight reconciles are aborted and
+   * whatever still runs is abandoned: a reconcile that ignores its signal must not keep the
+   * process (or, after a lost Lease, a replacement) waiting without bound.
+   */
+  async #drain(runs: LeaderRun[]): Promise<void> {
     if (runs.length === 0) return;
-    const timeoutMs = this.#opts.gracefulShutdownTimeoutMs ?? 30_000;
-    let timer: ReturnType<Clock['setTimeout']> | undefined;
+    const timeoutMs = this.#gracefulShutdownTimeoutMs;
+    let timer: Timer | undefined;
     const timedOut = new Promise<boolean>((resolve) => {
       timer = this.#clock.setTimeout(() => resolve(true), timeoutMs);
     });
-    const finished = Promise.allSettled(runs).then(() => false);
-    if (await Promise.race([finished, timedOut])) {
-      this.logger.warn('Graceful shutdown timed out; aborting in-flight reconciles', { timeoutMs });
-      for (const { controller } of this.#controllers) controller.abortInFlight();
-      await finished;
-    }
+    const finished = Promise.all(runs.map((r) => r.done)).then(() => false);
+    const late = await Promise.race([finished, timedOut]);
     if (timer !== undefined) this.#clock.clearTimeout(timer);
+    if (!late) return;
+    for (const { controller } of this.#controllers) controller.abortInFlight();
+    // One turn of the event loop for reconciles that honour their signal to settle.
+    await Promise.race([finished, new Promise((resolve) => setImmediate(resolve))]);
+    const stuck = runs.filter((r) => !r.settled).map((r) => r.name);
+    if (stuck.length > 0) {
+      this.logger.error('Graceful shutdown timed out; abandoning reconciles that ignore their signal', {
+        timeoutMs,
+        stuck,
+      });
+    } else {
+      this.logger.warn('Graceful shutdown timed out; in-flight reconciles were aborted', { timeoutMs });
+    }
   }
 
   async #startServers(): Promise<HttpServer[]> {
