@@ -3,11 +3,13 @@ import { hostname } from 'node:os';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Registry } from 'prom-client';
 import type { Client } from '../client/client.js';
+import { isAlreadyExists, isConflict } from '../client/errors.js';
 import { KubeClient } from '../client/kube-client.js';
 import { type Logger, silentLogger } from '../log/logger.js';
 import { type Clock, monotonicNow, realClock } from '../util/clock.js';
 import { durationOption } from '../util/timing.js';
 import { GaugeFamily, type GaugeSeries, registerFamily } from '../util/metrics.js';
+import { AttemptFailures } from './attempt-failures.js';
 import { type LeaderElectionRecord, LeaseLock } from './lease-lock.js';
 
 export interface LeaderElectorOptions {
@@ -48,6 +50,9 @@ export interface LeaderElectorOptions {
   /** Registry for `leader_election_master_status{name}`. */
   registry?: Registry;
 }
+
+/** An unchanged acquire/renew failure is logged as a warning at most this often. */
+const FAILURE_REPORT_EVERY_MS = 60_000;
 
 /** client-go's jitter factor: the renew deadline must exceed it times the retry period. */
 const JITTER_FACTOR = 1.2;
@@ -98,6 +103,8 @@ export class LeaderElector {
   // Monotonic time of the last successful acquire or renewal: the base of the renew deadline.
   #lastRenewAt = 0;
   #running = false;
+  // Failed attempts: one warning per run of failures (then one a minute), and why for check().
+  readonly #failures = new AttemptFailures(FAILURE_REPORT_EVERY_MS);
 
   constructor(opts: LeaderElectorOptions) {
     this.#leaseMs = durationOption('leaseDurationMs', opts.leaseDurationMs, 15_000);
@@ -148,16 +155,25 @@ export class LeaderElector {
   }
 
   /**
-   * Healthy unless this process believes it leads but has not renewed for longer than the
-   * lease duration plus `toleranceMs`: then another process may be leading too.
+   * Healthy unless (a) this process believes it leads but has not renewed for longer than the
+   * lease duration plus `toleranceMs` (another process may be leading too), or (b) it cannot
+   * take part at all: its attempts fail for another reason than a Lease held by someone else
+   * (a missing namespace, no RBAC rights, an unreachable API server) since it started, or for
+   * a lease duration. The error says which, with the API's answer.
    */
   check(toleranceMs = 0): Error | undefined {
-    if (!this.#leading) return undefined;
-    const since = this.#monotonic() - this.#lastRenewAt;
-    if (since > this.#leaseMs + toleranceMs) {
-      return new Error(`failed to renew the lease ${this.#lock.describe()} for ${since} ms`);
+    const now = this.#monotonic();
+    if (this.#leading) {
+      const since = now - this.#lastRenewAt;
+      if (since > this.#leaseMs + toleranceMs) {
+        return new Error(`failed to renew the lease ${this.#lock.describe()} for ${Math.round(since)} ms`);
+      }
+      return undefined;
     }
-    return undefined;
+    const failure = this.#failures.persistent(now, this.#leaseMs + toleranceMs);
+    if (failure === undefined) return undefined;
+    const why = failure instanceof Error ? failure.message : String(failure);
+    return new Error(`cannot acquire the Lease ${this.#lock.describe()}: ${why}`);
   }
 
   /**
@@ -223,8 +239,53 @@ export class LeaderElector {
     }
   }
 
-  /** One step of client-go's algorithm; true when this process holds the lease afterwards. */
+  /**
+   * One step of client-go's algorithm; true when this process holds the lease afterwards.
+   * Failures are retried by the caller next period; those that are not a lost race are
+   * reported (rate-limited) and kept for `check()`.
+   */
   async #tryAcquireOrRenew(signal: AbortSignal): Promise<boolean> {
+    try {
+      const ok = await this.#attempt(signal);
+      this.#attemptSucceeded();
+      return ok;
+    } catch (err) {
+      if (signal.aborted) {
+        // Stopped, or cut off at the renew deadline (which the renew loop reports).
+        this.#logger.debug('Lease attempt aborted', { error: err });
+        return false;
+      }
+      if (isConflict(err) || isAlreadyExists(err)) {
+        // Another candidate wrote first: the API works, this is the lock doing its job.
+        this.#logger.debug('Lost the race for the Lease', { error: err });
+        this.#attemptSucceeded();
+        return false;
+      }
+      this.#attemptFailed(err);
+      return false;
+    }
+  }
+
+  #attemptSucceeded(): void {
+    const failedForMs = this.#failures.succeeded(this.#monotonic());
+    if (failedForMs !== undefined) this.#logger.info('The Lease is reachable again', { failedForMs });
+  }
+
+  #attemptFailed(err: unknown): void {
+    const { report, suppressed } = this.#failures.failed(err, this.#monotonic());
+    if (!report) {
+      this.#logger.debug('Lease attempt failed', { error: err });
+      return;
+    }
+    this.#logger.warn(
+      this.#leading
+        ? 'Cannot renew the leader lease; retrying until the renew deadline'
+        : 'Cannot acquire the leader lease; retrying',
+      { error: err, retryPeriodMs: this.#retryMs, failedAttemptsNotLogged: suppressed },
+    );
+  }
+
+  async #attempt(signal: AbortSignal): Promise<boolean> {
     // Wall time for what is written to the Lease; monotonic time for judging expiry.
     const wall = this.#clock.now();
     const started = this.#monotonic();
@@ -251,30 +312,22 @@ export class LeaderElector {
         });
       }
     }
-    try {
-      const current = await this.#lock.get(signal);
-      if (current === undefined) {
-        this.#observe(mine, await this.#lock.create(mine, signal));
-        return true;
-      }
-      if (current.raw !== this.#observedRaw) this.#observe(current.record, current.raw);
-      const holder = current.record.holderIdentity;
-      if (holder !== '' && holder !== this.identity && this.#leaseValidAt(started)) return false;
-      if (holder === this.identity) {
-        mine.acquireTime = current.record.acquireTime;
-        mine.leaderTransitions = current.record.leaderTransitions;
-      } else {
-        mine.leaderTransitions = current.record.leaderTransitions + 1;
-      }
-      this.#observe(mine, await this.#lock.update(mine, signal));
+    const current = await this.#lock.get(signal);
+    if (current === undefined) {
+      this.#observe(mine, await this.#lock.create(mine, signal));
       return true;
-    } catch (err) {
-      // Conflicts (another candidate won the race) and API errors alike: try again next period.
-      this.#logger.debug('Lease acquire/renew attempt failed', {
-        error: err instanceof Error ? err.message : String(err),
-      });
-      return false;
     }
+    if (current.raw !== this.#observedRaw) this.#observe(current.record, current.raw);
+    const holder = current.record.holderIdentity;
+    if (holder !== '' && holder !== this.identity && this.#leaseValidAt(started)) return false;
+    if (holder === this.identity) {
+      mine.acquireTime = current.record.acquireTime;
+      mine.leaderTransitions = current.record.leaderTransitions;
+    } else {
+      mine.leaderTransitions = current.record.leaderTransitions + 1;
+    }
+    this.#observe(mine, await this.#lock.update(mine, signal));
+    return true;
   }
 
   // The lease this process last observed has not yet run out (client-go's isLeaseValid).
@@ -313,9 +366,7 @@ export class LeaderElector {
       this.#observe(released, await this.#lock.update(released, AbortSignal.timeout(5_000)));
       this.#logger.info('Released the leader lease');
     } catch (err) {
-      this.#logger.warn('Failed to release the leader lease', {
-        error: err instanceof Error ? err.message : String(err),
-      });
+      this.#logger.warn('Failed to release the leader lease', { error: err });
     }
   }
 }

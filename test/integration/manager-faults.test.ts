@@ -1,6 +1,14 @@
 // The Manager under faults, against a real kube-apiserver: a client budget saturated by its own
 // reconcilers, a leader election that can never succeed, and caches that can never sync.
-import { KubeClient, type KubernetesObject, Manager, type ManagerOptions } from '../../lib/index.js';
+import { PassThrough } from 'node:stream';
+import {
+  createLogger,
+  KubeClient,
+  type KubernetesObject,
+  type Logger,
+  Manager,
+  type ManagerOptions,
+} from '../../lib/index.js';
 import { type ControlPlane, startControlPlane, waitFor } from '../../lib/testing/index.js';
 
 const CM = { group: '', version: 'v1', kind: 'ConfigMap' };
@@ -46,6 +54,21 @@ function run(mgr: Manager): { stop: AbortController; done: Promise<void>; settle
   );
   running.push({ stop, done });
   return { stop, done, settled: () => settled };
+}
+
+/** A JSON-lines logger whose output the test reads back. */
+function capturedLogger(level = 'info'): { logger: Logger; lines: () => Array<Record<string, unknown>> } {
+  const stream = new PassThrough();
+  let text = '';
+  stream.on('data', (d: Buffer) => (text += d.toString()));
+  return {
+    logger: createLogger({ level, stream }),
+    lines: () =>
+      text
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as Record<string, unknown>),
+  };
 }
 
 describe('leader election under a saturated client budget', () => {
@@ -130,5 +153,62 @@ describe('leader election under a saturated client budget', () => {
     // The budget really was saturated, and the leader kept renewing through it.
     expect(await probe).toBeGreaterThan(LE.renewDeadlineMs);
     expect(renewals.size).toBeGreaterThanOrEqual(8);
+  });
+});
+
+describe('leader election that can never succeed', () => {
+  test('a missing Lease namespace: one warning, /readyz names the API’s answer; it leads once the namespace exists', async () => {
+    const missing = `absent-${process.pid}`;
+    const { logger, lines } = capturedLogger('debug');
+    const mgr = await Manager.create({
+      kubeConfig: cp.kubeConfig,
+      metricsBindAddress: '0',
+      healthProbeBindAddress: '127.0.0.1:0',
+      logger,
+      leaderElection: {
+        enabled: true,
+        id: 'never',
+        namespace: missing,
+        leaseDurationMs: 3_000,
+        renewDeadlineMs: 2_000,
+        retryPeriodMs: 500,
+      },
+    });
+    mgr
+      .controller('idle')
+      .for(CM, { informer: { namespaces: ['default'] } })
+      .complete({ reconcile: async () => {} });
+    run(mgr);
+    const readyz = async () => {
+      const r = await fetch(`http://${mgr.healthAddress}/readyz`);
+      return { status: r.status, body: await r.text() };
+    };
+    const failing = await waitFor(
+      async () => {
+        const r = await readyz();
+        return r.body.includes('[-]leader-election failed') ? r : undefined;
+      },
+      { description: 'readiness naming the leader election failure' },
+    );
+    expect(failing.status).toBe(500);
+    expect(failing.body).toContain(
+      `[-]leader-election failed: cannot acquire the Lease ${missing}/never: POST /apis/coordination.k8s.io/v1/namespaces/${missing}/leases: namespaces "${missing}" not found`,
+    );
+    // Retried every 125–250 ms (each retry a debug line): ten attempts, still one warning.
+    await waitFor(() => lines().filter((l) => l.message === 'Lease attempt failed').length >= 10, {
+      description: 'ten more failed attempts',
+    });
+    const warnings = lines().filter((l) => l.level === 'warn');
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatchObject({
+      message: 'Cannot acquire the leader lease; retrying',
+      error: { code: 'ERR_K8S_NOT_FOUND', reason: 'NotFound', status: 404 },
+    });
+    expect(mgr.isLeader()).toBe(false);
+
+    await client.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: missing } });
+    await waitFor(() => mgr.isLeader(), { description: 'leading once the namespace exists' });
+    await waitFor(async () => (await readyz()).status === 200, { description: 'ready' });
+    expect(lines().some((l) => l.message === 'The Lease is reachable again')).toBe(true);
   });
 });
