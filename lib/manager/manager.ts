@@ -4,6 +4,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { InformerCache } from '../cache/informer-cache.js';
 import type { HandlerRegistration } from '../cache/handlers.js';
+import type { SharedInformer } from '../cache/informer.js';
 import type { Client } from '../client/client.js';
 import { KubeClient } from '../client/kube-client.js';
 import type { Controller } from '../controller/controller.js';
@@ -13,6 +14,13 @@ import { type Logger, silentLogger } from '../log/logger.js';
 import { type Clock, realClock, type Timer } from '../util/clock.js';
 import { durationOption } from '../util/timing.js';
 import { ControllerBuilder } from './builder.js';
+import {
+  CacheSyncTimeoutError,
+  DEFAULT_CACHE_SYNC_TIMEOUT_MS,
+  describeUnsynced,
+  type SyncTarget,
+  waitForSync,
+} from './cache-sync.js';
 import { type Check, healthServer, type HttpServer, metricsServer, parseBindAddress } from './servers.js';
 
 export interface LeaderElectionOptions {
@@ -55,6 +63,13 @@ export interface ManagerOptions {
   healthProbeBindAddress?: string;
   /** How long a graceful stop waits for in-flight reconciles. Default 30 000. */
   gracefulShutdownTimeoutMs?: number;
+  /**
+   * How long `start()` waits for the caches to sync before it fails with a
+   * `CacheSyncTimeoutError` naming the kinds that did not and the API's answer (a missing CRD,
+   * a forbidden list). Default 120 000 (controller-runtime's CacheSyncTimeout). A controller's
+   * own `cacheSyncTimeoutMs` (`withOptions`) applies to the kinds it watches.
+   */
+  cacheSyncTimeoutMs?: number;
   /** Namespaces the cache watches. Default: all. */
   namespaces?: string[];
   /** Client-side rate limit for the API server. Defaults 20 QPS, burst 30. */
@@ -85,6 +100,7 @@ export interface Runnable {
 interface ControllerEntry {
   controller: Controller;
   watch: (c: Controller) => HandlerRegistration[];
+  informers: SharedInformer[];
 }
 
 /** The namespace of the pod we run in: POD_NAMESPACE, else the service account's, else none. */
@@ -151,6 +167,7 @@ export class Manager {
   #started = false;
   #cacheSynced = false;
   readonly #gracefulShutdownTimeoutMs: number;
+  readonly #cacheSyncTimeoutMs: number;
   #metricsAddress: string | undefined;
   #healthAddress: string | undefined;
 
@@ -162,6 +179,11 @@ export class Manager {
       opts.gracefulShutdownTimeoutMs,
       30_000,
       { allowZero: true },
+    );
+    this.#cacheSyncTimeoutMs = durationOption(
+      'cacheSyncTimeoutMs',
+      opts.cacheSyncTimeoutMs,
+      DEFAULT_CACHE_SYNC_TIMEOUT_MS,
     );
     this.logger = opts.logger ?? silentLogger();
     this.registry = opts.registry ?? Manager.#defaultRegistry();
@@ -183,7 +205,13 @@ export class Manager {
     });
     this.#healthz.set('ping', () => {});
     this.#readyz.set('cache-sync', () => {
-      if (!this.#cacheSynced) throw new Error('caches have not synced yet');
+      if (this.#cacheSynced) return;
+      const unsynced = this.cache.informers().filter((i) => !i.hasSynced());
+      throw new Error(
+        unsynced.length === 0
+          ? 'caches have not synced yet'
+          : `caches have not synced yet: ${describeUnsynced(unsynced)}`,
+      );
     });
     // Parse now so a bad address fails at construction, not halfway through start().
     parseBindAddress(opts.metricsBindAddress ?? ':8080');
@@ -248,7 +276,8 @@ export class Manager {
     return new ControllerBuilder(name, {
       cache: this.cache,
       controllerDefaults: { logger: this.logger, registry: this.registry, clock: this.#opts.clock },
-      addController: (controller, watch) => this.#controllers.push({ controller, watch }),
+      addController: (controller, watch, informers) =>
+        this.#controllers.push({ controller, watch, informers }),
     });
   }
 
@@ -335,7 +364,11 @@ export class Manager {
     const electorStop = new AbortController();
     try {
       log.info('Waiting for caches to sync');
-      if (await this.cache.waitForCacheSync(signal)) {
+      const synced = await waitForSync(this.#syncTargets(), this.#clock, signal).catch((err: unknown) => {
+        if (err instanceof CacheSyncTimeoutError) log.error(err.message, { kinds: err.kinds });
+        throw err;
+      });
+      if (synced) {
         this.#cacheSynced = true;
         log.info('Caches synced');
         if (this.#elector === undefined) {
@@ -368,6 +401,22 @@ export class Manager {
       log.info('Manager stopped');
     }
     if (lost) throw new LeaderElectionLostError();
+  }
+
+  // Every informer registered so far, each with the shortest cacheSyncTimeoutMs among the
+  // controllers that watch it (the Manager's default for the rest).
+  #syncTargets(): SyncTarget[] {
+    const timeouts = new Map<SharedInformer, number>();
+    for (const { controller, informers } of this.#controllers) {
+      if (controller.cacheSyncTimeoutMs === undefined) continue;
+      for (const inf of informers) {
+        timeouts.set(inf, Math.min(timeouts.get(inf) ?? Infinity, controller.cacheSyncTimeoutMs));
+      }
+    }
+    return this.cache.informers().map((informer) => ({
+      informer,
+      timeoutMs: timeouts.get(informer) ?? this.#cacheSyncTimeoutMs,
+    }));
   }
 
   /**

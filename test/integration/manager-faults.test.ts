@@ -2,6 +2,7 @@
 // reconcilers, a leader election that can never succeed, and caches that can never sync.
 import { PassThrough } from 'node:stream';
 import {
+  CacheSyncTimeoutError,
   createLogger,
   KubeClient,
   type KubernetesObject,
@@ -210,5 +211,101 @@ describe('leader election that can never succeed', () => {
     await waitFor(() => mgr.isLeader(), { description: 'leading once the namespace exists' });
     await waitFor(async () => (await readyz()).status === 200, { description: 'ready' });
     expect(lines().some((l) => l.message === 'The Lease is reachable again')).toBe(true);
+  });
+});
+
+describe('caches that can never sync', () => {
+  const WIDGET = { group: 'faults.steward.dev', version: 'v1', kind: 'Widget' };
+
+  /** `p`'s rejection, or a failure if it has not settled within `ms` (start-up hanging). */
+  async function rejection(p: Promise<unknown>, ms: number): Promise<Error> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const hang = new Promise<string>((resolve) => {
+      timer = setTimeout(() => resolve(`still waiting after ${ms} ms`), ms);
+    });
+    const outcome = await Promise.race([
+      p.then(
+        () => 'resolved',
+        (err: unknown) => err as Error,
+      ),
+      hang,
+    ]);
+    clearTimeout(timer);
+    if (typeof outcome === 'string') throw new Error(`start() did not reject: ${outcome}`);
+    return outcome;
+  }
+
+  test('a kind whose CRD is missing: start() fails after cacheSyncTimeoutMs, one line naming the kind and why', async () => {
+    const { logger, lines } = capturedLogger();
+    const mgr = await Manager.create({
+      kubeConfig: cp.kubeConfig,
+      metricsBindAddress: '0',
+      healthProbeBindAddress: '127.0.0.1:0',
+      cacheSyncTimeoutMs: 5_000,
+      logger,
+    });
+    mgr
+      .controller('widgets')
+      .for(WIDGET)
+      .complete({ reconcile: async () => {} });
+    mgr
+      .controller('cms')
+      .for(CM, { informer: { namespaces: ['default'] } })
+      .complete({ reconcile: async () => {} });
+    const done = run(mgr).done;
+    // Until then, readiness says which kind is missing and why.
+    await waitFor(
+      async () =>
+        (await (await fetch(`http://${mgr.healthAddress}/readyz`)).text()).includes(
+          '[-]cache-sync failed: caches have not synced yet: Widget.v1.faults.steward.dev (all namespaces): the server does not serve kind',
+        ),
+      { description: 'readiness naming the unsynced kind' },
+    );
+    const err = await rejection(done, 20_000);
+    expect(err).toBeInstanceOf(CacheSyncTimeoutError);
+    expect((err as CacheSyncTimeoutError).code).toBe('ERR_CACHE_SYNC_TIMEOUT');
+    expect(err.message).not.toContain('\n');
+    expect(err.message).toBe(
+      'timed out after 5000 ms waiting for caches to sync: Widget.v1.faults.steward.dev (all namespaces): ' +
+        'the server does not serve kind Widget.v1.faults.steward.dev',
+    );
+    expect(lines().some((l) => l.level === 'error' && l.message === err.message)).toBe(true);
+  });
+
+  test('a user without list rights: the error names the kind and carries the 403 message', async () => {
+    const mgr = await Manager.create({
+      kubeConfig: await cp.userKubeConfig('no-lister'),
+      metricsBindAddress: '0',
+      healthProbeBindAddress: '0',
+      cacheSyncTimeoutMs: 2_000,
+    });
+    mgr
+      .controller('cms')
+      .for(CM)
+      .complete({ reconcile: async () => {} });
+    const err = await rejection(run(mgr).done, 20_000);
+    expect(err).toBeInstanceOf(CacheSyncTimeoutError);
+    expect(err.message).toBe(
+      'timed out after 2000 ms waiting for caches to sync: ConfigMap.v1 (all namespaces): ' +
+        'GET /api/v1/configmaps: configmaps is forbidden: User "no-lister" cannot list resource ' +
+        '"configmaps" in API group "" at the cluster scope (403 Forbidden)',
+    );
+  });
+
+  test('a controller’s own cacheSyncTimeoutMs bounds the wait for the kinds it watches', async () => {
+    const mgr = await Manager.create({
+      kubeConfig: cp.kubeConfig,
+      metricsBindAddress: '0',
+      healthProbeBindAddress: '0',
+    });
+    mgr
+      .controller('widgets')
+      .for(WIDGET, { informer: { namespaces: ['default'] } })
+      .withOptions({ cacheSyncTimeoutMs: 1_000 })
+      .complete({ reconcile: async () => {} });
+    const err = await rejection(run(mgr).done, 20_000);
+    expect(err.message).toMatch(
+      /^timed out after 1000 ms waiting for caches to sync: Widget.v1.faults.steward.dev \(namespace default\): the server does not serve kind/,
+    );
   });
 });

@@ -198,8 +198,39 @@ describe('Manager on the fake client', () => {
     await expect(
       Manager.create({ kubeConfig: new KubeConfig(), client: new FakeClient(), metricsBindAddress: 'nope' }),
     ).rejects.toThrow(/bad bind address/);
-    const mgr = await Manager.create({ kubeConfig: new KubeConfig(), client: new FakeClient() });
+    const base = { kubeConfig: new KubeConfig(), client: new FakeClient() };
+    for (const [option, value] of [
+      ['gracefulShutdownTimeoutMs', -1],
+      ['gracefulShutdownTimeoutMs', NaN],
+      ['gracefulShutdownTimeoutMs', 2 ** 31],
+      ['cacheSyncTimeoutMs', 0],
+      ['cacheSyncTimeoutMs', -5],
+      ['cacheSyncTimeoutMs', Infinity],
+    ] as const) {
+      await expect(Manager.create({ ...base, [option]: value })).rejects.toThrow(
+        new RegExp(`^${option} must be a number of milliseconds`),
+      );
+    }
+    const le = { enabled: true, id: 'x', namespace: 'default' };
+    await expect(
+      Manager.create({ ...base, leaderElection: { ...le, leaseDurationMs: NaN } }),
+    ).rejects.toThrow(/^leaseDurationMs must be/);
+    await expect(
+      Manager.create({
+        ...base,
+        leaderElection: { ...le, leaseDurationMs: 10_000, renewDeadlineMs: 10_000 },
+      }),
+    ).rejects.toThrow(RangeError);
+    await expect(Manager.create({ ...base, leaderElection: { ...le, id: '' } })).rejects.toThrow(RangeError);
+    const mgr = await Manager.create(base);
     expect(() => mgr.controller('Bad_Name')).toThrow(/lower-case/);
+    expect(() =>
+      mgr
+        .controller('knobs')
+        .for(CM)
+        .withOptions({ cacheSyncTimeoutMs: -1 })
+        .complete({ reconcile: async () => {} }),
+    ).toThrow(/^cacheSyncTimeoutMs must be/);
     mgr
       .controller('ok')
       .for(CM)
