@@ -15,13 +15,19 @@ import { type Clock, realClock, type Timer } from '../util/clock.js';
 import { durationOption } from '../util/timing.js';
 import { ControllerBuilder } from './builder.js';
 import {
-  CacheSyncTimeoutError,
   DEFAULT_CACHE_SYNC_TIMEOUT_MS,
   describeUnsynced,
   type SyncTarget,
   waitForSync,
 } from './cache-sync.js';
-import { type Check, healthServer, type HttpServer, metricsServer, parseBindAddress } from './servers.js';
+import {
+  BindError,
+  type Check,
+  healthServer,
+  type HttpServer,
+  metricsServer,
+  parseBindAddress,
+} from './servers.js';
 
 export interface LeaderElectionOptions {
   /** Default false: every replica reconciles. Enable for HA Deployments. */
@@ -364,11 +370,8 @@ export class Manager {
     const electorStop = new AbortController();
     try {
       log.info('Waiting for caches to sync');
-      const synced = await waitForSync(this.#syncTargets(), this.#clock, signal).catch((err: unknown) => {
-        if (err instanceof CacheSyncTimeoutError) log.error(err.message, { kinds: err.kinds });
-        throw err;
-      });
-      if (synced) {
+      // A CacheSyncTimeoutError ends start(); the caller logs it (cmd/manager.ts does, once).
+      if (await waitForSync(this.#syncTargets(), this.#clock, signal)) {
         this.#cacheSynced = true;
         log.info('Caches synced');
         if (this.#elector === undefined) {
@@ -450,29 +453,38 @@ export class Manager {
     }
   }
 
+  // Rejects with a BindError naming the option and address when a port cannot be bound (the
+  // servers already started are closed first).
   async #startServers(): Promise<HttpServer[]> {
     const servers: HttpServer[] = [];
-    const metrics = parseBindAddress(this.#opts.metricsBindAddress ?? ':8080');
-    if (metrics) {
-      const s = metricsServer(this.registry);
-      const a = await s.listen(metrics);
-      this.#metricsAddress = `${a.address}:${a.port}`;
-      servers.push(s);
-      this.logger.info('Serving metrics', { address: this.#metricsAddress });
-    }
-    const health = parseBindAddress(this.#opts.healthProbeBindAddress ?? ':8081');
-    if (health) {
-      const s = healthServer(this.#healthz, this.#readyz);
+    const listen = async (
+      option: string,
+      address: string,
+      server: HttpServer,
+    ): Promise<string | undefined> => {
+      const addr = parseBindAddress(address);
+      if (addr === undefined) return undefined;
       try {
-        const a = await s.listen(health);
-        this.#healthAddress = `${a.address}:${a.port}`;
+        const a = await server.listen(addr);
+        servers.push(server);
+        return `${a.address}:${a.port}`;
       } catch (err) {
         await Promise.all(servers.map((x) => x.close()));
-        throw err;
+        throw new BindError(option, address, err);
       }
-      servers.push(s);
-      this.logger.info('Serving health probes', { address: this.#healthAddress });
-    }
+    };
+    this.#metricsAddress = await listen(
+      'metricsBindAddress',
+      this.#opts.metricsBindAddress ?? ':8080',
+      metricsServer(this.registry),
+    );
+    if (this.#metricsAddress) this.logger.info('Serving metrics', { address: this.#metricsAddress });
+    this.#healthAddress = await listen(
+      'healthProbeBindAddress',
+      this.#opts.healthProbeBindAddress ?? ':8081',
+      healthServer(this.#healthz, this.#readyz),
+    );
+    if (this.#healthAddress) this.logger.info('Serving health probes', { address: this.#healthAddress });
     return servers;
   }
 }

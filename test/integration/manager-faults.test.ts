@@ -1,5 +1,8 @@
 // The Manager under faults, against a real kube-apiserver: a client budget saturated by its own
 // reconcilers, a leader election that can never succeed, and caches that can never sync.
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import {
   CacheSyncTimeoutError,
@@ -269,7 +272,19 @@ describe('caches that can never sync', () => {
       'timed out after 5000 ms waiting for caches to sync: Widget.v1.faults.steward.dev (all namespaces): ' +
         'the server does not serve kind Widget.v1.faults.steward.dev',
     );
-    expect(lines().some((l) => l.level === 'error' && l.message === err.message)).toBe(true);
+    // The reflector's retries logged the error itself, not "{}".
+    expect(
+      lines().find(
+        (l) => l.message === 'list/watch failed, retrying' && l.gvk === 'Widget.v1.faults.steward.dev',
+      ),
+    ).toMatchObject({
+      level: 'warn',
+      error: {
+        name: 'NoKindMatchError',
+        code: 'ERR_K8S_NO_KIND_MATCH',
+        message: expect.stringContaining('Widget'),
+      },
+    });
   });
 
   test('a user without list rights: the error names the kind and carries the 403 message', async () => {
@@ -290,6 +305,38 @@ describe('caches that can never sync', () => {
         'GET /api/v1/configmaps: configmaps is forbidden: User "no-lister" cannot list resource ' +
         '"configmaps" in API group "" at the cluster scope (403 Forbidden)',
     );
+  });
+
+  test('the built manager without the Session CRD: exit 1, its last line names the kind', async () => {
+    const manager = join(import.meta.dirname, '..', '..', 'dist', 'cmd', 'manager.js');
+    if (!existsSync(manager)) throw new Error('dist/cmd/manager.js is missing: run make build');
+    const { code, stderr } = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      const child = execFile(
+        process.execPath,
+        [
+          manager,
+          '--kubeconfig',
+          cp.kubeconfigPath,
+          '--metrics-bind-address',
+          '0',
+          '--health-probe-bind-address',
+          '0',
+          '--cache-sync-timeout',
+          '2s',
+        ],
+        { timeout: 60_000 },
+        (_err, _stdout, stderr) => resolve({ code: child.exitCode, stderr }),
+      );
+    });
+    expect(code).toBe(1);
+    expect(stderr).not.toMatch(/^\s+at /m);
+    const last = JSON.parse(stderr.trim().split('\n').at(-1)!) as { level: string; message: string };
+    expect(last).toMatchObject({
+      level: 'error',
+      message:
+        'timed out after 2000 ms waiting for caches to sync: Session.v1alpha1.steward.dev (all namespaces): ' +
+        'the server does not serve kind Session.v1alpha1.steward.dev',
+    });
   });
 
   test('a controller’s own cacheSyncTimeoutMs bounds the wait for the kinds it watches', async () => {
