@@ -4,8 +4,7 @@ import { PassThrough } from 'node:stream';
 import { statusErrorFrom } from '../../../lib/client/errors.js';
 import { AttemptFailures } from '../../../lib/leaderelection/attempt-failures.js';
 import { createLogger } from '../../../lib/log/index.js';
-import { FakeClient } from '../../../lib/testing/fake-client.js';
-import { FakeClock } from '../../../lib/util/clock.js';
+import { FakeClient, FakeClock } from '../../../lib/testing/index.js';
 import { advance, candidate, holdLease } from './helpers.js';
 
 function capture() {

@@ -1,8 +1,7 @@
 // Lease expiry and the renew deadline are durations measured in this process: an NTP step of
 // the wall clock (FakeClock.stepWall) must move neither, while the timestamps written to the
 // Lease (acquireTime, renewTime) follow the wall clock.
-import { FakeClient } from '../../../lib/testing/fake-client.js';
-import { FakeClock } from '../../../lib/util/clock.js';
+import { FakeClient, FakeClock } from '../../../lib/testing/index.js';
 import { advance, candidate, holdLease, lease } from './helpers.js';
 
 const HOUR = 3_600_000;

@@ -6,8 +6,7 @@ import {
   type LeaderElectorOptions,
   type Lease,
 } from '../../../lib/leaderelection/index.js';
-import type { FakeClient } from '../../../lib/testing/fake-client.js';
-import type { FakeClock } from '../../../lib/util/clock.js';
+import type { FakeClient, FakeClock } from '../../../lib/testing/index.js';
 
 export const flush = async (): Promise<void> => {
   for (let i = 0; i < 5; i++) await new Promise<void>((r) => setImmediate(r));

@@ -3,8 +3,7 @@
 // that outlives the renew deadline.
 import type { Client } from '../../../lib/client/client.js';
 import { LeaderElector } from '../../../lib/leaderelection/index.js';
-import { type FakeAction, FakeClient } from '../../../lib/testing/fake-client.js';
-import { FakeClock } from '../../../lib/util/clock.js';
+import { type FakeAction, FakeClient, FakeClock } from '../../../lib/testing/index.js';
 import { advance, candidate, holdLease, lease } from './helpers.js';
 
 function recordLeaseCalls(client: FakeClient): string[] {
