@@ -7,7 +7,7 @@ import { isAlreadyExists, isConflict } from '../client/errors.js';
 import { KubeClient } from '../client/kube-client.js';
 import { type Logger, silentLogger } from '../log/logger.js';
 import { type Clock, monotonicNow, realClock } from '../util/clock.js';
-import { durationOption } from '../util/timing.js';
+import { checkNumber } from '../util/options.js';
 import { GaugeFamily, type GaugeSeries, registerFamily } from '../util/metrics.js';
 import { AttemptFailures } from './attempt-failures.js';
 import { type LeaderElectionRecord, LeaseLock } from './lease-lock.js';
@@ -50,6 +50,8 @@ export interface LeaderElectorOptions {
   /** Registry for `leader_election_master_status{name}`. */
   registry?: Registry;
 }
+
+const WHAT = 'LeaderElector';
 
 /** An unchanged acquire/renew failure is logged as a warning at most this often. */
 const FAILURE_REPORT_EVERY_MS = 60_000;
@@ -107,17 +109,18 @@ export class LeaderElector {
   readonly #failures = new AttemptFailures(FAILURE_REPORT_EVERY_MS);
 
   constructor(opts: LeaderElectorOptions) {
-    this.#leaseMs = durationOption('leaseDurationMs', opts.leaseDurationMs, 15_000);
-    this.#renewDeadlineMs = durationOption('renewDeadlineMs', opts.renewDeadlineMs, 10_000);
-    this.#retryMs = durationOption('retryPeriodMs', opts.retryPeriodMs, 2_000);
+    const positive = { exclusive: true };
+    this.#leaseMs = checkNumber(WHAT, 'leaseDurationMs', opts.leaseDurationMs, positive) ?? 15_000;
+    this.#renewDeadlineMs = checkNumber(WHAT, 'renewDeadlineMs', opts.renewDeadlineMs, positive) ?? 10_000;
+    this.#retryMs = checkNumber(WHAT, 'retryPeriodMs', opts.retryPeriodMs, positive) ?? 2_000;
     if (!(this.#leaseMs > this.#renewDeadlineMs)) {
       throw new RangeError(
-        `leaseDurationMs (${this.#leaseMs}) must be greater than renewDeadlineMs (${this.#renewDeadlineMs})`,
+        `${WHAT}: leaseDurationMs (${this.#leaseMs}) must be greater than renewDeadlineMs (${this.#renewDeadlineMs})`,
       );
     }
     if (!(this.#renewDeadlineMs > JITTER_FACTOR * this.#retryMs)) {
       throw new RangeError(
-        `renewDeadlineMs (${this.#renewDeadlineMs}) must be greater than ${JITTER_FACTOR} × retryPeriodMs (${this.#retryMs})`,
+        `${WHAT}: renewDeadlineMs (${this.#renewDeadlineMs}) must be greater than ${JITTER_FACTOR} × retryPeriodMs (${this.#retryMs})`,
       );
     }
     if (!opts.namespace || !opts.name) throw new RangeError('leader election needs a namespace and a name');

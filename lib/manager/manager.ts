@@ -12,7 +12,7 @@ import { EventRecorder } from '../events/recorder.js';
 import { LeaderElector } from '../leaderelection/elector.js';
 import { type Logger, silentLogger } from '../log/logger.js';
 import { type Clock, realClock, type Timer } from '../util/clock.js';
-import { durationOption } from '../util/timing.js';
+import { checkNumber } from '../util/options.js';
 import { ControllerBuilder } from './builder.js';
 import {
   DEFAULT_CACHE_SYNC_TIMEOUT_MS,
@@ -180,17 +180,11 @@ export class Manager {
   private constructor(opts: ManagerOptions) {
     this.#opts = opts;
     this.#clock = opts.clock ?? realClock;
-    this.#gracefulShutdownTimeoutMs = durationOption(
-      'gracefulShutdownTimeoutMs',
-      opts.gracefulShutdownTimeoutMs,
-      30_000,
-      { allowZero: true },
-    );
-    this.#cacheSyncTimeoutMs = durationOption(
-      'cacheSyncTimeoutMs',
-      opts.cacheSyncTimeoutMs,
-      DEFAULT_CACHE_SYNC_TIMEOUT_MS,
-    );
+    this.#gracefulShutdownTimeoutMs =
+      checkNumber('Manager', 'gracefulShutdownTimeoutMs', opts.gracefulShutdownTimeoutMs) ?? 30_000;
+    this.#cacheSyncTimeoutMs =
+      checkNumber('Manager', 'cacheSyncTimeoutMs', opts.cacheSyncTimeoutMs, { exclusive: true }) ??
+      DEFAULT_CACHE_SYNC_TIMEOUT_MS;
     this.logger = opts.logger ?? silentLogger();
     this.registry = opts.registry ?? Manager.#defaultRegistry();
     this.client =

@@ -91,7 +91,6 @@ describe('manager flags', () => {
       [['--leader-election-id', 'Not_A_Name'], '--leader-election-id'],
       [['--leader-election-namespace', ''], '--leader-election-namespace'],
       [['--leader-election-namespace', 'a.b'], '--leader-election-namespace'],
-      [['--graceful-shutdown-timeout', '999h'], '--graceful-shutdown-timeout'],
       [['--cache-sync-timeout', '0s'], '--cache-sync-timeout'],
     ] as const) {
       const msg = usage([...argv]);

@@ -16,14 +16,14 @@ describe('LeaderElector', () => {
     for (const [option, value] of [
       ['leaseDurationMs', NaN],
       ['leaseDurationMs', -1],
-      ['leaseDurationMs', 2 ** 31],
+      ['leaseDurationMs', 0],
       ['renewDeadlineMs', Number.NaN],
       ['renewDeadlineMs', -5],
       ['retryPeriodMs', -2_000],
       ['retryPeriodMs', Infinity],
     ] as const) {
       expect(() => new LeaderElector({ ...base, [option]: value })).toThrow(
-        new RegExp(`^${option} must be a number of milliseconds > 0`),
+        new RegExp(`^LeaderElector: ${option} must be a finite number > 0`),
       );
     }
     expect(new LeaderElector(base).identity).toMatch(/^.+_[0-9a-f-]{36}$/);
