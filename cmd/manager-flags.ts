@@ -26,6 +26,7 @@ export interface ManagerFlags {
   kubeApiQps: number;
   kubeApiBurst: number;
   gracefulShutdownTimeoutMs: number;
+  cacheSyncTimeoutMs: number;
   devMode: boolean;
   logLevel: string;
   controllers: ControllerName[];
@@ -73,6 +74,18 @@ const duration = (v: string) => {
     throw new InvalidArgumentError((err as Error).message);
   }
 };
+// The Lease's name is an object name (a DNS subdomain); its namespace a DNS label.
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const objectName = (what: string, re: RegExp, max: number) => (v: string) => {
+  if (v === '') throw new InvalidArgumentError('must not be empty');
+  if (v.length > max || !re.test(v)) {
+    throw new InvalidArgumentError(
+      `must be a valid ${what}: lower-case letters, digits and '-'${re === DNS_LABEL ? '' : " and '.'"}, at most ${max} characters`,
+    );
+  }
+  return v;
+};
 const list = (v: string) =>
   v
     .split(',')
@@ -119,13 +132,16 @@ function program(): Command {
     .addOption(
       new Option('--leader-election-id <name>', 'name of the leader election Lease')
         .env('LEADER_ELECTION_ID')
-        .default('steward-manager'),
+        .default('steward-manager')
+        .argParser(objectName('Lease name', DNS_SUBDOMAIN, 253)),
     )
     .addOption(
       new Option(
         '--leader-election-namespace <ns>',
         'namespace of the Lease (default: the pod namespace, else default)',
-      ).env('LEADER_ELECTION_NAMESPACE'),
+      )
+        .env('LEADER_ELECTION_NAMESPACE')
+        .argParser(objectName('namespace name', DNS_LABEL, 63)),
     )
     .addOption(
       new Option(
@@ -155,6 +171,15 @@ function program(): Command {
       )
         .env('GRACEFUL_SHUTDOWN_TIMEOUT')
         .default(30_000, '30s')
+        .argParser(duration),
+    )
+    .addOption(
+      new Option(
+        '--cache-sync-timeout <duration>',
+        'how long start-up waits for the caches to sync before it fails naming the kinds that did not (e.g. 2m)',
+      )
+        .env('CACHE_SYNC_TIMEOUT')
+        .default(120_000, '2m')
         .argParser(duration),
     )
     .addOption(
@@ -250,6 +275,7 @@ export function parseManagerFlags(
     kubeApiQps: Number(o.kubeApiQps),
     kubeApiBurst: Number(o.kubeApiBurst),
     gracefulShutdownTimeoutMs: Number(o.gracefulShutdownTimeout),
+    cacheSyncTimeoutMs: Number(o.cacheSyncTimeout),
     devMode: o.devMode === true,
     logLevel: o.logLevel,
     controllers: enabled,

@@ -2,7 +2,14 @@
 // The Steward operator. Usage: node dist/cmd/manager.js --help
 import { KubeConfig } from '@kubernetes/client-node';
 import { setupSessionController } from '../controllers/session/index.js';
-import { createLogger, LeaderElectionLostError, Manager, setupSignalHandler } from '../lib/index.js';
+import {
+  BindError,
+  CacheSyncTimeoutError,
+  createLogger,
+  LeaderElectionLostError,
+  Manager,
+  setupSignalHandler,
+} from '../lib/index.js';
 import { parseManagerFlags, UsageError } from './manager-flags.js';
 
 async function main(): Promise<number> {
@@ -27,21 +34,32 @@ async function main(): Promise<number> {
     logger.error('Cannot load a kubeconfig', { error: (err as Error).message });
     return 1;
   }
-  const mgr = await Manager.create({
-    kubeConfig,
-    leaderElection: {
-      enabled: flags.leaderElect,
-      id: flags.leaderElectionId,
-      namespace: flags.leaderElectionNamespace,
-    },
-    metricsBindAddress: flags.metricsBindAddress,
-    healthProbeBindAddress: flags.healthProbeBindAddress,
-    gracefulShutdownTimeoutMs: flags.gracefulShutdownTimeoutMs,
-    namespaces: flags.namespaces,
-    qps: flags.kubeApiQps,
-    burst: flags.kubeApiBurst,
-    logger,
-  });
+  let mgr: Manager;
+  try {
+    mgr = await Manager.create({
+      kubeConfig,
+      leaderElection: {
+        enabled: flags.leaderElect,
+        id: flags.leaderElectionId,
+        namespace: flags.leaderElectionNamespace,
+      },
+      metricsBindAddress: flags.metricsBindAddress,
+      healthProbeBindAddress: flags.healthProbeBindAddress,
+      gracefulShutdownTimeoutMs: flags.gracefulShutdownTimeoutMs,
+      cacheSyncTimeoutMs: flags.cacheSyncTimeoutMs,
+      namespaces: flags.namespaces,
+      qps: flags.kubeApiQps,
+      burst: flags.kubeApiBurst,
+      logger,
+    });
+  } catch (err) {
+    // A value the flags accepted but the framework refuses (a RangeError naming the option).
+    if (err instanceof RangeError) {
+      process.stderr.write(`manager: ${err.message}\n`);
+      return 2;
+    }
+    throw err;
+  }
   if (flags.controllers.includes('session')) {
     setupSessionController(mgr, {
       maxConcurrentReconciles: flags.maxConcurrentReconciles,
@@ -59,13 +77,33 @@ async function main(): Promise<number> {
   try {
     await mgr.start(setupSignalHandler());
   } catch (err) {
-    if (err instanceof LeaderElectionLostError) {
-      logger.error('Leader election lost; exiting so a fresh process can take over');
-      return 1;
-    }
-    throw err;
+    logger.error(...whyStopped(err));
+    return 1;
   }
   return 0;
+}
+
+/** The flag a Manager option comes from, for messages a user acts on. */
+const FLAG_OF: Record<string, string> = {
+  metricsBindAddress: '--metrics-bind-address',
+  healthProbeBindAddress: '--health-probe-bind-address',
+};
+
+/**
+ * The one log line that says why the manager stopped. Failures a user can act on are one
+ * sentence without a stack; anything else is a bug, logged with its stack in the `error` field.
+ */
+function whyStopped(err: unknown): [string, Record<string, unknown>?] {
+  if (err instanceof LeaderElectionLostError) {
+    return ['Leader election lost; exiting so a fresh process can take over'];
+  }
+  if (err instanceof BindError) {
+    const flag = FLAG_OF[err.option] ?? err.option;
+    return [err.message.replace(err.option, flag), { flag, address: err.address, code: err.syscallCode }];
+  }
+  // Names each kind that did not sync and why.
+  if (err instanceof CacheSyncTimeoutError) return [err.message, { kinds: err.kinds }];
+  return ['Manager failed', { error: err }];
 }
 
 main().then(

@@ -122,6 +122,7 @@ export class SharedInformer<T extends KubernetesObject = KubernetesObject> {
   #indexFailing = new Map<string, Set<string>>();
   // Index failures reported by the store during the set() in progress.
   #indexFailures: IndexFunctionError[] = [];
+  #scopeError: unknown;
   #stats: InformerStats = {
     handlerErrors: 0,
     transformErrors: 0,
@@ -185,6 +186,16 @@ export class SharedInformer<T extends KubernetesObject = KubernetesObject> {
   /** True once every watched namespace has been listed. */
   hasSynced(): boolean {
     return this.#listedScopes.size >= this.#scopeCount && this.#reflectors.length > 0;
+  }
+
+  /**
+   * Why the informer has not synced yet: the last error listing it (or resolving its kind's
+   * scope), undefined once synced or while no attempt has failed.
+   */
+  syncError(): unknown {
+    if (this.hasSynced()) return undefined;
+    if (this.#scopeError !== undefined) return this.#scopeError;
+    return this.#reflectors.find((r) => r.lastError !== undefined)?.lastError;
   }
 
   /** Resolves true once synced, or false if `signal` aborts first. */
@@ -271,12 +282,14 @@ export class SharedInformer<T extends KubernetesObject = KubernetesObject> {
     while (!signal.aborted) {
       try {
         this.#clusterScoped = !(await this.#opts.isNamespaced());
+        this.#scopeError = undefined;
         return this.#clusterScoped ? [undefined] : [...this.namespaces];
       } catch (err) {
+        this.#scopeError = err;
         const delay = backoff.next();
         this.#logger.warn('cannot resolve kind scope, retrying', {
           gvk: this.#gvkLabel,
-          error: String(err),
+          error: err,
           retryInMs: delay,
         });
         await new Promise<void>((resolve) => {
@@ -310,7 +323,7 @@ export class SharedInformer<T extends KubernetesObject = KubernetesObject> {
           gvk: this.#gvkLabel,
           key,
           resourceVersion: raw.metadata?.resourceVersion,
-          error: describe(err),
+          error: err,
         });
       }
       return undefined;
@@ -345,7 +358,7 @@ export class SharedInformer<T extends KubernetesObject = KubernetesObject> {
       gvk: this.#gvkLabel,
       key: err.key,
       index: err.index,
-      error: describe(err.cause),
+      error: err.cause,
     });
   }
 
@@ -451,11 +464,7 @@ export class SharedInformer<T extends KubernetesObject = KubernetesObject> {
     this.#opts.metrics?.handlerErrors.inc({ gvk: this.#gvkLabel });
     this.#logger.error('informer event handler failed', {
       gvk: this.#gvkLabel,
-      error: describe(err),
+      error: err,
     });
   }
-}
-
-function describe(err: unknown): string {
-  return err instanceof Error ? (err.stack ?? err.message) : String(err);
 }

@@ -76,6 +76,9 @@ export class Reflector<T extends KubernetesObject = KubernetesObject> {
   #logger: Logger;
   #backoff: ReconnectBackoff;
   #lastResourceVersion = '';
+  // Why the last list or watch failed; cleared by a successful list. For "why has this not
+  // synced" reports (the Manager's cache sync timeout, readiness).
+  #lastError: unknown;
 
   constructor(lw: ListerWatcher, sink: ReflectorSink<T>, opts: ReflectorOptions) {
     checkReflectorTuning('Reflector', opts);
@@ -94,6 +97,11 @@ export class Reflector<T extends KubernetesObject = KubernetesObject> {
     return this.#lastResourceVersion;
   }
 
+  /** The error of the last failed list or watch, until a list succeeds; else undefined. */
+  get lastError(): unknown {
+    return this.#lastError;
+  }
+
   /** Lists and watches until `signal` aborts. Never rejects. */
   async run(signal: AbortSignal): Promise<void> {
     let needList = true;
@@ -103,6 +111,7 @@ export class Reflector<T extends KubernetesObject = KubernetesObject> {
       try {
         if (needList) {
           await this.#list(signal);
+          this.#lastError = undefined;
           needList = false;
           this.#opts.onList?.();
         }
@@ -131,13 +140,14 @@ export class Reflector<T extends KubernetesObject = KubernetesObject> {
           continue;
         }
         consecutiveGone = 0;
+        this.#lastError = err;
         const reason: RestartReason = err instanceof WatchIdleError ? 'idle' : 'error';
         const delay = this.#backoff.next();
         this.#logger.warn(
           reason === 'idle' ? 'watch went silent, reconnecting' : 'list/watch failed, retrying',
           {
             ...what,
-            error: String(err),
+            error: err,
             retryInMs: delay,
           },
         );

@@ -32,6 +32,12 @@ export interface ControllerOptions {
   recoverPanic?: boolean;
   /** The work queue's aging bound; see `QueueOptions.maxPriorityWaitMs`. */
   maxPriorityWaitMs?: number;
+  /**
+   * How long the Manager waits for the caches of this controller's watches to sync before it
+   * fails start-up with a `CacheSyncTimeoutError` (controller-runtime's CacheSyncTimeout).
+   * Default: the Manager's `cacheSyncTimeoutMs` (2 minutes).
+   */
+  cacheSyncTimeoutMs?: number;
   logger?: Logger;
   /** Registry for controller-runtime's controller and work queue metrics. Default: none. */
   registry?: Registry;
@@ -62,6 +68,8 @@ function isPanic(err: unknown): boolean {
 export class Controller {
   readonly name: string;
   readonly queue: RateLimitingQueue<Request>;
+  /** See `ControllerOptions.cacheSyncTimeoutMs`; undefined means the Manager's default. */
+  readonly cacheSyncTimeoutMs: number | undefined;
   readonly #reconciler: Reconciler;
   readonly #workers: number;
   readonly #timeoutMs: number;
@@ -81,6 +89,9 @@ export class Controller {
       1;
     const timeoutMs = checkNumber(what, 'reconcileTimeoutMs', opts.reconcileTimeoutMs) ?? 0;
     checkNumber(what, 'maxPriorityWaitMs', opts.maxPriorityWaitMs, { infinite: true });
+    this.cacheSyncTimeoutMs = checkNumber(what, 'cacheSyncTimeoutMs', opts.cacheSyncTimeoutMs, {
+      exclusive: true,
+    });
     this.name = name;
     this.#reconciler = reconciler;
     this.#workers = workers;
@@ -193,7 +204,7 @@ export class Controller {
         const panic = isPanic(err);
         if (panic) metrics?.panic();
         logger.error(panic ? 'Observed a panic in reconciler' : 'Reconciler error', {
-          error: err instanceof Error ? err : String(err),
+          error: err,
         });
         if (panic && !this.#recoverPanic) {
           queueMicrotask(() => {

@@ -138,7 +138,7 @@ export class EventRecorder {
           this.#seen.delete(key);
           this.#logger.warn('Failed to record an event', {
             reason,
-            error: err instanceof Error ? err.message : String(err),
+            error: err,
           });
         },
       );
@@ -154,7 +154,7 @@ export class EventRecorder {
       );
     } catch (err) {
       this.#logger.warn('Failed to update an event', {
-        error: err instanceof Error ? err.message : String(err),
+        error: err,
       });
     }
   }

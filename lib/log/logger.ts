@@ -1,4 +1,5 @@
 import winston from 'winston';
+import { errorFields, isExpectedApiError } from './errors.js';
 
 /** The logger type used throughout Steward: a winston logger (child loggers carry fields). */
 export type Logger = winston.Logger;
@@ -25,9 +26,16 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
   if (!LEVELS.includes(level))
     throw new RangeError(`unknown log level ${level}; one of ${LEVELS.join(', ')}`);
   const { combine, timestamp, errors, json, printf, colorize } = winston.format;
+  // Errors anywhere in a line's fields become { name, message, stack, code, reason, status,
+  // cause }; an expected API error's stack is kept only when logging at debug. `logger` is
+  // read when a line is written, so a level changed later is honoured.
+  const errorsAsFields = errorFields({
+    stack: (err: Error) => !isExpectedApiError(err) || logger.isDebugEnabled(),
+  });
   const format = opts.development
     ? combine(
-        errors({ stack: true }),
+        errors({ stack: true, cause: true }),
+        errorsAsFields,
         timestamp({ format: 'HH:mm:ss.SSS' }),
         colorize(),
         printf(({ level: lvl, message, timestamp: ts, stack, ...fields }) => {
@@ -37,8 +45,8 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
           return `${String(ts)} ${lvl} ${String(message)}${rest ? ` ${rest}` : ''}${stack ? `\n${String(stack)}` : ''}`;
         }),
       )
-    : combine(errors({ stack: true }), timestamp(), json());
-  return winston.createLogger({
+    : combine(errors({ stack: true, cause: true }), errorsAsFields, timestamp(), json());
+  const logger = winston.createLogger({
     level,
     format,
     defaultMeta: opts.defaultMeta,
@@ -48,6 +56,7 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
         : new winston.transports.Console({ stderrLevels: LEVELS }),
     ],
   });
+  return logger;
 }
 
 /** A logger that writes nothing: the default where none is given (libraries stay quiet). */

@@ -1,5 +1,6 @@
 import type { InformerCache, InformerRequest } from '../cache/informer-cache.js';
 import type { HandlerRegistration } from '../cache/handlers.js';
+import type { SharedInformer } from '../cache/informer.js';
 import type { GVK } from '../client/gvk.js';
 import type { KubernetesObject } from '../client/object.js';
 import { Controller, type ControllerOptions } from '../controller/controller.js';
@@ -29,14 +30,24 @@ interface Watch {
 /** Options the builder passes through to the `Controller` (reconciler-facing ones). */
 export type BuilderOptions = Pick<
   ControllerOptions,
-  'maxConcurrentReconciles' | 'rateLimiter' | 'reconcileTimeoutMs' | 'recoverPanic' | 'maxPriorityWaitMs'
+  | 'maxConcurrentReconciles'
+  | 'rateLimiter'
+  | 'reconcileTimeoutMs'
+  | 'recoverPanic'
+  | 'maxPriorityWaitMs'
+  | 'cacheSyncTimeoutMs'
 >;
 
 /** What the Manager gives a builder. */
 export interface BuilderHost {
   cache: InformerCache;
   controllerDefaults: Omit<ControllerOptions, keyof BuilderOptions>;
-  addController(c: Controller, watch: (c: Controller) => HandlerRegistration[]): void;
+  /** `informers` are the ones the controller's watches read, which must sync before it starts. */
+  addController(
+    c: Controller,
+    watch: (c: Controller) => HandlerRegistration[],
+    informers: SharedInformer[],
+  ): void;
 }
 
 /**
@@ -108,23 +119,26 @@ export class ControllerBuilder {
     });
     // Create the informers now so the cache starts (and syncs) them with the others.
     const informers = this.#watches.map((w) => this.#host.cache.informerFor(w.gvk, w.opts.informer));
-    this.#host.addController(controller, (c) =>
-      this.#watches.map((w, i) => {
-        const predicates = [...this.#filters, ...(w.opts.predicates ?? [])];
-        const dispatch = (e: ObjectEvent) => {
-          for (const p of predicates) if (!p(e)) return;
-          const priority = priorityOf(e);
-          for (const req of w.handler(e)) c.enqueue(req, priority);
-        };
-        return informers[i]!.addEventHandler({
-          onAdd: (object: KubernetesObject, info) =>
-            dispatch({ type: 'create', object, isInInitialList: info.isInInitialList }),
-          onUpdate: (old: KubernetesObject, object: KubernetesObject, info) =>
-            dispatch({ type: 'update', old, object, isResync: info.isResync }),
-          onDelete: (object: KubernetesObject, info) =>
-            dispatch({ type: 'delete', object, finalStateUnknown: info.finalStateUnknown }),
-        });
-      }),
+    this.#host.addController(
+      controller,
+      (c) =>
+        this.#watches.map((w, i) => {
+          const predicates = [...this.#filters, ...(w.opts.predicates ?? [])];
+          const dispatch = (e: ObjectEvent) => {
+            for (const p of predicates) if (!p(e)) return;
+            const priority = priorityOf(e);
+            for (const req of w.handler(e)) c.enqueue(req, priority);
+          };
+          return informers[i]!.addEventHandler({
+            onAdd: (object: KubernetesObject, info) =>
+              dispatch({ type: 'create', object, isInInitialList: info.isInInitialList }),
+            onUpdate: (old: KubernetesObject, object: KubernetesObject, info) =>
+              dispatch({ type: 'update', old, object, isResync: info.isResync }),
+            onDelete: (object: KubernetesObject, info) =>
+              dispatch({ type: 'delete', object, finalStateUnknown: info.finalStateUnknown }),
+          });
+        }),
+      informers,
     );
     return controller;
   }

@@ -4,15 +4,30 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { InformerCache } from '../cache/informer-cache.js';
 import type { HandlerRegistration } from '../cache/handlers.js';
+import type { SharedInformer } from '../cache/informer.js';
 import type { Client } from '../client/client.js';
 import { KubeClient } from '../client/kube-client.js';
 import type { Controller } from '../controller/controller.js';
 import { EventRecorder } from '../events/recorder.js';
 import { LeaderElector } from '../leaderelection/elector.js';
 import { type Logger, silentLogger } from '../log/logger.js';
-import { type Clock, realClock } from '../util/clock.js';
+import { type Clock, realClock, type Timer } from '../util/clock.js';
+import { checkNumber } from '../util/options.js';
 import { ControllerBuilder } from './builder.js';
-import { type Check, healthServer, type HttpServer, metricsServer, parseBindAddress } from './servers.js';
+import {
+  DEFAULT_CACHE_SYNC_TIMEOUT_MS,
+  describeUnsynced,
+  type SyncTarget,
+  waitForSync,
+} from './cache-sync.js';
+import {
+  BindError,
+  type Check,
+  healthServer,
+  type HttpServer,
+  metricsServer,
+  parseBindAddress,
+} from './servers.js';
 
 export interface LeaderElectionOptions {
   /** Default false: every replica reconciles. Enable for HA Deployments. */
@@ -27,6 +42,20 @@ export interface LeaderElectionOptions {
   /** Release the Lease on a graceful stop so a follower takes over at once. Default true. */
   releaseOnCancel?: boolean;
   identity?: string;
+  /**
+   * The client for the Lease alone. Default: one built from `kubeConfig` with its own
+   * connection pool and throttle (`qps`, `burst`), as controller-runtime builds a separate
+   * client for leader election, so that renewals never queue behind reconcile traffic. When
+   * the Manager was given a `client` and this is not set, the Lease goes through that client.
+   */
+  client?: Client;
+  /**
+   * The leader-election client's own rate limit. Defaults 5 QPS, burst 10: a leader writes
+   * once per retry period and a follower reads up to four times per retry period, so this is
+   * a safety net, never a queue.
+   */
+  qps?: number;
+  burst?: number;
 }
 
 export interface ManagerOptions {
@@ -40,6 +69,13 @@ export interface ManagerOptions {
   healthProbeBindAddress?: string;
   /** How long a graceful stop waits for in-flight reconciles. Default 30 000. */
   gracefulShutdownTimeoutMs?: number;
+  /**
+   * How long `start()` waits for the caches to sync before it fails with a
+   * `CacheSyncTimeoutError` naming the kinds that did not and the API's answer (a missing CRD,
+   * a forbidden list). Default 120 000 (controller-runtime's CacheSyncTimeout). A controller's
+   * own `cacheSyncTimeoutMs` (`withOptions`) applies to the kinds it watches.
+   */
+  cacheSyncTimeoutMs?: number;
   /** Namespaces the cache watches. Default: all. */
   namespaces?: string[];
   /** Client-side rate limit for the API server. Defaults 20 QPS, burst 30. */
@@ -70,6 +106,7 @@ export interface Runnable {
 interface ControllerEntry {
   controller: Controller;
   watch: (c: Controller) => HandlerRegistration[];
+  informers: SharedInformer[];
 }
 
 /** The namespace of the pod we run in: POD_NAMESPACE, else the service account's, else none. */
@@ -82,6 +119,23 @@ function inClusterNamespace(): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** Something the leader runs, watched so that shutdown can name what did not finish. */
+interface LeaderRun {
+  name: string;
+  done: Promise<void>;
+  settled: boolean;
+}
+
+function track(name: string, p: Promise<void>): LeaderRun {
+  const run: LeaderRun = { name, done: Promise.resolve(), settled: false };
+  // A run that rejects has ended too; its error was the runnable's to report.
+  run.done = p.then(
+    () => void (run.settled = true),
+    () => void (run.settled = true),
+  );
+  return run;
 }
 
 /** Resolves when `signal` aborts. */
@@ -113,15 +167,24 @@ export class Manager {
   readonly #healthz = new Map<string, Check>();
   readonly #readyz = new Map<string, Check>();
   #elector: LeaderElector | undefined;
+  // The leader election client the Manager built (and so closes), if it built one.
+  #leaderElectionKubeClient: KubeClient | undefined;
   #onStartedLeading: (() => void) | undefined;
   #started = false;
   #cacheSynced = false;
+  readonly #gracefulShutdownTimeoutMs: number;
+  readonly #cacheSyncTimeoutMs: number;
   #metricsAddress: string | undefined;
   #healthAddress: string | undefined;
 
   private constructor(opts: ManagerOptions) {
     this.#opts = opts;
     this.#clock = opts.clock ?? realClock;
+    this.#gracefulShutdownTimeoutMs =
+      checkNumber('Manager', 'gracefulShutdownTimeoutMs', opts.gracefulShutdownTimeoutMs) ?? 30_000;
+    this.#cacheSyncTimeoutMs =
+      checkNumber('Manager', 'cacheSyncTimeoutMs', opts.cacheSyncTimeoutMs, { exclusive: true }) ??
+      DEFAULT_CACHE_SYNC_TIMEOUT_MS;
     this.logger = opts.logger ?? silentLogger();
     this.registry = opts.registry ?? Manager.#defaultRegistry();
     this.client =
@@ -142,7 +205,13 @@ export class Manager {
     });
     this.#healthz.set('ping', () => {});
     this.#readyz.set('cache-sync', () => {
-      if (!this.#cacheSynced) throw new Error('caches have not synced yet');
+      if (this.#cacheSynced) return;
+      const unsynced = this.cache.informers().filter((i) => !i.hasSynced());
+      throw new Error(
+        unsynced.length === 0
+          ? 'caches have not synced yet'
+          : `caches have not synced yet: ${describeUnsynced(unsynced)}`,
+      );
     });
     // Parse now so a bad address fails at construction, not halfway through start().
     parseBindAddress(opts.metricsBindAddress ?? ':8080');
@@ -162,7 +231,7 @@ export class Manager {
     if (le?.enabled) {
       if (!le.id) throw new RangeError('leader election needs an id (the Lease name)');
       mgr.#elector = new LeaderElector({
-        client: mgr.client,
+        client: le.client ?? opts.client ?? mgr.#leaderElectionClient(le),
         namespace: le.namespace ?? inClusterNamespace() ?? 'default',
         name: le.id,
         identity: le.identity,
@@ -184,6 +253,21 @@ export class Manager {
     return mgr;
   }
 
+  // A client of its own for the Lease: own token bucket, own keep-alive connections, and a
+  // request timeout of half the renew deadline (client-go's), so one stuck request cannot eat
+  // the whole deadline. Its requests are counted in the same rest_client_* metrics.
+  #leaderElectionClient(le: LeaderElectionOptions): Client {
+    const renewDeadlineMs = le.renewDeadlineMs ?? 10_000;
+    return (this.#leaderElectionKubeClient = new KubeClient(this.#opts.kubeConfig, {
+      qps: le.qps ?? 5,
+      burst: le.burst ?? 10,
+      registry: this.registry,
+      clock: this.#opts.clock,
+      userAgent: 'steward/leader-election',
+      requestTimeoutMs: Math.max(1_000, renewDeadlineMs / 2),
+    }));
+  }
+
   /** Starts declaring a controller; see `ControllerBuilder`. */
   controller(name: string): ControllerBuilder {
     if (this.#controllers.some((c) => c.controller.name === name)) {
@@ -192,7 +276,8 @@ export class Manager {
     return new ControllerBuilder(name, {
       cache: this.cache,
       controllerDefaults: { logger: this.logger, registry: this.registry, clock: this.#opts.clock },
-      addController: (controller, watch) => this.#controllers.push({ controller, watch }),
+      addController: (controller, watch, informers) =>
+        this.#controllers.push({ controller, watch, informers }),
     });
   }
 
@@ -247,7 +332,7 @@ export class Manager {
     const cacheStop = new AbortController();
     const cacheRun = this.cache.start(cacheStop.signal);
     const leaderStop = new AbortController();
-    const leaderRuns: Promise<void>[] = [];
+    const leaderRuns: LeaderRun[] = [];
     let lost = false;
     let leading = false;
     const everyReplica = this.#runnables.filter((r) => r.needLeaderElection === false);
@@ -259,11 +344,16 @@ export class Manager {
       for (const { controller, watch } of this.#controllers) {
         const registrations = watch(controller);
         leaderRuns.push(
-          controller.start(leaderStop.signal).finally(() => registrations.forEach((r) => r.remove())),
+          track(
+            `controller ${controller.name}`,
+            controller.start(leaderStop.signal).finally(() => registrations.forEach((r) => r.remove())),
+          ),
         );
       }
-      for (const r of this.#runnables)
-        if (r.needLeaderElection !== false) leaderRuns.push(r.start(leaderStop.signal));
+      this.#runnables.forEach((r, i) => {
+        if (r.needLeaderElection !== false)
+          leaderRuns.push(track(`runnable ${i}`, r.start(leaderStop.signal)));
+      });
     };
     const stopNow = () => {
       for (const { controller } of this.#controllers) controller.abortInFlight(new LeaderElectionLostError());
@@ -274,7 +364,8 @@ export class Manager {
     const electorStop = new AbortController();
     try {
       log.info('Waiting for caches to sync');
-      if (await this.cache.waitForCacheSync(signal)) {
+      // A CacheSyncTimeoutError ends start(); the caller logs it (cmd/manager.ts does, once).
+      if (await waitForSync(this.#syncTargets(), this.#clock, signal)) {
         this.#cacheSynced = true;
         log.info('Caches synced');
         if (this.#elector === undefined) {
@@ -303,50 +394,91 @@ export class Manager {
       cacheStop.abort();
       await cacheRun;
       await Promise.all(servers.map((s) => s.close()));
+      this.#leaderElectionKubeClient?.close();
       log.info('Manager stopped');
     }
     if (lost) throw new LeaderElectionLostError();
   }
 
-  async #drain(runs: Promise<void>[]): Promise<void> {
+  // Every informer registered so far, each with the shortest cacheSyncTimeoutMs among the
+  // controllers that watch it (the Manager's default for the rest).
+  #syncTargets(): SyncTarget[] {
+    const timeouts = new Map<SharedInformer, number>();
+    for (const { controller, informers } of this.#controllers) {
+      if (controller.cacheSyncTimeoutMs === undefined) continue;
+      for (const inf of informers) {
+        timeouts.set(inf, Math.min(timeouts.get(inf) ?? Infinity, controller.cacheSyncTimeoutMs));
+      }
+    }
+    return this.cache.informers().map((informer) => ({
+      informer,
+      timeoutMs: timeouts.get(informer) ?? this.#cacheSyncTimeoutMs,
+    }));
+  }
+
+  /**
+   * Waits for the leader's controllers and runnables to finish, at most the graceful shutdown
+   * timeout in all. When it runs out, the signals of in-flight reconciles are aborted and
+   * whatever still runs is abandoned: a reconcile that ignores its signal must not keep the
+   * process (or, after a lost Lease, a replacement) waiting without bound.
+   */
+  async #drain(runs: LeaderRun[]): Promise<void> {
     if (runs.length === 0) return;
-    const timeoutMs = this.#opts.gracefulShutdownTimeoutMs ?? 30_000;
-    let timer: ReturnType<Clock['setTimeout']> | undefined;
+    const timeoutMs = this.#gracefulShutdownTimeoutMs;
+    let timer: Timer | undefined;
     const timedOut = new Promise<boolean>((resolve) => {
       timer = this.#clock.setTimeout(() => resolve(true), timeoutMs);
     });
-    const finished = Promise.allSettled(runs).then(() => false);
-    if (await Promise.race([finished, timedOut])) {
-      this.logger.warn('Graceful shutdown timed out; aborting in-flight reconciles', { timeoutMs });
-      for (const { controller } of this.#controllers) controller.abortInFlight();
-      await finished;
-    }
+    const finished = Promise.all(runs.map((r) => r.done)).then(() => false);
+    const late = await Promise.race([finished, timedOut]);
     if (timer !== undefined) this.#clock.clearTimeout(timer);
+    if (!late) return;
+    for (const { controller } of this.#controllers) controller.abortInFlight();
+    // One turn of the event loop for reconciles that honour their signal to settle.
+    await Promise.race([finished, new Promise((resolve) => setImmediate(resolve))]);
+    const stuck = runs.filter((r) => !r.settled).map((r) => r.name);
+    if (stuck.length > 0) {
+      this.logger.error('Graceful shutdown timed out; abandoning reconciles that ignore their signal', {
+        timeoutMs,
+        stuck,
+      });
+    } else {
+      this.logger.warn('Graceful shutdown timed out; in-flight reconciles were aborted', { timeoutMs });
+    }
   }
 
+  // Rejects with a BindError naming the option and address when a port cannot be bound (the
+  // servers already started are closed first).
   async #startServers(): Promise<HttpServer[]> {
     const servers: HttpServer[] = [];
-    const metrics = parseBindAddress(this.#opts.metricsBindAddress ?? ':8080');
-    if (metrics) {
-      const s = metricsServer(this.registry);
-      const a = await s.listen(metrics);
-      this.#metricsAddress = `${a.address}:${a.port}`;
-      servers.push(s);
-      this.logger.info('Serving metrics', { address: this.#metricsAddress });
-    }
-    const health = parseBindAddress(this.#opts.healthProbeBindAddress ?? ':8081');
-    if (health) {
-      const s = healthServer(this.#healthz, this.#readyz);
+    const listen = async (
+      option: string,
+      address: string,
+      server: HttpServer,
+    ): Promise<string | undefined> => {
+      const addr = parseBindAddress(address);
+      if (addr === undefined) return undefined;
       try {
-        const a = await s.listen(health);
-        this.#healthAddress = `${a.address}:${a.port}`;
+        const a = await server.listen(addr);
+        servers.push(server);
+        return `${a.address}:${a.port}`;
       } catch (err) {
         await Promise.all(servers.map((x) => x.close()));
-        throw err;
+        throw new BindError(option, address, err);
       }
-      servers.push(s);
-      this.logger.info('Serving health probes', { address: this.#healthAddress });
-    }
+    };
+    this.#metricsAddress = await listen(
+      'metricsBindAddress',
+      this.#opts.metricsBindAddress ?? ':8080',
+      metricsServer(this.registry),
+    );
+    if (this.#metricsAddress) this.logger.info('Serving metrics', { address: this.#metricsAddress });
+    this.#healthAddress = await listen(
+      'healthProbeBindAddress',
+      this.#opts.healthProbeBindAddress ?? ':8081',
+      healthServer(this.#healthz, this.#readyz),
+    );
+    if (this.#healthAddress) this.logger.info('Serving health probes', { address: this.#healthAddress });
     return servers;
   }
 }

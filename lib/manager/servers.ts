@@ -18,6 +18,40 @@ export function parseBindAddress(addr: string): { host: string | undefined; port
   return { host: host === '' ? undefined : host, port };
 }
 
+const LISTEN_FAILURES: Record<string, string> = {
+  EADDRINUSE: 'address already in use',
+  EACCES: 'permission denied',
+  EADDRNOTAVAIL: 'address not available on this host',
+  ENOTFOUND: 'host not found',
+  EAI_AGAIN: 'host name lookup failed',
+};
+
+/**
+ * A server could not listen on its bind address: the port is taken, privileged, or the host
+ * is not this machine's. `option` names the Manager option (`metricsBindAddress`,
+ * `healthProbeBindAddress`); the message is one line, e.g. `metricsBindAddress ":8080":
+ * cannot listen: address already in use (EADDRINUSE)`.
+ */
+export class BindError extends Error {
+  readonly code = 'ERR_BIND';
+  /** The system error code (`EADDRINUSE`, `EACCES`, …), or '' if there was none. */
+  readonly syscallCode: string;
+  constructor(
+    readonly option: string,
+    readonly address: string,
+    cause: unknown,
+  ) {
+    const sys = (cause as { code?: unknown } | undefined)?.code;
+    const syscallCode = typeof sys === 'string' ? sys : '';
+    const what = LISTEN_FAILURES[syscallCode] ?? (cause instanceof Error ? cause.message : String(cause));
+    super(`${option} "${address}": cannot listen: ${what}${syscallCode ? ` (${syscallCode})` : ''}`, {
+      cause,
+    });
+    this.name = 'BindError';
+    this.syscallCode = syscallCode;
+  }
+}
+
 /** A minimal HTTP server with exact-path routes; `listen` resolves with the bound address. */
 export class HttpServer {
   readonly #server: Server;

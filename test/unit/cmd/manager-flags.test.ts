@@ -33,6 +33,7 @@ describe('manager flags', () => {
       kubeApiQps: 20,
       kubeApiBurst: 30,
       gracefulShutdownTimeoutMs: 30_000,
+      cacheSyncTimeoutMs: 120_000,
       devMode: false,
       logLevel: 'info',
       controllers: ['session'],
@@ -50,6 +51,7 @@ describe('manager flags', () => {
         'a, b',
         '--graceful-shutdown-timeout',
         '1m30s',
+        '--cache-sync-timeout=10s',
       ],
       {
         MAX_CONCURRENT_RECONCILES: '7',
@@ -62,6 +64,7 @@ describe('manager flags', () => {
       leaderElect: true,
       namespaces: ['a', 'b'],
       gracefulShutdownTimeoutMs: 90_000,
+      cacheSyncTimeoutMs: 10_000,
       runnerImage: 'runner:2',
       devMode: true,
     });
@@ -84,12 +87,21 @@ describe('manager flags', () => {
       [['--kube-api-qps', '-1'], '--kube-api-qps'],
       [['--controllers', 'session,nope'], '--controllers'],
       [['--no-such-flag'], '--no-such-flag'],
+      [['--leader-election-id', ''], '--leader-election-id'],
+      [['--leader-election-id', 'Not_A_Name'], '--leader-election-id'],
+      [['--leader-election-namespace', ''], '--leader-election-namespace'],
+      [['--leader-election-namespace', 'a.b'], '--leader-election-namespace'],
+      [['--cache-sync-timeout', '0s'], '--cache-sync-timeout'],
     ] as const) {
       const msg = usage([...argv]);
       expect(msg).toContain(flag);
       expect(msg).not.toContain('\n');
     }
     expect(usage([], { MAX_CONCURRENT_RECONCILES: 'lots' })).toContain('--max-concurrent-reconciles');
+    expect(usage([], { LEADER_ELECTION_ID: '' })).toContain('--leader-election-id');
+    expect(parse(['--leader-election-id', 'my-operator.example.com'])?.leaderElectionId).toBe(
+      'my-operator.example.com',
+    );
   });
 
   test('controllers can be switched off by flag or FEATURE_<NAME>=false', () => {
@@ -112,6 +124,7 @@ describe('manager flags', () => {
       '--kube-api-qps',
       '--kube-api-burst',
       '--graceful-shutdown-timeout',
+      '--cache-sync-timeout',
       '--dev-mode',
       '--log-level',
       '--controllers',

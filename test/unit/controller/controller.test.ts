@@ -274,5 +274,18 @@ describe('Controller concurrency and stopping', () => {
     expect(() => new Controller('x', r, { maxConcurrentReconciles: 0 })).toThrow(RangeError);
     expect(() => new Controller('x', r, { maxConcurrentReconciles: 1.5 })).toThrow(RangeError);
     expect(() => new Controller('x', r, { reconcileTimeoutMs: -1 })).toThrow(RangeError);
+    for (const [option, value] of [
+      ['reconcileTimeoutMs', NaN],
+      ['reconcileTimeoutMs', Infinity],
+      ['cacheSyncTimeoutMs', 0],
+      ['cacheSyncTimeoutMs', -1],
+      ['cacheSyncTimeoutMs', NaN],
+      ['cacheSyncTimeoutMs', Infinity],
+    ] as const) {
+      expect(() => new Controller('x', r, { [option]: value })).toThrow(
+        new RegExp(`^controller x: ${option} must be a finite number`),
+      );
+    }
+    expect(new Controller('x', r, { cacheSyncTimeoutMs: 5_000 }).cacheSyncTimeoutMs).toBe(5_000);
   });
 });

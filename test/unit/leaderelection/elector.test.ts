@@ -1,45 +1,8 @@
 import { Registry } from 'prom-client';
-import { LEASE_GVK, LeaderElector, type Lease } from '../../../lib/leaderelection/index.js';
+import { LeaderElector, type Lease } from '../../../lib/leaderelection/index.js';
 import { FakeClient } from '../../../lib/testing/fake-client.js';
 import { FakeClock } from '../../../lib/util/clock.js';
-
-const flush = async () => {
-  for (let i = 0; i < 5; i++) await new Promise<void>((r) => setImmediate(r));
-};
-
-/** Advances the fake clock in small steps, letting the electors' API calls complete between. */
-async function advance(clock: FakeClock, ms: number, stepMs = 100): Promise<void> {
-  for (let t = 0; t < ms; t += stepMs) {
-    clock.step(Math.min(stepMs, ms - t));
-    await flush();
-  }
-}
-
-function candidate(
-  client: FakeClient,
-  clock: FakeClock,
-  identity: string,
-  extra: { releaseOnCancel?: boolean; registry?: Registry } = {},
-) {
-  const events: string[] = [];
-  const elector = new LeaderElector({
-    client,
-    clock,
-    namespace: 'kube-system',
-    name: 'steward',
-    identity,
-    ...extra,
-    onStartedLeading: () => events.push('started'),
-    onStoppedLeading: () => events.push('stopped'),
-    onNewLeader: (id) => events.push(`leader=${id}`),
-  });
-  const stop = new AbortController();
-  const done = elector.run(stop.signal);
-  return { elector, events, stop, done };
-}
-
-const lease = (client: FakeClient) =>
-  client.get<Lease>(LEASE_GVK, { namespace: 'kube-system', name: 'steward' });
+import { advance, candidate, flush, lease } from './helpers.js';
 
 describe('LeaderElector', () => {
   test('options are validated: lease > renew deadline > 1.2 × retry', () => {
@@ -50,6 +13,19 @@ describe('LeaderElector', () => {
     );
     expect(() => new LeaderElector({ ...base, renewDeadlineMs: 2_400, retryPeriodMs: 2_000 })).toThrow(/1.2/);
     expect(() => new LeaderElector({ ...base, retryPeriodMs: 0 })).toThrow(RangeError);
+    for (const [option, value] of [
+      ['leaseDurationMs', NaN],
+      ['leaseDurationMs', -1],
+      ['leaseDurationMs', 0],
+      ['renewDeadlineMs', Number.NaN],
+      ['renewDeadlineMs', -5],
+      ['retryPeriodMs', -2_000],
+      ['retryPeriodMs', Infinity],
+    ] as const) {
+      expect(() => new LeaderElector({ ...base, [option]: value })).toThrow(
+        new RegExp(`^LeaderElector: ${option} must be a finite number > 0`),
+      );
+    }
     expect(new LeaderElector(base).identity).toMatch(/^.+_[0-9a-f-]{36}$/);
   });
 

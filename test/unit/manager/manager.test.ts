@@ -41,6 +41,29 @@ function untilAborted(): Reconciler & { started: boolean; abortedWith: unknown }
   return r;
 }
 
+/** A reconciler that never returns and ignores its signal (a stuck call without a timeout). */
+function ignoresAbort(): Reconciler & { started: boolean; signal: AbortSignal | undefined } {
+  const r = {
+    started: false,
+    signal: undefined as AbortSignal | undefined,
+    reconcile: (_req: Request, ctx: ReconcileContext) => {
+      r.started = true;
+      r.signal = ctx.signal;
+      return new Promise<void>(() => {});
+    },
+  };
+  return r;
+}
+
+/** `p`, or a rejection naming `what` if it has not settled within `ms` (a hang, not a slow run). */
+function settlesWithin<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const hang = new Promise<never>((_r, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not settle within ${ms} ms`)), ms);
+  });
+  return Promise.race([p, hang]).finally(() => clearTimeout(timer));
+}
+
 describe('parseBindAddress', () => {
   test('controller-runtime forms', () => {
     expect(parseBindAddress(':8080')).toEqual({ host: undefined, port: 8080 });
@@ -152,12 +175,62 @@ describe('Manager on the fake client', () => {
     expect(r.abortedWith).toBeInstanceOf(Error);
   });
 
+  test('graceful stop: a reconciler that ignores its signal is abandoned at the timeout', async () => {
+    const client = new FakeClient({ objects: [configMap('deaf')] });
+    const mgr = await Manager.create({
+      kubeConfig: new KubeConfig(),
+      client,
+      metricsBindAddress: '0',
+      healthProbeBindAddress: '0',
+      gracefulShutdownTimeoutMs: 100,
+    });
+    const r = ignoresAbort();
+    mgr.controller('deaf').for(CM).complete(r);
+    const stop = new AbortController();
+    const running = mgr.start(stop.signal);
+    await until(() => r.started, 'reconcile started');
+    stop.abort();
+    await settlesWithin(running, 3_000, 'start()');
+    expect(r.signal?.aborted).toBe(true);
+  });
+
   test('bad options fail at creation', async () => {
     await expect(
       Manager.create({ kubeConfig: new KubeConfig(), client: new FakeClient(), metricsBindAddress: 'nope' }),
     ).rejects.toThrow(/bad bind address/);
-    const mgr = await Manager.create({ kubeConfig: new KubeConfig(), client: new FakeClient() });
+    const base = { kubeConfig: new KubeConfig(), client: new FakeClient() };
+    for (const [option, value] of [
+      ['gracefulShutdownTimeoutMs', -1],
+      ['gracefulShutdownTimeoutMs', NaN],
+      ['gracefulShutdownTimeoutMs', Infinity],
+      ['cacheSyncTimeoutMs', 0],
+      ['cacheSyncTimeoutMs', -5],
+      ['cacheSyncTimeoutMs', Infinity],
+    ] as const) {
+      await expect(Manager.create({ ...base, [option]: value })).rejects.toThrow(
+        new RegExp(`^Manager: ${option} must be a finite number`),
+      );
+    }
+    const le = { enabled: true, id: 'x', namespace: 'default' };
+    await expect(
+      Manager.create({ ...base, leaderElection: { ...le, leaseDurationMs: NaN } }),
+    ).rejects.toThrow(/^LeaderElector: leaseDurationMs must be/);
+    await expect(
+      Manager.create({
+        ...base,
+        leaderElection: { ...le, leaseDurationMs: 10_000, renewDeadlineMs: 10_000 },
+      }),
+    ).rejects.toThrow(RangeError);
+    await expect(Manager.create({ ...base, leaderElection: { ...le, id: '' } })).rejects.toThrow(RangeError);
+    const mgr = await Manager.create(base);
     expect(() => mgr.controller('Bad_Name')).toThrow(/lower-case/);
+    expect(() =>
+      mgr
+        .controller('knobs')
+        .for(CM)
+        .withOptions({ cacheSyncTimeoutMs: -1 })
+        .complete({ reconcile: async () => {} }),
+    ).toThrow(/^controller knobs: cacheSyncTimeoutMs must be/);
     mgr
       .controller('ok')
       .for(CM)
@@ -196,5 +269,33 @@ describe('Manager with leader election on the fake client', () => {
     await expect(running).rejects.toBeInstanceOf(LeaderElectionLostError);
     expect(r.abortedWith).toBeInstanceOf(LeaderElectionLostError);
     expect(mgr.isLeader()).toBe(false);
+  });
+
+  test('after a lost Lease, a reconciler that ignores its signal holds the exit no longer than the graceful timeout', async () => {
+    const client = new FakeClient({ objects: [configMap('deaf')] });
+    const mgr = await Manager.create({
+      kubeConfig: new KubeConfig(),
+      client,
+      metricsBindAddress: '0',
+      healthProbeBindAddress: '0',
+      gracefulShutdownTimeoutMs: 200,
+      leaderElection: {
+        enabled: true,
+        id: 'deaf',
+        namespace: 'default',
+        leaseDurationMs: 1_500,
+        renewDeadlineMs: 1_000,
+        retryPeriodMs: 500,
+      },
+    });
+    const r = ignoresAbort();
+    mgr.controller('deaf').for(CM).complete(r);
+    const running = mgr.start(new AbortController().signal);
+    await until(() => r.started, 'leading and reconciling');
+    client.prependReactor((a) =>
+      a.gvk.kind === 'Lease' && a.verb === 'update' ? new Error('unreachable') : undefined,
+    );
+    await expect(settlesWithin(running, 3_000, 'start()')).rejects.toBeInstanceOf(LeaderElectionLostError);
+    expect(r.signal?.reason).toBeInstanceOf(LeaderElectionLostError);
   });
 });

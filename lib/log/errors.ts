@@ -1,0 +1,109 @@
+import winston from 'winston';
+
+/** An `Error` as it appears in a log line: JSON-safe, with its cause chain. */
+export interface SerializedError {
+  name: string;
+  message: string;
+  /** Omitted for expected API errors unless the logger logs at debug. */
+  stack?: string;
+  /** Stable identifiers and API fields when the error has them: code, reason, status, errno, syscall… */
+  [field: string]: unknown;
+  cause?: SerializedError | string | number | boolean | null;
+  /** An `AggregateError`'s errors. */
+  errors?: Array<SerializedError | string>;
+}
+
+export interface SerializeErrorOptions {
+  /**
+   * Whether to include the stack of `err`. Default: always. The logger passes a rule that drops
+   * the stack of expected API errors (a 409, a 404, a refused connection) unless it logs at
+   * debug: their stack says nothing their message does not.
+   */
+  stack?: (err: Error) => boolean;
+}
+
+// The cause chain is followed this deep; deeper (or circular) chains are cut there.
+const MAX_DEPTH = 5;
+
+/**
+ * An error the client raises for an API answer or a failed request (`StatusError`,
+ * `RequestError`, `NoKindMatchError`, …): expected in a controller's life, told apart by its
+ * stable `ERR_K8S_*` code. Duck-typed so that lib/log does not depend on lib/client.
+ */
+export function isExpectedApiError(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return err instanceof Error && typeof code === 'string' && code.startsWith('ERR_K8S_');
+}
+
+/**
+ * Turns an `Error` into a plain object that `JSON.stringify` keeps: `JSON.stringify(new
+ * Error('x'))` is `{}`, because `message` and `stack` are not enumerable. Keeps name, message,
+ * stack, every own field with a primitive value (code, reason, status for API errors; errno,
+ * syscall, address for system errors), the `cause` chain and an `AggregateError`'s errors.
+ */
+export function serializeError(err: Error, opts: SerializeErrorOptions = {}, depth = 0): SerializedError {
+  const out: SerializedError = { name: err.name, message: err.message };
+  for (const [k, v] of Object.entries(err)) {
+    if (k === 'cause' || k === 'errors' || k === 'name' || k === 'message' || k === 'stack') continue;
+    if (v === null || ['string', 'number', 'boolean'].includes(typeof v)) out[k] = v;
+  }
+  if (err.stack !== undefined && (opts.stack?.(err) ?? true)) out.stack = err.stack;
+  if (depth >= MAX_DEPTH) return out;
+  const cause = err.cause;
+  if (cause instanceof Error) out.cause = serializeError(cause, opts, depth + 1);
+  else if (cause !== undefined) out.cause = primitiveOrString(cause);
+  if (err instanceof AggregateError && Array.isArray(err.errors)) {
+    out.errors = err.errors.map((e: unknown) =>
+      e instanceof Error ? serializeError(e, opts, depth + 1) : String(e),
+    );
+  }
+  return out;
+}
+
+function primitiveOrString(v: unknown): string | number | boolean | null {
+  if (v === null || typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') return v;
+  try {
+    return JSON.stringify(v) ?? String(v);
+  } catch {
+    return String(v);
+  }
+}
+
+/** Replaces every Error in a metadata value (nested in objects and arrays, a few levels deep). */
+function replaceErrors(value: unknown, opts: SerializeErrorOptions, depth: number): unknown {
+  if (value instanceof Error) return serializeError(value, opts);
+  if (depth >= MAX_DEPTH || value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) {
+    let copy: unknown[] | undefined;
+    value.forEach((v, i) => {
+      const r = replaceErrors(v, opts, depth + 1);
+      if (r !== v) (copy ??= [...value])[i] = r;
+    });
+    return copy ?? value;
+  }
+  // Only plain objects are walked; class instances (Dates, Buffers, …) keep their own toJSON.
+  const proto: unknown = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) return value;
+  let copy: Record<string, unknown> | undefined;
+  for (const [k, v] of Object.entries(value)) {
+    const r = replaceErrors(v, opts, depth + 1);
+    if (r !== v) (copy ??= { ...(value as Record<string, unknown>) })[k] = r;
+  }
+  return copy ?? value;
+}
+
+/**
+ * A winston format that serialises `Error` values anywhere in a line's metadata
+ * (`logger.error('Reconcile failed', { error: err })`), which winston's own `json` format
+ * would write as `{}`. Run it before `json`/`printf`.
+ */
+export const errorFields = winston.format((info, formatOpts?: unknown) => {
+  const opts = (formatOpts ?? {}) as SerializeErrorOptions;
+  for (const [k, v] of Object.entries(info)) {
+    if (k === 'level' || k === 'message') continue;
+    const r = replaceErrors(v, opts, 0);
+    if (r !== v) info[k] = r;
+  }
+  if (info.message instanceof Error) info.message = info.message.message;
+  return info;
+});
