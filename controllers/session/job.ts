@@ -42,7 +42,6 @@ export interface Job extends KubernetesObject {
   spec?: {
     backoffLimit?: number;
     activeDeadlineSeconds?: number;
-    ttlSecondsAfterFinished?: number;
     template?: {
       metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> };
       spec?: Record<string, unknown>;
@@ -55,7 +54,13 @@ export interface Job extends KubernetesObject {
     failed?: number;
     startTime?: string;
     completionTime?: string;
-    conditions?: Array<{ type: string; status: string; reason?: string; message?: string }>;
+    conditions?: Array<{
+      type: string;
+      status: string;
+      reason?: string;
+      message?: string;
+      lastTransitionTime?: string;
+    }>;
   };
 }
 
@@ -66,6 +71,12 @@ export interface Job extends KubernetesObject {
  * nothing a Session sets reaches its securityContext, host namespaces or volumes: which
  * ServiceAccount, Secrets, tolerations, labels and so on it may ask for is the tenant policy's to
  * decide (checkTenantPolicy), before this is called.
+ *
+ * The Job never gets `ttlSecondsAfterFinished`, whatever the Session's: the cluster's TTL
+ * controller would delete a finished Job (and its pods, which hold the exit code) on its own
+ * schedule, possibly before the operator has recorded the attempt's outcome (say while the
+ * operator is down). The Session's TTL deletes the Session, after its outcome is recorded, and
+ * its Jobs go with it through their owner reference.
  */
 export function buildJob(session: Session, attempt: number, opts: JobOptions): Job {
   const spec = session.spec ?? {};
@@ -124,8 +135,6 @@ export function buildJob(session: Session, attempt: number, opts: JobOptions): J
     jobSpec.activeDeadlineSeconds =
       (spec.startTimeoutSeconds ?? opts.startTimeoutSeconds) + spec.timeoutSeconds + 60;
   }
-  if (spec.ttlSecondsAfterFinished !== undefined)
-    jobSpec.ttlSecondsAfterFinished = spec.ttlSecondsAfterFinished;
   const job: Job = {
     apiVersion: 'batch/v1',
     kind: 'Job',
@@ -138,10 +147,12 @@ export function buildJob(session: Session, attempt: number, opts: JobOptions): J
 /** The Job's terminal condition, if any: Complete or Failed with status True. */
 export function jobFinished(
   job: Job,
-): { type: 'Complete' | 'Failed'; reason?: string; message?: string } | undefined {
+):
+  | { type: 'Complete' | 'Failed'; reason?: string; message?: string; lastTransitionTime?: string }
+  | undefined {
   for (const c of job.status?.conditions ?? []) {
     if ((c.type === 'Complete' || c.type === 'Failed') && c.status === 'True') {
-      return { type: c.type, reason: c.reason, message: c.message };
+      return { type: c.type, reason: c.reason, message: c.message, lastTransitionTime: c.lastTransitionTime };
     }
   }
   return undefined;

@@ -16,10 +16,12 @@ import {
   type Request,
   type Result,
 } from '../../lib/index.js';
+import { MAX_EVENT_MESSAGE_LENGTH, truncate } from './bounds.js';
 import { buildJob, type Job, jobFinished, jobName, sessionLabelValue } from './job.js';
 import type { SessionMetrics } from './metrics.js';
+import { observePods, type Pod, podReported, type PodView } from './pod.js';
 import { backoffSeconds, effectiveRetry, mayRetry, validateSpec } from './policy.js';
-import { setConditions } from './status.js';
+import { boundStatus, setConditions } from './status.js';
 import { checkTenantPolicy, DEFAULT_TENANT_POLICY, type TenantPolicy } from './tenant-policy.js';
 import {
   DEFAULTS,
@@ -53,28 +55,6 @@ export interface SessionReconcilerOptions {
   tenantPolicy?: TenantPolicy;
 }
 
-interface Pod extends KubernetesObject {
-  status?: {
-    phase?: string;
-    containerStatuses?: Array<{
-      name: string;
-      state?: {
-        running?: { startedAt?: string };
-        terminated?: { exitCode?: number; reason?: string; message?: string; startedAt?: string };
-      };
-    }>;
-  };
-}
-
-/** What the current attempt's pod says. */
-interface PodView {
-  running: boolean;
-  startedAt?: number;
-  exitCode?: number;
-  reason?: string;
-  message?: string;
-}
-
 /** A status change: the new phase with a reason and message, plus any other fields. */
 type Change = Omit<SessionStatus, 'phase' | 'reason' | 'message' | 'conditions'> & {
   phase: Phase;
@@ -89,12 +69,34 @@ const ms = (t: string | undefined) => (t ? Date.parse(t) : NaN);
 const PENDING_UNWRITTEN = Symbol('pendingUnwritten');
 type Unwritten = { [PENDING_UNWRITTEN]?: boolean };
 
-/** How soon to look again when the cache has not caught up with our own write yet. */
+/** How soon to look again when the cache has not caught up with our own write: doubling, capped. */
 const STALE_RETRY_MS = 50;
-const MAX_SUPERSEDED = 10_000;
+const STALE_RETRY_MAX_MS = 5_000;
+/** A Job creation the API refuses (a quota, an admission webhook) is retried: doubling, capped. */
+const CREATE_RETRY_MS = 1_000;
+const CREATE_RETRY_MAX_MS = 60_000;
+/**
+ * The longest requeue asked for. Timers cannot wait longer than 2^31−1 ms (Node fires them at
+ * once instead); a deadline further out is simply looked at again after a day.
+ */
+const MAX_REQUEUE_MS = 86_400_000;
+/** A failed Job whose pod has not said how it ended yet: wait this long from the failure. */
+const POD_REPORT_WAIT_MS = 10_000;
+const POD_REPORT_POLL_MS = 1_000;
+/** A Job with no pod this long: look for the reason its pod cannot be created; again as often. */
+const POD_CREATE_CHECK_MS = 5_000;
+/** Bound on per-Session entries kept in memory. */
+const MAX_TRACKED = 10_000;
 
 /** Steps the state machine may take in one reconcile before it must wait for the world. */
 const MAX_STEPS = 6;
+
+const after = (delayMs: number): Result => ({
+  requeueAfterMs: Math.max(1, Math.min(Math.ceil(delayMs), MAX_REQUEUE_MS)),
+});
+
+/** The next step of the loop: continue with this Session, or stop with this result. */
+type Step = { session: Session; known?: Job } | { result: Result | void };
 
 /**
  * Drives a Session through its phases by running one Job per attempt.
@@ -108,6 +110,12 @@ const MAX_STEPS = 6;
  * merge patch that carries the resourceVersion read, so a reconcile working from a stale cache
  * gets a conflict and retries instead of moving a Session backwards. Terminal phases never
  * change. Deadlines are exact: the reconcile asks to be requeued for the next one.
+ *
+ * Outcomes are recorded before anything is deleted: a timeout, a cancel or a failed attempt is
+ * written to status first (conditional on the resourceVersion read), and only then are the
+ * Session's active Jobs deleted. Those are found by owner, not only through `status.jobName`,
+ * so a Job whose creation was never recorded (the status write lost a race) is found too: in a
+ * terminal phase, and while Pending, no Job of the Session stays active.
  */
 export class SessionReconciler implements Reconciler {
   readonly #client: Client;
@@ -118,8 +126,10 @@ export class SessionReconciler implements Reconciler {
   readonly #runnerImage: string | undefined;
   readonly #tenantPolicy: TenantPolicy;
   // Session uid → the resourceVersion our last status write replaced, until the cache shows a
-  // newer one. Bounded: entries of Sessions deleted meanwhile are dropped with the oldest.
-  readonly #superseded = new Map<string, string>();
+  // newer one, and how many times we waited for it. Bounded: the oldest entries are dropped.
+  readonly #superseded = new Map<string, { rv: string; waits: number }>();
+  // Session uid → consecutive refused Job creations, for their backoff. Bounded likewise.
+  readonly #refusals = new Map<string, number>();
 
   constructor(opts: SessionReconcilerOptions) {
     this.#client = opts.client;
@@ -148,11 +158,15 @@ export class SessionReconciler implements Reconciler {
       const uid = session.metadata?.uid ?? '';
       const stale = this.#superseded.get(uid);
       if (stale !== undefined) {
-        if (stale === session.metadata?.resourceVersion) {
+        if (stale.rv === session.metadata?.resourceVersion) {
           // The cache still holds the version our last status write replaced: acting on it
-          // would repeat that step (a create that finds its Job, a patch that conflicts).
+          // would repeat that step (a create that finds its Job, a patch that conflicts). The
+          // wait backs off in case the cache is slow to catch up (a watch reconnecting).
           success = true;
-          return { requeueAfterMs: STALE_RETRY_MS };
+          this.#metrics?.staleCache(namespace);
+          const delay = Math.min(STALE_RETRY_MS * 2 ** stale.waits, STALE_RETRY_MAX_MS);
+          stale.waits++;
+          return { requeueAfterMs: delay };
         }
         this.#superseded.delete(uid);
       }
@@ -184,9 +198,7 @@ export class SessionReconciler implements Reconciler {
       if (isTerminal(phase)) return this.#finished(session, now, ctx);
 
       const problem = validateSpec(session.spec, this.#runnerImage);
-      if (problem !== undefined) {
-        return this.#finish(session, { phase: 'Failed', reason: 'InvalidSpec', message: problem }, now, ctx);
-      }
+      if (problem !== undefined) return this.#invalid(session, problem, now, ctx);
       if (phase === undefined) {
         // A new Session is Pending only until this same reconcile creates its Job, so Pending
         // is not written on its own: one status patch and one event fewer per Session. The
@@ -199,146 +211,247 @@ export class SessionReconciler implements Reconciler {
         session = pending;
         continue;
       }
-      const spec = session.spec!;
-      const attempt = status.attempt ?? 0;
-
-      if (spec.cancel) {
-        if (status.jobName) await this.#deleteJob(session, status.jobName, ctx);
+      if (session.spec!.cancel) {
         return this.#finish(
           session,
           { phase: 'Cancelled', reason: 'Cancelled', message: 'Cancelled by spec.cancel' },
           now,
           ctx,
+          known,
         );
       }
+      const next =
+        phase === 'Pending'
+          ? await this.#pending(session, now, ctx)
+          : await this.#active(session, known, now, ctx);
+      if ('result' in next) return next.result;
+      session = next.session;
+      known = next.known;
+    }
+    // Not reached in practice: each loop iteration above either returns or makes progress.
+    return { requeue: true };
+  }
 
-      if (phase === 'Pending') {
-        const retryAt = ms(status.nextRetryTime);
-        if (retryAt > now) return { requeueAfterMs: retryAt - now };
-        const next = attempt + 1;
-        const created = await this.#createJob(session, next, ctx);
-        if ('failed' in created) {
-          return this.#finish(
-            session,
-            { phase: 'Failed', reason: created.reason, message: created.failed },
-            now,
-            ctx,
-          );
-        }
-        known = created.job;
-        session = await this.#transition(
+  /** Pending: wait out the retry backoff, then create the next attempt's Job. */
+  async #pending(session: Session, now: number, ctx: ReconcileContext): Promise<Step> {
+    const status = session.status!;
+    const attempt = status.attempt ?? 0;
+    const retryAt = ms(status.nextRetryTime);
+    if (retryAt > now) return { result: after(retryAt - now) };
+    // No Job of an earlier attempt may still run when the next one starts (one failed by the
+    // operator itself, say, whose deletion did not go through).
+    if (attempt > 0) await this.#deleteActiveJobs(session, ctx, { upToAttempt: attempt });
+    const next = attempt + 1;
+    const created = await this.#createJob(session, next, ctx);
+    const uid = session.metadata!.uid!;
+    if ('refused' in created) return { result: await this.#refused(session, created.refused, now, ctx) };
+    this.#refusals.delete(uid);
+    if ('failed' in created) {
+      return {
+        result: await this.#finish(
           session,
-          {
-            phase: 'Starting',
-            reason: 'JobCreated',
-            message: `Created Job ${created.job.metadata!.name} for attempt ${next}`,
-            attempt: next,
-            jobName: created.job.metadata!.name,
-            startTime: status.startTime ?? iso(now),
-            nextRetryTime: undefined,
-            exitCode: undefined,
-            runningTime: undefined,
-          },
+          { phase: 'Failed', reason: created.reason, message: created.failed },
+          now,
           ctx,
-        );
-        continue;
-      }
+        ),
+      };
+    }
+    const updated = await this.#transition(
+      session,
+      {
+        phase: 'Starting',
+        reason: 'JobCreated',
+        message: `Created Job ${created.job.metadata!.name} for attempt ${next}`,
+        attempt: next,
+        jobName: created.job.metadata!.name,
+        startTime: status.startTime ?? iso(now),
+        nextRetryTime: undefined,
+        exitCode: undefined,
+        runningTime: undefined,
+      },
+      ctx,
+    );
+    return { session: updated, known: created.job };
+  }
 
-      // Starting or Running: follow the attempt's Job.
-      const name = status.jobName ?? jobName(session.metadata!.name!, attempt);
-      const job = known?.metadata?.name === name ? known : await this.#getJob(session, name, ctx);
-      known = undefined;
-      if (job === undefined) {
-        return this.#attemptFailed(
+  /**
+   * The API refused to create the attempt's Job for a reason that may pass (a quota, an
+   * admission webhook, an overloaded server): show it as Pending/JobCreateFailed with the
+   * API's message, and try again with a backoff, until the start timeout ends the Session.
+   */
+  async #refused(session: Session, why: string, now: number, ctx: ReconcileContext): Promise<Result | void> {
+    const status = session.status!;
+    const next = (status.attempt ?? 0) + 1;
+    const startTimeout = (session.spec!.startTimeoutSeconds ?? DEFAULTS.startTimeoutSeconds) * 1000;
+    const since = ms(status.nextRetryTime) || ms(session.metadata?.creationTimestamp) || now;
+    const deadline = since + startTimeout;
+    const message = `Could not create the Job for attempt ${next}: ${why}`;
+    if (now >= deadline) {
+      return this.#finish(
+        session,
+        {
+          phase: 'TimedOut',
+          reason: 'StartTimeout',
+          message: `Attempt ${next} did not start within ${startTimeout / 1000}s: ${message}`,
+        },
+        now,
+        ctx,
+      );
+    }
+    this.#metrics?.error(session.metadata!.namespace ?? '', 'Pending', 'job_create_failed');
+    const unwritten = (session as Unwritten)[PENDING_UNWRITTEN] === true;
+    if (
+      unwritten ||
+      status.reason !== 'JobCreateFailed' ||
+      status.message !== boundStatus({ message }).message
+    ) {
+      await this.#transition(
+        session,
+        { phase: 'Pending', reason: 'JobCreateFailed', message, attempt: status.attempt ?? 0 },
+        ctx,
+      );
+    }
+    const uid = session.metadata!.uid!;
+    const n = (this.#refusals.get(uid) ?? 0) + 1;
+    this.#refusals.delete(uid);
+    this.#refusals.set(uid, n);
+    if (this.#refusals.size > MAX_TRACKED) this.#refusals.delete(this.#refusals.keys().next().value!);
+    const delay = Math.min(CREATE_RETRY_MS * 2 ** Math.min(n - 1, 30), CREATE_RETRY_MAX_MS);
+    return after(Math.min(delay, deadline - now));
+  }
+
+  /** Starting or Running: follow the attempt's Job and its pod. */
+  async #active(session: Session, known: Job | undefined, now: number, ctx: ReconcileContext): Promise<Step> {
+    const status = session.status!;
+    const spec = session.spec!;
+    const phase = status.phase!;
+    const attempt = status.attempt ?? 0;
+    const name = status.jobName ?? jobName(session.metadata!.name!, attempt);
+    const job = known?.metadata?.name === name ? known : await this.#getJob(session, name, ctx);
+    if (job === undefined) {
+      return {
+        result: await this.#attemptFailed(
           session,
           { reason: 'JobDeleted', message: `Job ${name} was deleted before it finished` },
           now,
           ctx,
-        );
-      }
-      const finished = jobFinished(job);
-      const pod =
-        finished?.type === 'Complete' && phase === 'Running'
-          ? undefined
-          : await this.#podView(session, attempt, ctx);
-      if (finished?.type === 'Complete') {
-        return this.#finish(
+        ),
+      };
+    }
+    const finished = jobFinished(job);
+    if (finished?.type === 'Complete') {
+      const pod = phase === 'Running' ? undefined : await this.#podView(session, attempt, this.#reader, ctx);
+      return {
+        result: await this.#finish(
           session,
           {
             phase: 'Succeeded',
             reason: 'Completed',
             message: `Job ${name} completed`,
-            exitCode: pod?.exitCode ?? 0,
+            exitCode: pod?.terminated?.exitCode ?? 0,
           },
           now,
           ctx,
-        );
+        ),
+      };
+    }
+    if (finished?.type === 'Failed') {
+      let pod = await this.#podView(session, attempt, this.#reader, ctx);
+      if (!podReported(pod)) {
+        // The pod cache can lag the Job cache: never decide on missing data. Ask the API, and
+        // if the pod has not reported even there, give it a little while.
+        pod = await this.#podView(session, attempt, this.#client, ctx);
+        const failedAt = ms(finished.lastTransitionTime);
+        const wait = failedAt + POD_REPORT_WAIT_MS - now;
+        if (!podReported(pod) && pod !== undefined && !pod.deleting && wait > 0) {
+          return { result: after(Math.min(POD_REPORT_POLL_MS, wait)) };
+        }
       }
-      if (finished?.type === 'Failed') {
-        const exit = pod?.exitCode;
-        const why =
-          exit !== undefined
-            ? `exit code ${exit}${pod?.reason ? ` (${pod.reason})` : ''}`
-            : (finished.reason ?? 'failed');
-        return this.#attemptFailed(
+      const exit = pod?.terminated?.exitCode;
+      const why =
+        exit !== undefined
+          ? `exit code ${exit}${pod?.terminated?.reason ? ` (${pod.terminated.reason})` : ''}`
+          : (finished.reason ?? 'failed');
+      const detail = pod?.terminated?.message;
+      return {
+        result: await this.#attemptFailed(
           session,
           {
             reason: exit !== undefined ? 'ExitCode' : (finished.reason ?? 'JobFailed'),
-            message: `Attempt ${attempt} failed: ${why}${pod?.message ? `: ${pod.message}` : ''}`,
+            message: `Attempt ${attempt} failed: ${why}${detail ? `: ${detail}` : ''}`,
             exitCode: exit,
           },
           now,
           ctx,
-        );
-      }
+        ),
+      };
+    }
 
-      if (phase === 'Starting') {
-        if (pod?.running) {
-          const first = status.runningTime === undefined;
-          const runningAt = pod.startedAt ?? now;
-          session = await this.#transition(
-            session,
-            {
-              phase: 'Running',
-              reason: 'PodRunning',
-              message: `Attempt ${attempt} is running`,
-              runningTime: iso(runningAt),
-            },
-            ctx,
+    const pod = await this.#podView(session, attempt, this.#reader, ctx);
+    if (phase === 'Starting') {
+      if (pod?.running) {
+        const first = status.runningTime === undefined;
+        const runningAt = pod.startedAt ?? now;
+        const updated = await this.#transition(
+          session,
+          {
+            phase: 'Running',
+            reason: 'PodRunning',
+            message: `Attempt ${attempt} is running`,
+            runningTime: iso(runningAt),
+          },
+          ctx,
+        );
+        if (first) {
+          this.#metrics?.startup(
+            session.metadata!.namespace ?? '',
+            (runningAt - ms(session.metadata?.creationTimestamp)) / 1000,
           );
-          if (first) {
-            this.#metrics?.startup(
-              session.metadata!.namespace ?? '',
-              (runningAt - ms(session.metadata?.creationTimestamp)) / 1000,
-            );
-          }
-          continue;
         }
-        const startTimeout = (spec.startTimeoutSeconds ?? DEFAULTS.startTimeoutSeconds) * 1000;
-        const attemptStart = ms(job.metadata?.creationTimestamp) || ms(status.startTime) || now;
-        const deadline = attemptStart + startTimeout;
-        if (now >= deadline) {
-          await this.#deleteJob(session, name, ctx);
-          return this.#finish(
+        return { session: updated, known: job };
+      }
+      const startTimeout = (spec.startTimeoutSeconds ?? DEFAULTS.startTimeoutSeconds) * 1000;
+      const created = ms(job.metadata?.creationTimestamp) || ms(status.startTime) || now;
+      const deadline = created + startTimeout;
+      if (now >= deadline) {
+        const cause = status.reason === 'FailedCreate' ? `: ${status.message}` : '';
+        return {
+          result: await this.#finish(
             session,
             {
               phase: 'TimedOut',
               reason: 'StartTimeout',
-              message: `Attempt ${attempt} did not start running within ${startTimeout / 1000}s`,
+              message: `Attempt ${attempt} did not start running within ${startTimeout / 1000}s${cause}`,
             },
             now,
             ctx,
-          );
-        }
-        return { requeueAfterMs: deadline - now };
+            job,
+          ),
+        };
       }
+      // No pod after a while: the Job controller may be unable to create it (a quota, a
+      // LimitRange); it says so only in FailedCreate events on the Job.
+      const podless = pod === undefined && !(job.status?.active ?? 0);
+      if (podless && now - created >= POD_CREATE_CHECK_MS) {
+        const refused = await this.#podCreateFailure(job, ctx);
+        if (refused !== undefined) {
+          const message = `Job ${name} cannot create the pod of attempt ${attempt}: ${refused}`;
+          if (status.reason !== 'FailedCreate' || status.message !== boundStatus({ message }).message) {
+            await this.#transition(session, { phase: 'Starting', reason: 'FailedCreate', message }, ctx);
+          }
+        }
+        return { result: after(Math.min(POD_CREATE_CHECK_MS, deadline - now)) };
+      }
+      const check = podless ? created + POD_CREATE_CHECK_MS : Infinity;
+      return { result: after(Math.min(deadline, check) - now) };
+    }
 
-      // Running.
-      if (spec.timeoutSeconds === undefined) return;
-      const deadline = (ms(status.runningTime) || now) + spec.timeoutSeconds * 1000;
-      if (now >= deadline) {
-        await this.#deleteJob(session, name, ctx);
-        return this.#finish(
+    // Running.
+    if (spec.timeoutSeconds === undefined) return { result: undefined };
+    const deadline = (ms(status.runningTime) || now) + spec.timeoutSeconds * 1000;
+    if (now >= deadline) {
+      return {
+        result: await this.#finish(
           session,
           {
             phase: 'TimedOut',
@@ -347,12 +460,16 @@ export class SessionReconciler implements Reconciler {
           },
           now,
           ctx,
-        );
-      }
-      return { requeueAfterMs: deadline - now };
+          job,
+        ),
+      };
     }
-    // Not reached in practice: each loop iteration above either returns or makes progress.
-    return { requeue: true };
+    return { result: after(deadline - now) };
+  }
+
+  /** A spec the operator cannot run: Failed/InvalidSpec with why. */
+  async #invalid(session: Session, problem: string, now: number, ctx: ReconcileContext) {
+    return this.#finish(session, { phase: 'Failed', reason: 'InvalidSpec', message: problem }, now, ctx);
   }
 
   /** A failed attempt: retry after the backoff if the policy allows, else Failed. */
@@ -366,7 +483,7 @@ export class SessionReconciler implements Reconciler {
     const retry = effectiveRetry(session.spec ?? {});
     if (mayRetry(retry, attempt, failure.exitCode)) {
       const delayMs = backoffSeconds(retry, attempt) * 1000;
-      await this.#transition(
+      const pending = await this.#transition(
         session,
         {
           phase: 'Pending',
@@ -377,33 +494,36 @@ export class SessionReconciler implements Reconciler {
         },
         ctx,
       );
-      return { requeueAfterMs: Math.max(1, delayMs) };
+      await this.#deleteActiveJobs(pending, ctx, { upToAttempt: attempt });
+      return after(delayMs);
     }
     return this.#finish(session, { phase: 'Failed', ...failure }, now, ctx);
   }
 
-  /** Moves to a terminal phase; then TTL clean-up applies. */
+  /** Moves to a terminal phase, then makes sure no Job of the Session runs on, and applies the TTL. */
   async #finish(
     session: Session,
     change: Change,
     now: number,
     ctx: ReconcileContext,
+    job?: Job,
   ): Promise<Result | void> {
     const done = await this.#transition(
       session,
       { ...change, completionTime: iso(now), nextRetryTime: undefined },
       ctx,
     );
-    return this.#finished(done, now, ctx);
+    return this.#finished(done, now, ctx, job);
   }
 
-  /** A terminal Session: make sure a timed-out or cancelled Job is gone, and apply the TTL. */
-  async #finished(session: Session, now: number, ctx: ReconcileContext): Promise<Result | void> {
+  /** A terminal Session: no active Job of it may remain; then the TTL applies. */
+  async #finished(session: Session, now: number, ctx: ReconcileContext, job?: Job): Promise<Result | void> {
+    await this.#deleteActiveJobs(session, ctx, { also: job });
     const ttl = session.spec?.ttlSecondsAfterFinished;
     if (ttl === undefined) return;
     const at = ms(session.status?.completionTime) + ttl * 1000;
     if (Number.isNaN(at)) return;
-    if (now < at) return { requeueAfterMs: at - now };
+    if (now < at) return after(at - now);
     try {
       await this.#client.delete(SESSION_GVK, keyOf(session), {
         propagationPolicy: 'Background',
@@ -420,7 +540,7 @@ export class SessionReconciler implements Reconciler {
     session: Session,
     attempt: number,
     ctx: ReconcileContext,
-  ): Promise<{ job: Job } | { failed: string; reason: string }> {
+  ): Promise<{ job: Job } | { failed: string; reason: string } | { refused: string }> {
     // Steward creates the pod with its own rights: what the Session asks of it is vetted first,
     // before every attempt (the policy may have tightened since the last one).
     const violation = checkTenantPolicy(session, this.#tenantPolicy);
@@ -428,11 +548,17 @@ export class SessionReconciler implements Reconciler {
       this.#metrics?.error(session.metadata!.namespace ?? '', 'Pending', 'policy_violation');
       return { failed: violation.message, reason: 'PolicyViolation' };
     }
-    const job = buildJob(session, attempt, {
-      runnerImage: this.#runnerImage,
-      startTimeoutSeconds: DEFAULTS.startTimeoutSeconds,
-      automountServiceAccountToken: this.#tenantPolicy.serviceAccounts.automountToken,
-    });
+    let job: Job;
+    try {
+      job = buildJob(session, attempt, {
+        runnerImage: this.#runnerImage,
+        startTimeoutSeconds: DEFAULTS.startTimeoutSeconds,
+        automountServiceAccountToken: this.#tenantPolicy.serviceAccounts.automountToken,
+      });
+    } catch (err) {
+      // validateSpec should have caught whatever this is; never loop on it.
+      return { failed: `Cannot build the Job: ${(err as Error).message}`, reason: 'InvalidSpec' };
+    }
     const started = this.#clock.now();
     try {
       const created = await this.#client.create<Job>(job, { signal: ctx.signal });
@@ -447,6 +573,10 @@ export class SessionReconciler implements Reconciler {
           failed: `The API server rejected Job ${job.metadata!.name}: ${(err as Error).message}`,
           reason: 'JobRejected',
         };
+      }
+      if (isStatusError(err) && !isAlreadyExists(err) && !isConflict(err)) {
+        ctx.logger.info('The API refused to create the Job; retrying', { error: err.message });
+        return { refused: err.message };
       }
       if (!isAlreadyExists(err)) throw err;
     }
@@ -477,20 +607,55 @@ export class SessionReconciler implements Reconciler {
     return undefined;
   }
 
-  async #deleteJob(session: Session, name: string, ctx: ReconcileContext): Promise<void> {
-    try {
-      await this.#client.delete(
-        JOB_GVK,
-        { namespace: session.metadata!.namespace, name },
-        { propagationPolicy: 'Background', signal: ctx.signal },
-      );
-    } catch (err) {
-      if (!isNotFound(err)) throw err;
+  /**
+   * Deletes every Job of the Session that has not finished: found by its label and owner in the
+   * cache (plus `also`, a Job this reconcile read), optionally only those of attempts up to
+   * `upToAttempt` (the next attempt's Job, if one exists, is the one about to be adopted).
+   */
+  async #deleteActiveJobs(
+    session: Session,
+    ctx: ReconcileContext,
+    opts: { upToAttempt?: number; also?: Job },
+  ): Promise<void> {
+    const listed = await this.#reader.list<Job>(JOB_GVK, {
+      namespace: session.metadata!.namespace,
+      labelSelector: { [LABEL_SESSION]: sessionLabelValue(session.metadata!.name!) },
+      signal: ctx.signal,
+    });
+    const jobs = listed.items.filter((j) => isControlledBy(j, session));
+    const also = opts.also;
+    if (also !== undefined && !jobs.some((j) => j.metadata?.name === also.metadata?.name)) jobs.push(also);
+    for (const job of jobs) {
+      if (job.metadata?.deletionTimestamp || jobFinished(job) !== undefined) continue;
+      const attempt = Number(job.metadata?.labels?.[LABEL_ATTEMPT]);
+      if (opts.upToAttempt !== undefined && !(attempt <= opts.upToAttempt)) continue;
+      await this.#deleteJob(session, job, ctx);
     }
   }
 
-  async #podView(session: Session, attempt: number, ctx: ReconcileContext): Promise<PodView | undefined> {
-    const pods = await this.#reader.list<Pod>(POD_GVK, {
+  async #deleteJob(session: Session, job: Job, ctx: ReconcileContext): Promise<void> {
+    try {
+      await this.#client.delete(
+        JOB_GVK,
+        { namespace: session.metadata!.namespace, name: job.metadata!.name! },
+        { propagationPolicy: 'Background', preconditions: { uid: job.metadata?.uid }, signal: ctx.signal },
+      );
+      ctx.logger.info('Deleted the active Job of a Session that no longer needs it', {
+        job: job.metadata!.name,
+        phase: session.status?.phase,
+      });
+    } catch (err) {
+      if (!isNotFound(err) && !isConflict(err)) throw err;
+    }
+  }
+
+  async #podView(
+    session: Session,
+    attempt: number,
+    reader: Reader,
+    ctx: ReconcileContext,
+  ): Promise<PodView | undefined> {
+    const pods = await reader.list<Pod>(POD_GVK, {
       namespace: session.metadata!.namespace,
       labelSelector: {
         [LABEL_SESSION]: sessionLabelValue(session.metadata!.name!),
@@ -498,19 +663,23 @@ export class SessionReconciler implements Reconciler {
       },
       signal: ctx.signal,
     });
-    const pod = pods.items[0];
-    if (pod === undefined) return undefined;
-    const cs =
-      pod.status?.containerStatuses?.find((c) => c.name === 'session') ?? pod.status?.containerStatuses?.[0];
-    const term = cs?.state?.terminated;
-    const run = cs?.state?.running;
-    return {
-      running: run !== undefined || pod.status?.phase === 'Running',
-      startedAt: ms(run?.startedAt ?? term?.startedAt) || undefined,
-      exitCode: term?.exitCode,
-      reason: term?.reason,
-      message: term?.message,
-    };
+    return observePods(pods.items);
+  }
+
+  /** The message of the Job's latest FailedCreate event (its pods refused), if any. */
+  async #podCreateFailure(job: Job, ctx: ReconcileContext): Promise<string | undefined> {
+    const events = await this.#client.list<KubernetesObject & EventFields>(
+      { group: '', version: 'v1', kind: 'Event' },
+      {
+        namespace: job.metadata!.namespace,
+        fieldSelector: { 'involvedObject.uid': job.metadata!.uid!, reason: 'FailedCreate' },
+        signal: ctx.signal,
+      },
+    );
+    const latest = events.items
+      .map((e) => ({ at: ms(e.lastTimestamp ?? e.eventTime ?? e.metadata?.creationTimestamp), e }))
+      .sort((a, b) => (b.at || 0) - (a.at || 0))[0];
+    return latest?.e.message;
   }
 
   #supersede(before: Session, after: Session): void {
@@ -518,9 +687,8 @@ export class SessionReconciler implements Reconciler {
     const rv = before.metadata?.resourceVersion;
     if (!uid || !rv) return;
     this.#superseded.delete(uid);
-    this.#superseded.set(uid, rv);
-    if (this.#superseded.size > MAX_SUPERSEDED)
-      this.#superseded.delete(this.#superseded.keys().next().value!);
+    this.#superseded.set(uid, { rv, waits: 0 });
+    if (this.#superseded.size > MAX_TRACKED) this.#superseded.delete(this.#superseded.keys().next().value!);
   }
 
   /** Writes a phase change to the status subresource, records an event and counts it. */
@@ -528,15 +696,18 @@ export class SessionReconciler implements Reconciler {
     const unwritten = (session as Unwritten)[PENDING_UNWRITTEN] === true;
     const from = session.status?.phase;
     const now = this.#clock.now();
-    const next: SessionStatus = { ...session.status, ...change };
+    // Every string is cut to what the schema allows, so that no status write (least of all a
+    // terminal one) can be refused for its size.
+    const bounded = boundStatus(change) as Change;
+    const next: SessionStatus = { ...session.status, ...bounded };
     const body: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(change)) body[k] = v === undefined ? null : v;
+    for (const [k, v] of Object.entries(bounded)) body[k] = v === undefined ? null : v;
     body.observedGeneration = session.metadata?.generation;
     body.conditions = setConditions(
       session.status?.conditions,
       next.phase!,
-      change.reason,
-      change.message,
+      bounded.reason,
+      bounded.message,
       iso(now),
       session.metadata?.generation,
     );
@@ -551,7 +722,7 @@ export class SessionReconciler implements Reconciler {
       { signal: ctx.signal },
     );
     const namespace = session.metadata!.namespace ?? '';
-    const to = change.phase;
+    const to = bounded.phase;
     const steps: Array<[Phase | '', Phase]> = unwritten ? [['', 'Pending']] : [];
     if (from !== to) steps.push([from ?? '', to]);
     for (const [a, b] of steps) {
@@ -560,14 +731,28 @@ export class SessionReconciler implements Reconciler {
       ctx.logger.info('Session phase changed', {
         from: a,
         to: b,
-        reason: b === to ? change.reason : 'Created',
+        reason: b === to ? bounded.reason : 'Created',
       });
     }
-    const warning = to === 'Failed' || to === 'TimedOut' || change.reason === 'RetryBackoff';
-    void this.#recorder?.event(updated, warning ? 'Warning' : 'Normal', change.reason, change.message);
+    const warning =
+      to === 'Failed' ||
+      to === 'TimedOut' ||
+      ['RetryBackoff', 'JobCreateFailed', 'FailedCreate'].includes(bounded.reason);
+    void this.#recorder?.event(
+      updated,
+      warning ? 'Warning' : 'Normal',
+      bounded.reason,
+      truncate(bounded.message, MAX_EVENT_MESSAGE_LENGTH),
+    );
     this.#supersede(session, updated);
     return updated;
   }
+}
+
+interface EventFields {
+  message?: string;
+  lastTimestamp?: string;
+  eventTime?: string;
 }
 
 function keyOf(obj: KubernetesObject): { namespace?: string; name: string } {

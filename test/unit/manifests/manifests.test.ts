@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { load, loadAll } from 'js-yaml';
 import { Registry } from 'prom-client';
 import { SessionMetrics } from '../../../controllers/session/metrics.js';
+import * as BOUNDS from '../../../controllers/session/bounds.js';
 import { DEFAULTS, PHASES } from '../../../controllers/session/types.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -24,6 +25,8 @@ type Schema = Json & {
   minimum?: number;
   maximum?: number;
   minLength?: number;
+  maxLength?: number;
+  pattern?: string;
   maxItems?: number;
   maxProperties?: number;
   default?: unknown;
@@ -255,13 +258,14 @@ describe('Session CRD', () => {
       const s = at(p);
       return [s.type, s.minimum, s.maximum];
     };
-    expect(bounds('spec.startTimeoutSeconds')).toEqual(['integer', 1, undefined]);
-    expect(bounds('spec.timeoutSeconds')).toEqual(['integer', 1, undefined]);
-    expect(bounds('spec.ttlSecondsAfterFinished')).toEqual(['integer', 0, undefined]);
-    expect(bounds('spec.retry.limit')).toEqual(['integer', 0, 100]);
-    expect(bounds('spec.retry.backoff.factor')).toEqual(['number', 1, undefined]);
-    expect(bounds('spec.retry.backoff.initialSeconds')).toEqual(['integer', 0, undefined]);
-    expect(bounds('spec.retry.backoff.maxSeconds')).toEqual(['integer', 0, undefined]);
+    const { MAX_SECONDS } = BOUNDS;
+    expect(bounds('spec.startTimeoutSeconds')).toEqual(['integer', 1, MAX_SECONDS]);
+    expect(bounds('spec.timeoutSeconds')).toEqual(['integer', 1, MAX_SECONDS]);
+    expect(bounds('spec.ttlSecondsAfterFinished')).toEqual(['integer', 0, MAX_SECONDS]);
+    expect(bounds('spec.retry.limit')).toEqual(['integer', 0, BOUNDS.MAX_RETRY_LIMIT]);
+    expect(bounds('spec.retry.backoff.factor')).toEqual(['number', 1, BOUNDS.MAX_BACKOFF_FACTOR]);
+    expect(bounds('spec.retry.backoff.initialSeconds')).toEqual(['integer', 0, MAX_SECONDS]);
+    expect(bounds('spec.retry.backoff.maxSeconds')).toEqual(['integer', 0, MAX_SECONDS]);
     expect(bounds('spec.retry.onExitCodes.[]')).toEqual(['integer', 0, 255]);
     expect(at('spec.cancel').type).toBe('boolean');
     expect(at('spec.template.image').minLength).toBe(1);
@@ -281,6 +285,33 @@ describe('Session CRD', () => {
       expect([p, at(p)['x-kubernetes-preserve-unknown-fields']]).toEqual([p, true]);
     }
     expect(ROOT_SCHEMA.required).toEqual(['spec']);
+  });
+
+  test('the code’s bounds are the schema’s: one constant each (controllers/session/bounds.ts)', () => {
+    // Seconds fit the Job API's int32 and stay exact in milliseconds and as dates.
+    expect(BOUNDS.MAX_SECONDS).toBe(2 ** 31 - 1);
+    expect(Number.isSafeInteger(BOUNDS.MAX_SECONDS * 1000 * 3)).toBe(true);
+    expect(new Date(Date.UTC(2100, 0) + BOUNDS.MAX_SECONDS * 1000).getTime()).not.toBeNaN();
+    // Strings the operator writes to status fit what the schema takes.
+    expect(at('status.message').maxLength).toBe(BOUNDS.MAX_MESSAGE_LENGTH);
+    expect(at('status.conditions.[].message').maxLength).toBeGreaterThanOrEqual(BOUNDS.MAX_MESSAGE_LENGTH);
+    expect(at('status.reason').maxLength).toBe(BOUNDS.MAX_REASON_LENGTH);
+    expect(at('status.conditions.[].reason').maxLength).toBe(BOUNDS.MAX_REASON_LENGTH);
+    expect(at('status.reason').pattern).toBe(BOUNDS.REASON_PATTERN.source);
+    expect(at('status.conditions.[].reason').pattern).toBe(BOUNDS.REASON_PATTERN.source);
+    expect(at('status.jobName').maxLength).toBe(63);
+    // The input's bounds cannot be stated in a schema; its description states them.
+    expect(at('spec.input').description).toContain(String(BOUNDS.MAX_INPUT_BYTES));
+    expect(at('spec.input').description).toContain(`${BOUNDS.MAX_INPUT_DEPTH} levels`);
+    // Every bounded string of status is bounded by something the code knows.
+    const unbounded: string[] = [];
+    const walk = (s: Schema, path: string) => {
+      if (s.type === 'string' && s.maxLength === undefined && !s.format && !s.enum) unbounded.push(path);
+      for (const [k, v] of Object.entries(s.properties ?? {})) walk(v, `${path}.${k}`);
+      if (s.items) walk(s.items, `${path}[]`);
+    };
+    walk(at('status'), 'status');
+    expect(unbounded).toEqual([]);
   });
 
   test('status: phases of types.ts, times as date-time, conditions as metav1.Condition', () => {
@@ -589,6 +620,7 @@ const METRICS: Record<string, { histogram?: boolean; labels: string[] }> = {
   steward_reconcile_duration_seconds: { histogram: true, labels: ['phase', 'success'] },
   steward_job_creation_duration_seconds: { histogram: true, labels: [] },
   steward_session_errors_total: { labels: ['namespace', 'phase', 'error_type'] },
+  steward_session_stale_cache_requeues_total: { labels: ['namespace'] },
   controller_runtime_reconcile_total: { labels: ['controller', 'result'] },
   controller_runtime_reconcile_errors_total: { labels: ['controller'] },
   controller_runtime_terminal_reconcile_errors_total: { labels: ['controller'] },

@@ -11,7 +11,8 @@ describe('Session reconciler: the happy path', () => {
     const r1 = await h.reconcile('s');
     let s = await h.session('s');
     expect(s.status).toMatchObject({ phase: 'Starting', attempt: 1, jobName: 's-1', reason: 'JobCreated' });
-    expect(r1).toEqual({ requeueAfterMs: 300_000 });
+    // No pod yet: looked at again after 5 s (for a pod the Job cannot create), not only at the deadline.
+    expect(r1).toEqual({ requeueAfterMs: 5_000 });
 
     const job = await h.job('s', 1);
     expect(job.spec?.backoffLimit).toBe(0);
@@ -158,6 +159,8 @@ describe('Session reconciler: timeouts, cancel, TTL', () => {
   test('start timeout is exact: requeued for the deadline, TimedOut at it, Job deleted', async () => {
     const h = new Harness();
     await h.create('t', { ...SPEC, startTimeoutSeconds: 30 });
+    await h.reconcile('t');
+    await h.pod('t', 1, 'pending');
     expect(await h.reconcile('t')).toEqual({ requeueAfterMs: 30_000 });
     h.clock.step(29_999);
     expect(await h.reconcile('t')).toEqual({ requeueAfterMs: 1 });
