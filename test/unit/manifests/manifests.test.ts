@@ -428,7 +428,7 @@ describe('RBAC', () => {
         'steward.dev/sessions/finalizers: update',
         'batch/jobs: create,delete,get,list,watch',
         '/pods: get,list,watch',
-        '/events: create,patch',
+        '/events: create,list,patch',
       ].sort(),
     );
   });

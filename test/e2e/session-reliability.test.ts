@@ -1,0 +1,292 @@
+// The Session defects of issue 11 that need a whole cluster, on kwok: the real job controller,
+// TTL-after-finished controller, garbage collector and ResourceQuota controller, with the
+// operator as a real process. Each Session's phases and Jobs are recorded from watches, so a
+// Session deleted by its TTL still tells how it ended.
+import { join } from 'node:path';
+import { jobName } from '../../controllers/session/index.js';
+import { KubeClient, type KubernetesObject, type WatchEvent } from '../../lib/index.js';
+import {
+  type ControlPlane,
+  FAKE_EXIT_CODE_ANNOTATION,
+  FAKE_RUN_SECONDS_ANNOTATION,
+  installCRDs,
+  startControlPlane,
+  waitFor,
+} from '../../lib/testing/index.js';
+import { type OperatorProcess, ROOT, startOperator } from './operator.js';
+
+const SESSION = { group: 'steward.dev', version: 'v1alpha1', kind: 'Session' };
+const JOB = { group: 'batch', version: 'v1', kind: 'Job' };
+const QUOTA = { group: '', version: 'v1', kind: 'ResourceQuota' };
+const EVENT = { group: '', version: 'v1', kind: 'Event' };
+const N = 40;
+
+interface SessionObj extends KubernetesObject {
+  status?: { phase?: string; attempt?: number; reason?: string; message?: string; exitCode?: number };
+}
+interface JobObj extends KubernetesObject {
+  status?: { completionTime?: string; conditions?: Array<{ type: string; status: string }> };
+}
+
+let cp: ControlPlane;
+let client: KubeClient;
+const ac = new AbortController();
+
+beforeAll(async () => {
+  cp = await startControlPlane({ cluster: true, nodes: { count: 2 } });
+  client = new KubeClient(cp.kubeConfig, { qps: 500, burst: 500 });
+  await installCRDs(client, [join(ROOT, 'manifests', 'crd', 'steward.dev_sessions.yaml')]);
+});
+afterAll(async () => {
+  ac.abort();
+  client?.close();
+  await cp?.stop();
+});
+
+function spec(runSeconds: number, extra: Record<string, unknown> = {}) {
+  return {
+    template: {
+      image: 'busybox:1.36',
+      annotations: { [FAKE_EXIT_CODE_ANNOTATION]: '0', [FAKE_RUN_SECONDS_ANNOTATION]: String(runSeconds) },
+    },
+    ...extra,
+  };
+}
+
+async function createNamespace(name: string): Promise<void> {
+  await client.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
+}
+
+async function create(ns: string, name: string, s: object): Promise<void> {
+  await client.create({
+    apiVersion: 'steward.dev/v1alpha1',
+    kind: 'Session',
+    metadata: { namespace: ns, name },
+    spec: s,
+  });
+}
+
+/**
+ * Everything that happens to the Sessions and Jobs of a namespace, from watches started before
+ * the first object: each Session's last status (kept after its deletion) and every Job ever added.
+ */
+class Recorder {
+  readonly last = new Map<string, SessionObj['status']>();
+  readonly deleted = new Set<string>();
+  readonly jobs = new Set<string>();
+  readonly #ns: string;
+
+  constructor(ns: string) {
+    this.#ns = ns;
+  }
+
+  async start(): Promise<void> {
+    const [sessions, jobs] = await Promise.all([
+      client.list(SESSION, { namespace: this.#ns }),
+      client.list(JOB, { namespace: this.#ns }),
+    ]);
+    void this.#follow<SessionObj>(SESSION, sessions.metadata.resourceVersion!, (e) => {
+      const name = e.object.metadata!.name!;
+      if (e.object.status) this.last.set(name, e.object.status);
+      if (e.type === 'DELETED') this.deleted.add(name);
+    });
+    void this.#follow<JobObj>(JOB, jobs.metadata.resourceVersion!, (e) => {
+      if (e.type === 'ADDED') this.jobs.add(e.object.metadata!.name!);
+    });
+  }
+
+  async #follow<T extends KubernetesObject>(
+    gvk: typeof JOB,
+    from: string,
+    on: (e: WatchEvent<T>) => void,
+  ): Promise<void> {
+    let rv = from;
+    while (!ac.signal.aborted) {
+      try {
+        for await (const e of client.watch<T>(gvk, {
+          namespace: this.#ns,
+          resourceVersion: rv,
+          signal: ac.signal,
+        })) {
+          if (e.type === 'BOOKMARK') continue;
+          rv = e.object.metadata!.resourceVersion!;
+          on(e);
+        }
+      } catch (err) {
+        if (ac.signal.aborted) return;
+        throw err;
+      }
+    }
+  }
+
+  phases(names: string[]): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const n of names) {
+      const key = `${this.last.get(n)?.phase}/${this.last.get(n)?.attempt}`;
+      out[key] = (out[key] ?? 0) + 1;
+    }
+    return out;
+  }
+}
+
+describe('ttlSecondsAfterFinished never loses a result', () => {
+  let op: OperatorProcess | undefined;
+  afterEach(async () => {
+    await op?.stop();
+    op = undefined;
+  });
+
+  test(`TTL 0 with the operator running: ${N} of ${N} Succeeded with exactly one Job each`, async () => {
+    const ns = 'ttl-zero';
+    await createNamespace(ns);
+    const rec = new Recorder(ns);
+    await rec.start();
+    op = startOperator(cp.kubeconfigPath, ['--namespace', ns]);
+    const names = Array.from({ length: N }, (_, i) => `z${i}`);
+    const s = spec(1, { ttlSecondsAfterFinished: 0, retry: { limit: 1, backoff: { initialSeconds: 1 } } });
+    await Promise.all(names.map((n) => create(ns, n, s)));
+    await waitFor(() => names.every((n) => rec.deleted.has(n)), {
+      description: `all ${N} Sessions finished and deleted by their TTL`,
+      timeoutMs: 180_000,
+      intervalMs: 250,
+    });
+    expect(rec.phases(names)).toEqual({ [`Succeeded/1`]: N });
+    expect([...rec.jobs].sort()).toEqual(names.map((n) => jobName(n, 1)).sort());
+  });
+
+  test(`TTL 5 s, the operator down while the pods finish and 5 s more pass: no re-run, ${N} results recorded`, async () => {
+    const ns = 'ttl-down';
+    await createNamespace(ns);
+    const rec = new Recorder(ns);
+    await rec.start();
+    op = startOperator(cp.kubeconfigPath, ['--namespace', ns]);
+    const names = Array.from({ length: N }, (_, i) => `d${i}`);
+    const s = spec(10, { ttlSecondsAfterFinished: 5, retry: { limit: 1, backoff: { initialSeconds: 1 } } });
+    await Promise.all(names.map((n) => create(ns, n, s)));
+    // Stop the operator once every pod runs (a Session whose pod ended first may have finished).
+    await waitFor(() => names.every((n) => ['Running', 'Succeeded'].includes(rec.last.get(n)?.phase ?? '')), {
+      description: `all ${N} Sessions Running`,
+      timeoutMs: 120_000,
+      intervalMs: 250,
+    });
+    expect(await op.stop()).toBe(0);
+    const runningAtStop = names.filter((n) => rec.last.get(n)?.phase === 'Running').length;
+    expect(runningAtStop).toBeGreaterThan(N / 2);
+    op = undefined;
+    // With the operator down, every pod finishes and its Job completes...
+    const done = await waitFor(
+      async () => {
+        const jobs = (await client.list<JobObj>(JOB, { namespace: ns })).items;
+        const complete = jobs.filter((j) => j.status?.conditions?.some((c) => c.type === 'Complete'));
+        return complete.length === N ? complete : undefined;
+      },
+      { description: `all ${N} Jobs complete`, timeoutMs: 120_000, intervalMs: 250 },
+    );
+    // ...and the Session's TTL (were it on the Jobs) passes, with 3 s to spare. This waits on
+    // the clock on purpose: what is tested is that nothing happens meanwhile.
+    const ttlOver = Math.max(...done.map((j) => Date.parse(j.status!.completionTime!))) + 8_000;
+    await waitFor(() => Date.now() > ttlOver, {
+      description: 'the TTL passed',
+      timeoutMs: 30_000,
+      intervalMs: 250,
+    });
+    expect((await client.list(JOB, { namespace: ns })).items).toHaveLength(N);
+
+    op = startOperator(cp.kubeconfigPath, ['--namespace', ns]);
+    await waitFor(() => names.every((n) => rec.deleted.has(n)), {
+      description: `all ${N} Sessions recorded and deleted by their TTL`,
+      timeoutMs: 180_000,
+      intervalMs: 250,
+    });
+    expect(rec.phases(names)).toEqual({ [`Succeeded/1`]: N });
+    expect([...rec.jobs].sort()).toEqual(names.map((n) => jobName(n, 1)).sort());
+  });
+});
+
+describe('quotas', () => {
+  let op: OperatorProcess;
+  const ns = 'quota';
+  beforeAll(async () => {
+    await createNamespace(ns);
+    op = startOperator(cp.kubeconfigPath, ['--namespace', ns]);
+  });
+  afterAll(async () => {
+    expect(await op.stop()).toBe(0);
+  });
+
+  async function quota(name: string, hard: Record<string, string>): Promise<void> {
+    await client.create({
+      apiVersion: 'v1',
+      kind: 'ResourceQuota',
+      metadata: { namespace: ns, name },
+      spec: { hard },
+    });
+    // Until the ResourceQuota controller has computed its usage, admission refuses everything.
+    await waitFor(
+      async () => {
+        const q = await client.get<KubernetesObject & { status?: { used?: object } }>(QUOTA, {
+          namespace: ns,
+          name,
+        });
+        return q.status?.used !== undefined;
+      },
+      { description: `quota ${name} computed`, intervalMs: 100 },
+    );
+  }
+
+  const session = (name: string) => client.get<SessionObj>(SESSION, { namespace: ns, name });
+
+  test('count/jobs.batch: 0 → Pending/JobCreateFailed with the quota’s message and an event; runs once lifted', async () => {
+    await quota('no-jobs', { 'count/jobs.batch': '0' });
+    await create(ns, 'blocked', spec(0));
+    const pending = await waitFor(
+      async () => {
+        const s = await session('blocked');
+        return s.status?.reason === 'JobCreateFailed' ? s : undefined;
+      },
+      { description: 'Pending/JobCreateFailed', timeoutMs: 30_000, intervalMs: 100 },
+    );
+    expect(pending.status).toMatchObject({ phase: 'Pending', attempt: 0 });
+    expect(pending.status!.message).toMatch(/exceeded quota: no-jobs/);
+    const events = (
+      await client.list<
+        KubernetesObject & { reason: string; type: string; involvedObject: { name: string } }
+      >(EVENT, { namespace: ns })
+    ).items;
+    expect(
+      events.filter((e) => e.involvedObject.name === 'blocked' && e.reason === 'JobCreateFailed'),
+    ).toEqual([expect.objectContaining({ type: 'Warning' })]);
+    await client.delete(QUOTA, { namespace: ns, name: 'no-jobs' });
+    await waitFor(async () => (await session('blocked')).status?.phase === 'Succeeded', {
+      description: 'Succeeded once the quota is gone',
+      timeoutMs: 90_000,
+      intervalMs: 250,
+    });
+  });
+
+  test('pods: 0 → the Job’s FailedCreate shows while Starting, before the start timeout ends it', async () => {
+    await quota('no-pods', { pods: '0' });
+    await create(ns, 'podless', spec(0, { startTimeoutSeconds: 20 }));
+    const starting = await waitFor(
+      async () => {
+        const s = await session('podless');
+        return s.status?.reason === 'FailedCreate' ? s : undefined;
+      },
+      { description: 'Starting/FailedCreate', timeoutMs: 20_000, intervalMs: 100 },
+    );
+    expect(starting.status).toMatchObject({ phase: 'Starting', attempt: 1 });
+    expect(starting.status!.message).toMatch(
+      /Job podless-1 cannot create the pod of attempt 1: .*exceeded quota: no-pods/,
+    );
+    const timedOut = await waitFor(
+      async () => {
+        const s = await session('podless');
+        return s.status?.phase === 'TimedOut' ? s : undefined;
+      },
+      { description: 'TimedOut', timeoutMs: 40_000, intervalMs: 250 },
+    );
+    expect(timedOut.status).toMatchObject({ reason: 'StartTimeout' });
+    expect(timedOut.status!.message).toMatch(/within 20s: .*exceeded quota: no-pods/);
+    await client.delete(QUOTA, { namespace: ns, name: 'no-pods' });
+  });
+});
