@@ -5,7 +5,16 @@ import {
   MAX_RETRY_LIMIT,
   MAX_SECONDS,
 } from './bounds.js';
-import { DEFAULTS, type SessionSpec } from './types.js';
+import type { Failure } from './failure.js';
+import {
+  DEFAULT_RETRY_ON,
+  DEFAULTS,
+  DISRUPTION_CLASSES,
+  FAILURE_CLASSES,
+  type FailureClass,
+  MAX_IGNORED_DISRUPTIONS,
+  type SessionSpec,
+} from './types.js';
 
 /** The retry policy with defaults applied. */
 export interface EffectiveRetry {
@@ -13,7 +22,10 @@ export interface EffectiveRetry {
   initialSeconds: number;
   factor: number;
   maxSeconds: number;
+  /** The classes that may be retried. */
+  on: ReadonlySet<FailureClass>;
   onExitCodes: number[] | undefined;
+  ignoreDisruptions: boolean;
 }
 
 export function effectiveRetry(spec: SessionSpec): EffectiveRetry {
@@ -23,21 +35,63 @@ export function effectiveRetry(spec: SessionSpec): EffectiveRetry {
     initialSeconds: r.backoff?.initialSeconds ?? DEFAULTS.backoffInitialSeconds,
     factor: r.backoff?.factor ?? DEFAULTS.backoffFactor,
     maxSeconds: r.backoff?.maxSeconds ?? DEFAULTS.backoffMaxSeconds,
+    on: new Set(r.on ?? DEFAULT_RETRY_ON),
     onExitCodes: r.onExitCodes && r.onExitCodes.length > 0 ? r.onExitCodes : undefined,
+    ignoreDisruptions: r.ignoreDisruptions ?? false,
   };
+}
+
+/** Whether a failed attempt is retried, and whether it counts against `limit`. */
+export interface RetryDecision {
+  retry: boolean;
+  /** False for a disruption that retry.ignoreDisruptions leaves uncounted. */
+  counted: boolean;
+  /** Why not, when not retried: for the Session's message. */
+  why?: string;
+}
+
+/** Classes whose failure is the workload's own exit: `onExitCodes` narrows these. */
+const EXIT_CLASSES: ReadonlySet<FailureClass> = new Set(['ExitCode', 'OOMKilled']);
+
+/**
+ * Whether failed attempt `attempt` (1-based) is retried, given how many earlier failures went
+ * uncounted (`ignored`). The class must be in `retry.on`; an ExitCode or OOMKilled failure must
+ * have one of `onExitCodes`, if set (disruptions and the other classes retry regardless, as
+ * their exit code says nothing about the workload); and the counted failures, this one
+ * included, must not exceed `limit` — except a disruption under `ignoreDisruptions`, which is
+ * not counted (up to MAX_IGNORED_DISRUPTIONS of them).
+ */
+export function retryDecision(
+  retry: EffectiveRetry,
+  attempt: number,
+  ignored: number,
+  failure: Pick<Failure, 'class' | 'exitCode'>,
+): RetryDecision {
+  if (!retry.on.has(failure.class)) {
+    return { retry: false, counted: true, why: `${failure.class} is not in retry.on` };
+  }
+  if (EXIT_CLASSES.has(failure.class) && retry.onExitCodes !== undefined) {
+    if (failure.exitCode === undefined || !retry.onExitCodes.includes(failure.exitCode)) {
+      return {
+        retry: false,
+        counted: true,
+        why: `exit code ${failure.exitCode ?? 'unknown'} is not in retry.onExitCodes`,
+      };
+    }
+  }
+  if (DISRUPTION_CLASSES.has(failure.class) && retry.ignoreDisruptions && ignored < MAX_IGNORED_DISRUPTIONS) {
+    return { retry: true, counted: false };
+  }
+  if (attempt - ignored > retry.limit) {
+    return { retry: false, counted: true, why: `retry.limit ${retry.limit} reached` };
+  }
+  return { retry: true, counted: true };
 }
 
 /** Seconds to wait after failed attempt `attempt` (1-based): initial × factor^(attempt−1), capped. */
 export function backoffSeconds(retry: EffectiveRetry, attempt: number): number {
   const s = retry.initialSeconds * retry.factor ** (attempt - 1);
   return Number.isFinite(s) ? Math.min(s, retry.maxSeconds) : retry.maxSeconds;
-}
-
-/** Whether failed attempt `attempt` (1-based) with `exitCode` may be retried. */
-export function mayRetry(retry: EffectiveRetry, attempt: number, exitCode: number | undefined): boolean {
-  if (attempt > retry.limit) return false;
-  if (retry.onExitCodes === undefined) return true;
-  return exitCode !== undefined && retry.onExitCodes.includes(exitCode);
 }
 
 const isInt = (v: unknown, min: number, max: number) =>
@@ -91,6 +145,9 @@ export function validateSpec(spec: unknown, runnerImage: string | undefined): st
     if (s[field] !== undefined && !isInt(s[field], min, MAX_SECONDS)) return seconds(`spec.${field}`, min);
   }
   if (s.cancel !== undefined && typeof s.cancel !== 'boolean') return 'spec.cancel must be true or false';
+  if (s.imagePullGraceSeconds !== undefined && !isInt(s.imagePullGraceSeconds, 0, MAX_SECONDS)) {
+    return seconds('spec.imagePullGraceSeconds', 0);
+  }
   if (s.retry !== undefined) {
     const r = s.retry as Record<string, unknown>;
     if (typeof r !== 'object' || r === null || Array.isArray(r)) return 'spec.retry must be an object';
@@ -109,6 +166,15 @@ export function validateSpec(spec: unknown, runnerImage: string | undefined): st
     const initial = (b.initialSeconds as number | undefined) ?? DEFAULTS.backoffInitialSeconds;
     const max = (b.maxSeconds as number | undefined) ?? DEFAULTS.backoffMaxSeconds;
     if (max < initial) return 'spec.retry.backoff.maxSeconds must be >= initialSeconds';
+    if (r.on !== undefined) {
+      const known = FAILURE_CLASSES as readonly unknown[];
+      if (!Array.isArray(r.on) || !r.on.every((c) => known.includes(c))) {
+        return `spec.retry.on must be a list of failure classes (${FAILURE_CLASSES.join(', ')})`;
+      }
+    }
+    if (r.ignoreDisruptions !== undefined && typeof r.ignoreDisruptions !== 'boolean') {
+      return 'spec.retry.ignoreDisruptions must be true or false';
+    }
     if (r.onExitCodes !== undefined) {
       if (!Array.isArray(r.onExitCodes) || !r.onExitCodes.every((c) => isInt(c, 0, 255))) {
         return 'spec.retry.onExitCodes must be a list of integers from 0 to 255';

@@ -17,19 +17,30 @@ import {
   type Result,
 } from '../../lib/index.js';
 import { MAX_EVENT_MESSAGE_LENGTH, truncate } from './bounds.js';
+import {
+  classifyFailedJob,
+  classifyStarting,
+  type Failure,
+  jobDeleted,
+  jobRejected,
+  timeoutClass,
+} from './failure.js';
 import { buildJob, type Job, jobFinished, jobName, sessionLabelValue } from './job.js';
 import type { SessionMetrics } from './metrics.js';
 import { observePods, type Pod, podReported, type PodView } from './pod.js';
-import { backoffSeconds, effectiveRetry, mayRetry, validateSpec } from './policy.js';
-import { boundStatus, setConditions } from './status.js';
+import { backoffSeconds, effectiveRetry, retryDecision, validateSpec } from './policy.js';
+import { appendHistory, boundStatus, setConditions } from './status.js';
 import { checkTenantPolicy, DEFAULT_TENANT_POLICY, type TenantPolicy } from './tenant-policy.js';
 import {
+  type AttemptRecord,
   DEFAULTS,
+  type FailureClass,
   isTerminal,
   JOB_GVK,
   LABEL_ATTEMPT,
   LABEL_SESSION,
   type Phase,
+  MAX_IGNORED_DISRUPTIONS,
   POD_GVK,
   type Session,
   SESSION_GVK,
@@ -212,13 +223,20 @@ export class SessionReconciler implements Reconciler {
         continue;
       }
       if (session.spec!.cancel) {
-        return this.#finish(
-          session,
-          { phase: 'Cancelled', reason: 'Cancelled', message: 'Cancelled by spec.cancel' },
-          now,
-          ctx,
-          known,
-        );
+        const change: Change = {
+          phase: 'Cancelled',
+          reason: 'Cancelled',
+          message: 'Cancelled by spec.cancel',
+        };
+        if (phase !== 'Pending') {
+          change.history = this.#record(
+            session,
+            { reason: 'Cancelled', message: change.message },
+            known,
+            now,
+          );
+        }
+        return this.#finish(session, change, now, ctx, known);
       }
       const next =
         phase === 'Pending'
@@ -246,6 +264,11 @@ export class SessionReconciler implements Reconciler {
     const uid = session.metadata!.uid!;
     if ('refused' in created) return { result: await this.#refused(session, created.refused, now, ctx) };
     this.#refusals.delete(uid);
+    if ('rejected' in created) {
+      // The rejected creation is the attempt: it ended before it began.
+      const failure = jobRejected(next, jobName(session.metadata!.name!, next), created.rejected);
+      return { result: await this.#attemptFailed(session, failure, now, ctx, { attempt: next }) };
+    }
     if ('failed' in created) {
       return {
         result: await this.#finish(
@@ -329,27 +352,18 @@ export class SessionReconciler implements Reconciler {
     const name = status.jobName ?? jobName(session.metadata!.name!, attempt);
     const job = known?.metadata?.name === name ? known : await this.#getJob(session, name, ctx);
     if (job === undefined) {
-      return {
-        result: await this.#attemptFailed(
-          session,
-          { reason: 'JobDeleted', message: `Job ${name} was deleted before it finished` },
-          now,
-          ctx,
-        ),
-      };
+      return { result: await this.#attemptFailed(session, jobDeleted(attempt, name), now, ctx) };
     }
     const finished = jobFinished(job);
     if (finished?.type === 'Complete') {
       const pod = phase === 'Running' ? undefined : await this.#podView(session, attempt, this.#reader, ctx);
+      const exitCode = pod?.terminated?.exitCode ?? 0;
+      const message = `Job ${name} completed`;
+      const history = this.#record(session, { reason: 'Completed', exitCode, message }, job, now);
       return {
         result: await this.#finish(
           session,
-          {
-            phase: 'Succeeded',
-            reason: 'Completed',
-            message: `Job ${name} completed`,
-            exitCode: pod?.terminated?.exitCode ?? 0,
-          },
+          { phase: 'Succeeded', reason: 'Completed', message, exitCode, history },
           now,
           ctx,
         ),
@@ -367,24 +381,8 @@ export class SessionReconciler implements Reconciler {
           return { result: after(Math.min(POD_REPORT_POLL_MS, wait)) };
         }
       }
-      const exit = pod?.terminated?.exitCode;
-      const why =
-        exit !== undefined
-          ? `exit code ${exit}${pod?.terminated?.reason ? ` (${pod.terminated.reason})` : ''}`
-          : (finished.reason ?? 'failed');
-      const detail = pod?.terminated?.message;
-      return {
-        result: await this.#attemptFailed(
-          session,
-          {
-            reason: exit !== undefined ? 'ExitCode' : (finished.reason ?? 'JobFailed'),
-            message: `Attempt ${attempt} failed: ${why}${detail ? `: ${detail}` : ''}`,
-            exitCode: exit,
-          },
-          now,
-          ctx,
-        ),
-      };
+      const failure = classifyFailedJob(attempt, finished.reason, finished.message, pod);
+      return { result: await this.#attemptFailed(session, failure, now, ctx, { job }) };
     }
 
     const pod = await this.#podView(session, attempt, this.#reader, ctx);
@@ -414,20 +412,37 @@ export class SessionReconciler implements Reconciler {
       const created = ms(job.metadata?.creationTimestamp) || ms(status.startTime) || now;
       const deadline = created + startTimeout;
       if (now >= deadline) {
-        const cause = status.reason === 'FailedCreate' ? `: ${status.message}` : '';
+        const noted = ['FailedCreate', 'Unschedulable', 'ImagePull'].includes(status.reason ?? '');
+        const message = `Attempt ${attempt} did not start running within ${startTimeout / 1000}s${noted ? `: ${status.message}` : ''}`;
+        const history = this.#record(
+          session,
+          { reason: 'StartTimeout', class: timeoutClass(pod), message },
+          job,
+          now,
+        );
         return {
           result: await this.#finish(
             session,
-            {
-              phase: 'TimedOut',
-              reason: 'StartTimeout',
-              message: `Attempt ${attempt} did not start running within ${startTimeout / 1000}s${cause}`,
-            },
+            { phase: 'TimedOut', reason: 'StartTimeout', message, history },
             now,
             ctx,
             job,
           ),
         };
+      }
+      // An image that cannot be pulled fails the attempt after a short grace, instead of
+      // leaving it to the start timeout; an unschedulable pod is reported meanwhile.
+      const graceMs = (spec.imagePullGraceSeconds ?? DEFAULTS.imagePullGraceSeconds) * 1000;
+      const starting = classifyStarting(attempt, pod, now, graceMs);
+      if (starting.failure !== undefined) {
+        return { result: await this.#attemptFailed(session, starting.failure, now, ctx, { job }) };
+      }
+      if (starting.note !== undefined) {
+        const { reason, message } = starting.note;
+        if (status.reason !== reason || status.message !== boundStatus({ message }).message) {
+          await this.#transition(session, { phase: 'Starting', reason, message }, ctx);
+        }
+        return { result: after(Math.min(deadline, starting.recheckAt ?? Infinity) - now) };
       }
       // No pod after a while: the Job controller may be unable to create it (a quota, a
       // LimitRange); it says so only in FailedCreate events on the Job.
@@ -450,14 +465,17 @@ export class SessionReconciler implements Reconciler {
     if (spec.timeoutSeconds === undefined) return { result: undefined };
     const deadline = (ms(status.runningTime) || now) + spec.timeoutSeconds * 1000;
     if (now >= deadline) {
+      const message = `Attempt ${attempt} ran longer than ${spec.timeoutSeconds}s`;
+      const history = this.#record(
+        session,
+        { reason: 'RunTimeout', class: 'DeadlineExceeded', message },
+        job,
+        now,
+      );
       return {
         result: await this.#finish(
           session,
-          {
-            phase: 'TimedOut',
-            reason: 'RunTimeout',
-            message: `Attempt ${attempt} ran longer than ${spec.timeoutSeconds}s`,
-          },
+          { phase: 'TimedOut', reason: 'RunTimeout', message, history },
           now,
           ctx,
           job,
@@ -472,32 +490,90 @@ export class SessionReconciler implements Reconciler {
     return this.#finish(session, { phase: 'Failed', reason: 'InvalidSpec', message: problem }, now, ctx);
   }
 
-  /** A failed attempt: retry after the backoff if the policy allows, else Failed. */
+  /**
+   * A failed attempt: recorded in the history and counted by class; then retried after the
+   * backoff if the policy allows (Pending), else Failed. Either way the attempt's Job, if the
+   * operator itself failed it while it was active (an image that cannot be pulled), is deleted
+   * once that is written.
+   */
   async #attemptFailed(
     session: Session,
-    failure: { reason: string; message: string; exitCode?: number },
+    failure: Failure,
     now: number,
     ctx: ReconcileContext,
+    opts: { job?: Job; attempt?: number } = {},
   ): Promise<Result | void> {
-    const attempt = session.status?.attempt ?? 1;
+    const status = session.status ?? {};
+    const attempt = opts.attempt ?? status.attempt ?? 1;
+    const ignored = status.ignoredFailures ?? 0;
     const retry = effectiveRetry(session.spec ?? {});
-    if (mayRetry(retry, attempt, failure.exitCode)) {
-      const delayMs = backoffSeconds(retry, attempt) * 1000;
+    const decision = retryDecision(retry, attempt, ignored, failure);
+    this.#metrics?.error(session.metadata!.namespace ?? '', status.phase ?? '', failure.class);
+    const history = this.#record(
+      session,
+      { reason: failure.reason, class: failure.class, exitCode: failure.exitCode, message: failure.message },
+      opts.job,
+      now,
+      attempt,
+    );
+    if (decision.retry) {
+      const delayMs = backoffSeconds(retry, attempt - ignored) * 1000;
+      const at = iso(now + delayMs);
+      const which = decision.counted
+        ? `retry ${attempt - ignored} of ${retry.limit}`
+        : `retry not counted against retry.limit (disruption ${ignored + 1} of ${MAX_IGNORED_DISRUPTIONS})`;
       const pending = await this.#transition(
         session,
         {
           phase: 'Pending',
           reason: 'RetryBackoff',
-          message: `${failure.message}; retry ${attempt} of ${retry.limit} at ${iso(now + delayMs)}`,
+          message: `${failure.message}; ${which} at ${at}`,
+          attempt,
           exitCode: failure.exitCode,
-          nextRetryTime: iso(now + delayMs),
+          nextRetryTime: at,
+          ignoredFailures: decision.counted ? status.ignoredFailures : ignored + 1,
+          history,
         },
         ctx,
       );
-      await this.#deleteActiveJobs(pending, ctx, { upToAttempt: attempt });
+      await this.#deleteActiveJobs(pending, ctx, { upToAttempt: attempt, also: opts.job });
       return after(delayMs);
     }
-    return this.#finish(session, { phase: 'Failed', ...failure }, now, ctx);
+    const why = retry.limit > 0 && decision.why ? `; not retried: ${decision.why}` : '';
+    return this.#finish(
+      session,
+      {
+        phase: 'Failed',
+        reason: failure.reason,
+        message: `${failure.message}${why}`,
+        attempt,
+        exitCode: failure.exitCode,
+        history,
+      },
+      now,
+      ctx,
+      opts.job,
+    );
+  }
+
+  /** The Session's history with the current (or given) attempt's end recorded. */
+  #record(
+    session: Session,
+    end: { reason: string; class?: FailureClass; exitCode?: number; message?: string },
+    job: Job | undefined,
+    now: number,
+    attempt = session.status?.attempt ?? 0,
+  ): AttemptRecord[] {
+    const entry: AttemptRecord = {
+      attempt,
+      class: end.class,
+      exitCode: end.exitCode,
+      reason: end.reason,
+      message: end.message,
+      startTime: job?.metadata?.creationTimestamp,
+      finishTime: iso(now),
+    };
+    return appendHistory(session.status?.history, entry);
   }
 
   /** Moves to a terminal phase, then makes sure no Job of the Session runs on, and applies the TTL. */
@@ -540,7 +616,7 @@ export class SessionReconciler implements Reconciler {
     session: Session,
     attempt: number,
     ctx: ReconcileContext,
-  ): Promise<{ job: Job } | { failed: string; reason: string } | { refused: string }> {
+  ): Promise<{ job: Job } | { failed: string; reason: string } | { rejected: string } | { refused: string }> {
     // Steward creates the pod with its own rights: what the Session asks of it is vetted first,
     // before every attempt (the policy may have tightened since the last one).
     const violation = checkTenantPolicy(session, this.#tenantPolicy);
@@ -568,11 +644,7 @@ export class SessionReconciler implements Reconciler {
       if (isInvalid(err) || isBadRequest(err)) {
         // The API server refuses the Job this spec makes (something the CRD schema cannot
         // check, e.g. a label value): retrying cannot help, so the Session fails with why.
-        this.#metrics?.error(session.metadata!.namespace ?? '', 'Pending', 'job_rejected');
-        return {
-          failed: `The API server rejected Job ${job.metadata!.name}: ${(err as Error).message}`,
-          reason: 'JobRejected',
-        };
+        return { rejected: (err as Error).message };
       }
       if (isStatusError(err) && !isAlreadyExists(err) && !isConflict(err)) {
         ctx.logger.info('The API refused to create the Job; retrying', { error: err.message });
@@ -737,7 +809,9 @@ export class SessionReconciler implements Reconciler {
     const warning =
       to === 'Failed' ||
       to === 'TimedOut' ||
-      ['RetryBackoff', 'JobCreateFailed', 'FailedCreate'].includes(bounded.reason);
+      ['RetryBackoff', 'JobCreateFailed', 'FailedCreate', 'Unschedulable', 'ImagePull'].includes(
+        bounded.reason,
+      );
     void this.#recorder?.event(
       updated,
       warning ? 'Warning' : 'Normal',

@@ -1,6 +1,13 @@
 import { setCondition } from '../../lib/index.js';
-import { boundReason, MAX_MESSAGE_LENGTH, truncate } from './bounds.js';
 import {
+  boundReason,
+  MAX_HISTORY,
+  MAX_HISTORY_MESSAGE_LENGTH,
+  MAX_MESSAGE_LENGTH,
+  truncate,
+} from './bounds.js';
+import {
+  type AttemptRecord,
   CONDITION_FINISHED,
   CONDITION_RUNNING,
   type Condition,
@@ -19,6 +26,18 @@ export function boundStatus<T extends Partial<SessionStatus>>(change: T): T {
   if (out.message !== undefined) out.message = truncate(out.message, MAX_MESSAGE_LENGTH);
   if (out.reason !== undefined) out.reason = boundReason(out.reason, 'Unknown');
   return out;
+}
+
+/**
+ * `history` with `entry` recorded: an entry for the same attempt is replaced (recording is
+ * idempotent), the oldest entries beyond MAX_HISTORY are dropped, and the message is bounded.
+ */
+export function appendHistory(history: AttemptRecord[] | undefined, entry: AttemptRecord): AttemptRecord[] {
+  const e: AttemptRecord = { ...entry, reason: boundReason(entry.reason, 'Unknown') };
+  if (e.message !== undefined) e.message = truncate(e.message, MAX_HISTORY_MESSAGE_LENGTH);
+  for (const k of Object.keys(e) as Array<keyof AttemptRecord>) if (e[k] === undefined) delete e[k];
+  const kept = (history ?? []).filter((h) => h.attempt !== e.attempt);
+  return [...kept, e].sort((a, b) => a.attempt - b.attempt).slice(-MAX_HISTORY);
 }
 
 /**

@@ -103,7 +103,9 @@ describe('specs that used to leave a Session with no status', () => {
     const failed = await waitPhase(client, NS, s, 'Failed');
     expect(failed.status).toMatchObject({ reason: 'JobRejected' });
     expect(failed.status!.message!.length).toBeLessThanOrEqual(MAX_MESSAGE_LENGTH);
-    expect(failed.status!.message).toMatch(/^The API server rejected Job envs-\d+-1: .*env\[0\]\.name/);
+    expect(failed.status!.message).toMatch(
+      /^The API server rejected Job envs-\d+-1 of attempt 1: .*env\[0\]\.name/,
+    );
     expect(failed.status!.message).toMatch(/characters truncated\]$/);
     expect((await client.list(JOB, { namespace: NS })).items.map((j) => j.metadata!.name)).not.toContain(
       `${s}-1`,

@@ -8,7 +8,7 @@ import { load, loadAll } from 'js-yaml';
 import { Registry } from 'prom-client';
 import { SessionMetrics } from '../../../controllers/session/metrics.js';
 import * as BOUNDS from '../../../controllers/session/bounds.js';
-import { DEFAULTS, PHASES } from '../../../controllers/session/types.js';
+import { DEFAULTS, FAILURE_CLASSES, PHASES } from '../../../controllers/session/types.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const MANIFESTS = join(ROOT, 'manifests');
@@ -183,7 +183,10 @@ describe('Session CRD', () => {
 
   // Every field of SessionSpec, SessionStatus and their parts in types.ts, and nothing else.
   test.each([
-    ['spec', ['template', 'input', 'startTimeoutSeconds', 'timeoutSeconds', 'retry', 'ttlSecondsAfterFinished', 'cancel']],
+    [
+      'spec',
+      ['template', 'input', 'startTimeoutSeconds', 'timeoutSeconds', 'retry', 'ttlSecondsAfterFinished', 'cancel', 'imagePullGraceSeconds'],
+    ],
     [
       'spec.template',
       [
@@ -202,7 +205,7 @@ describe('Session CRD', () => {
     ],
     ['spec.template.env.[]', ['name', 'value', 'valueFrom']],
     ['spec.template.resources', ['limits', 'requests']],
-    ['spec.retry', ['limit', 'backoff', 'onExitCodes']],
+    ['spec.retry', ['limit', 'backoff', 'on', 'onExitCodes', 'ignoreDisruptions']],
     ['spec.retry.backoff', ['initialSeconds', 'factor', 'maxSeconds']],
     [
       'status',
@@ -217,10 +220,13 @@ describe('Session CRD', () => {
         'reason',
         'message',
         'nextRetryTime',
+        'ignoredFailures',
+        'history',
         'observedGeneration',
         'conditions',
       ],
     ],
+    ['status.history.[]', ['attempt', 'class', 'exitCode', 'reason', 'message', 'startTime', 'finishTime']],
     ['status.conditions.[]', ['type', 'status', 'reason', 'message', 'lastTransitionTime', 'observedGeneration']],
   ])('%s has exactly the fields of types.ts', (path, fields) => {
     expect(Object.keys(at(path).properties ?? {}).sort()).toEqual([...fields].sort());
@@ -249,6 +255,8 @@ describe('Session CRD', () => {
     expect(at('spec.retry.backoff.factor').default).toBe(DEFAULTS.backoffFactor);
     expect(at('spec.retry.backoff.maxSeconds').default).toBe(DEFAULTS.backoffMaxSeconds);
     expect(at('spec.cancel').default).toBe(false);
+    expect(at('spec.imagePullGraceSeconds').default).toBe(DEFAULTS.imagePullGraceSeconds);
+    expect(at('spec.retry.ignoreDisruptions').default).toBe(false);
     expect(at('spec.timeoutSeconds').default).toBeUndefined();
     expect(at('spec.ttlSecondsAfterFinished').default).toBeUndefined();
   });
@@ -300,6 +308,13 @@ describe('Session CRD', () => {
     expect(at('status.reason').pattern).toBe(BOUNDS.REASON_PATTERN.source);
     expect(at('status.conditions.[].reason').pattern).toBe(BOUNDS.REASON_PATTERN.source);
     expect(at('status.jobName').maxLength).toBe(63);
+    expect(at('status.history').maxItems).toBe(BOUNDS.MAX_HISTORY);
+    expect(at('status.history.[].message').maxLength).toBe(BOUNDS.MAX_HISTORY_MESSAGE_LENGTH);
+    expect(at('status.history.[].reason').maxLength).toBe(BOUNDS.MAX_REASON_LENGTH);
+    expect(at('spec.imagePullGraceSeconds').maximum).toBe(BOUNDS.MAX_SECONDS);
+    // The failure classes of types.ts, in the spec and in status alike.
+    expect(at('spec.retry.on.[]').enum).toEqual([...FAILURE_CLASSES]);
+    expect(at('status.history.[].class').enum).toEqual([...FAILURE_CLASSES]);
     // The input's bounds cannot be stated in a schema; its description states them.
     expect(at('spec.input').description).toContain(String(BOUNDS.MAX_INPUT_BYTES));
     expect(at('spec.input').description).toContain(`${BOUNDS.MAX_INPUT_DEPTH} levels`);

@@ -42,7 +42,7 @@ describe('2. every string written to status fits the schema', () => {
     const s = (await h.session('big')).status!;
     expect(s).toMatchObject({ phase: 'Failed', reason: 'JobRejected' });
     expect(s.message!.length).toBeLessThanOrEqual(MAX_MESSAGE_LENGTH);
-    expect(s.message).toMatch(/^The API server rejected Job big-1: spec\.template/);
+    expect(s.message).toMatch(/^The API server rejected Job big-1 of attempt 1: spec\.template/);
     expect(s.message).toMatch(/characters truncated\]$/);
     for (const c of s.conditions!) expect(c.message.length).toBeLessThanOrEqual(MAX_MESSAGE_LENGTH);
   });

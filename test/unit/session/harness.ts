@@ -144,35 +144,41 @@ export class Harness {
   async pod(
     session: string,
     attempt: number,
-    state: 'pending' | 'running' | { exitCode: number; reason?: string; message?: string },
+    state:
+      'pending' | 'running' | { exitCode: number; reason?: string; message?: string } | { status: object },
     namespace = 'ns',
   ) {
     const name = `${jobName(session, attempt)}-pod`;
     const startedAt = new Date(this.clock.now()).toISOString();
     const status =
-      state === 'pending'
-        ? {
-            phase: 'Pending',
-            containerStatuses: [{ name: 'session', state: { waiting: { reason: 'ContainerCreating' } } }],
-          }
-        : state === 'running'
-          ? { phase: 'Running', containerStatuses: [{ name: 'session', state: { running: { startedAt } } }] }
-          : {
-              phase: state.exitCode === 0 ? 'Succeeded' : 'Failed',
-              containerStatuses: [
-                {
-                  name: 'session',
-                  state: {
-                    terminated: {
-                      exitCode: state.exitCode,
-                      reason: state.reason ?? 'Error',
-                      message: state.message,
-                      startedAt,
+      typeof state === 'object' && 'status' in state
+        ? state.status
+        : state === 'pending'
+          ? {
+              phase: 'Pending',
+              containerStatuses: [{ name: 'session', state: { waiting: { reason: 'ContainerCreating' } } }],
+            }
+          : state === 'running'
+            ? {
+                phase: 'Running',
+                containerStatuses: [{ name: 'session', state: { running: { startedAt } } }],
+              }
+            : {
+                phase: state.exitCode === 0 ? 'Succeeded' : 'Failed',
+                containerStatuses: [
+                  {
+                    name: 'session',
+                    state: {
+                      terminated: {
+                        exitCode: state.exitCode,
+                        reason: state.reason ?? 'Error',
+                        message: state.message,
+                        startedAt,
+                      },
                     },
                   },
-                },
-              ],
-            };
+                ],
+              };
     let pod: KubernetesObject;
     try {
       pod = await this.client.get(POD_GVK, { namespace, name });

@@ -6,7 +6,13 @@ import {
   InvalidError,
   type KubernetesObject,
 } from '../../../lib/index.js';
-import { isTerminal, PHASES, type Session } from '../../../controllers/session/index.js';
+import {
+  FAILURE_CLASSES,
+  isTerminal,
+  MAX_HISTORY,
+  PHASES,
+  type Session,
+} from '../../../controllers/session/index.js';
 import { JOB_GVK, jobName, SESSION_GVK } from '../../../controllers/session/index.js';
 import { Harness } from './harness.js';
 
@@ -60,17 +66,44 @@ const spec = fc.oneof(
                 ),
               ),
               onExitCodes: maybe(fc.oneof(fc.array(fc.integer({ min: 0, max: 5 }), { maxLength: 3 }), junk)),
+              on: maybe(fc.oneof(fc.subarray([...FAILURE_CLASSES]), fc.constant(['Bogus']), junk)),
+              ignoreDisruptions: maybe(fc.oneof(fc.boolean(), junk)),
             },
             { requiredKeys: [] },
           ),
         ),
         ttlSecondsAfterFinished: maybe(fc.oneof(fc.integer({ min: 0, max: 100 }), junk)),
         cancel: maybe(fc.oneof(fc.boolean(), junk)),
+        imagePullGraceSeconds: maybe(fc.oneof(fc.constantFrom(0, 5), fc.integer({ min: 0, max: 120 }), junk)),
       },
       { requiredKeys: [] },
     ),
   },
   { weight: 1, arbitrary: junk },
+  // Specs the schema accepts, so that most runs reach the Job and pod histories.
+  {
+    weight: 4,
+    arbitrary: fc.record(
+      {
+        template: fc.constant({ image: 'img' }),
+        startTimeoutSeconds: maybe(fc.integer({ min: 1, max: 600 })),
+        timeoutSeconds: maybe(fc.integer({ min: 1, max: 600 })),
+        ttlSecondsAfterFinished: maybe(fc.integer({ min: 0, max: 100 })),
+        imagePullGraceSeconds: maybe(fc.constantFrom(0, 5, 30)),
+        retry: fc.record(
+          {
+            limit: fc.integer({ min: 0, max: 3 }),
+            backoff: fc.record({ initialSeconds: fc.integer({ min: 0, max: 30 }) }),
+            on: maybe(fc.subarray([...FAILURE_CLASSES])),
+            onExitCodes: maybe(fc.array(fc.integer({ min: 0, max: 5 }), { maxLength: 2 })),
+            ignoreDisruptions: maybe(fc.boolean()),
+          },
+          { requiredKeys: ['limit'] },
+        ),
+      },
+      { requiredKeys: ['template', 'retry'] },
+    ),
+  },
 );
 
 type Ev =
@@ -88,7 +121,11 @@ type Ev =
   | { e: 'rejectJob'; long: boolean }
   | { e: 'podCreateFailed' }
   | { e: 'lagPods'; on: boolean }
-  | { e: 'statusWriteFails' };
+  | { e: 'statusWriteFails' }
+  | { e: 'disrupt'; reason: string }
+  | { e: 'oom' }
+  | { e: 'imagePull'; reason: string }
+  | { e: 'unschedulable' };
 
 const ev: fc.Arbitrary<Ev> = fc.oneof(
   { weight: 8, arbitrary: fc.constant({ e: 'reconcile' as const }) },
@@ -129,6 +166,29 @@ const ev: fc.Arbitrary<Ev> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ e: fc.constant('lagPods' as const), on: fc.boolean() }) },
   // The next status write failing (an etcd timeout).
   { weight: 1, arbitrary: fc.constant({ e: 'statusWriteFails' as const }) },
+  // Failure classes: the pod disrupted (then the Job fails), OOMKilled, stuck pulling its
+  // image, unschedulable.
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      e: fc.constant('disrupt' as const),
+      reason: fc.constantFrom(
+        'TerminationByKubelet',
+        'PreemptionByScheduler',
+        'DeletionByTaintManager',
+        'Odd',
+      ),
+    }),
+  },
+  { weight: 1, arbitrary: fc.constant({ e: 'oom' as const }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      e: fc.constant('imagePull' as const),
+      reason: fc.constantFrom('ErrImagePull', 'ImagePullBackOff', 'InvalidImageName'),
+    }),
+  },
+  { weight: 1, arbitrary: fc.constant({ e: 'unschedulable' as const }) },
 );
 
 /** An error the world injected: the reconciler may fail with it (and must recover). */
@@ -237,6 +297,46 @@ async function apply(h: Harness, w: World, e: Ev): Promise<void> {
     case 'lagPods':
       h.stalePods = e.on ? await h.podsOf('p', attempt) : undefined;
       return;
+    case 'disrupt':
+      if (hasJob) {
+        await h.pod('p', attempt, {
+          status: {
+            phase: 'Failed',
+            conditions: [{ type: 'DisruptionTarget', status: 'True', reason: e.reason, message: LONG }],
+            containerStatuses: [
+              { name: 'session', state: { terminated: { exitCode: 137, reason: 'Error' } } },
+            ],
+          },
+        });
+        await h.finishJob('p', attempt, 'Failed');
+      }
+      return;
+    case 'oom':
+      if (hasJob) {
+        await h.pod('p', attempt, { exitCode: 137, reason: 'OOMKilled' });
+        await h.finishJob('p', attempt, 'Failed');
+      }
+      return;
+    case 'imagePull':
+      if (hasJob) {
+        await h.pod('p', attempt, {
+          status: {
+            phase: 'Pending',
+            containerStatuses: [{ name: 'session', state: { waiting: { reason: e.reason, message: LONG } } }],
+          },
+        });
+      }
+      return;
+    case 'unschedulable':
+      if (hasJob) {
+        await h.pod('p', attempt, {
+          status: {
+            phase: 'Pending',
+            conditions: [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message: LONG }],
+          },
+        });
+      }
+      return;
     case 'statusWriteFails': {
       const remove = h.client.prependReactor((a) => {
         if (a.verb !== 'patchStatus' || a.gvk.kind !== 'Session') return;
@@ -259,12 +359,28 @@ const cancel = (h: Harness) =>
     { type: 'merge', body: { spec: { cancel: true } } },
   );
 
+/** Reasons a Failed Session may give: a failure class, or a spec the operator cannot run. */
+const FAILED_REASONS = new Set<string>([...FAILURE_CLASSES, 'InvalidSpec', 'JobNameConflict']);
+
 function checkStatus(s: Session | undefined, lastTerminal: string | undefined): string | undefined {
   if (s === undefined || s.status === undefined) return lastTerminal;
-  const { phase, reason } = s.status;
+  const { phase, reason, history = [], attempt = 0 } = s.status;
   if (phase === undefined || !(PHASES as readonly string[]).includes(phase))
     throw new Error(`unknown phase ${String(phase)}`);
   if (typeof reason !== 'string' || reason === '') throw new Error(`phase ${phase} without a reason`);
+  if (phase === 'Failed' && !FAILED_REASONS.has(reason)) throw new Error(`Failed with reason ${reason}`);
+  if (history.length > MAX_HISTORY) throw new Error(`history of ${history.length}`);
+  for (let i = 0; i < history.length; i++) {
+    const h = history[i]!;
+    if (h.attempt > attempt || (i > 0 && h.attempt <= history[i - 1]!.attempt)) {
+      throw new Error(
+        `history out of order: ${JSON.stringify(history.map((x) => x.attempt))} at attempt ${attempt}`,
+      );
+    }
+    if (h.class !== undefined && !(FAILURE_CLASSES as readonly string[]).includes(h.class)) {
+      throw new Error(`history class ${h.class}`);
+    }
+  }
   if (lastTerminal !== undefined && phase !== lastTerminal)
     throw new Error(`terminal ${lastTerminal} changed to ${phase}`);
   return isTerminal(phase) ? phase : undefined;
@@ -303,6 +419,10 @@ describe('Session reconciler properties', () => {
         for (let i = 0; i < 30; i++) {
           const s = await h.session('p').catch(() => undefined);
           if (s === undefined || isTerminal(s.status?.phase)) break;
+          // Reconcile first: whatever the random events left (a pod stuck pulling its image, a
+          // retry due) is acted on before the world completes the Job.
+          await apply(h, w, { e: 'reconcile' });
+          await checkJobs(h, await h.session('p').catch(() => undefined), true);
           await apply(h, w, { e: 'complete' });
           await apply(h, w, { e: 'reconcile' });
           h.clock.step(400_000);

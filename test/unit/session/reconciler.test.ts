@@ -265,7 +265,7 @@ describe('Session reconciler: idempotency and adoption', () => {
     expect((await h.session('inv')).status).toMatchObject({ phase: 'Failed', reason: 'JobRejected' });
     expect((await h.session('inv')).status?.message).toContain('Invalid value');
     expect(await h.registry.metrics()).toContain(
-      'steward_session_errors_total{namespace="ns",phase="Pending",error_type="job_rejected"} 1',
+      'steward_session_errors_total{namespace="ns",phase="Pending",error_type="JobRejected"} 1',
     );
   });
 
