@@ -1,6 +1,7 @@
-// The Session defects of issue 11 that need a whole cluster, on kwok: the real job controller,
-// TTL-after-finished controller, garbage collector and ResourceQuota controller, with the
-// operator as a real process. Each Session's phases and Jobs are recorded from watches, so a
+// The Session defects of issue 11 that need a whole cluster, and the failure classes of issue
+// 12, on kwok: the real job controller, TTL-after-finished controller, garbage collector,
+// ResourceQuota controller and scheduler, with the operator as a real process; kwok's stages
+// evict, OOM-kill and fail image pulls as lib/testing/kwok.ts describes. Each Session's phases and Jobs are recorded from watches, so a
 // Session deleted by its TTL still tells how it ended.
 import { join } from 'node:path';
 import { jobName } from '../../controllers/session/index.js';
@@ -8,6 +9,7 @@ import { KubeClient, type KubernetesObject, type WatchEvent } from '../../lib/in
 import {
   type ControlPlane,
   FAKE_EXIT_CODE_ANNOTATION,
+  FAKE_FAILURE_ANNOTATION,
   FAKE_RUN_SECONDS_ANNOTATION,
   installCRDs,
   startControlPlane,
@@ -288,5 +290,113 @@ describe('quotas', () => {
     expect(timedOut.status).toMatchObject({ reason: 'StartTimeout' });
     expect(timedOut.status!.message).toMatch(/within 20s: .*exceeded quota: no-pods/);
     await client.delete(QUOTA, { namespace: ns, name: 'no-pods' });
+  });
+});
+
+describe('failure classes on kwok', () => {
+  let op: OperatorProcess;
+  const ns = 'classes';
+  beforeAll(async () => {
+    await createNamespace(ns);
+    op = startOperator(cp.kubeconfigPath, ['--namespace', ns]);
+  });
+  afterAll(async () => {
+    expect(await op.stop()).toBe(0);
+  });
+
+  interface Classified extends SessionObj {
+    metadata: KubernetesObject['metadata'] & { creationTimestamp?: string };
+    status?: SessionObj['status'] & {
+      completionTime?: string;
+      ignoredFailures?: number;
+      history?: Array<{ attempt: number; class?: string; exitCode?: number; reason: string }>;
+    };
+  }
+  const terminal = (name: string, timeoutMs = 90_000) =>
+    waitFor(
+      async () => {
+        const s = await client.get<Classified>(SESSION, { namespace: ns, name });
+        return ['Succeeded', 'Failed', 'TimedOut', 'Cancelled'].includes(s.status?.phase ?? '')
+          ? s
+          : undefined;
+      },
+      { description: `Session ${name} terminal`, timeoutMs, intervalMs: 200 },
+    );
+  const failing = (failure: string, extra: Record<string, unknown> = {}) => {
+    const s = spec(0, extra);
+    (s.template.annotations as Record<string, string>)[FAKE_FAILURE_ANNOTATION] = failure;
+    return s;
+  };
+  const jobsOf = async (name: string) =>
+    (await client.list(JOB, { namespace: ns, labelSelector: { 'steward.dev/session': name } })).items
+      .map((j) => j.metadata!.name!)
+      .sort();
+
+  test('eviction: retried although onExitCodes does not list its exit code; the history shows why', async () => {
+    await create(
+      ns,
+      'evicted',
+      failing('Evicted,none', { retry: { limit: 1, onExitCodes: [75], backoff: { initialSeconds: 1 } } }),
+    );
+    const s = await terminal('evicted');
+    expect(s.status).toMatchObject({ phase: 'Succeeded', attempt: 2, exitCode: 0 });
+    expect(s.status!.history).toEqual([
+      expect.objectContaining({ attempt: 1, class: 'Evicted', exitCode: 137, reason: 'Evicted' }),
+      expect.objectContaining({ attempt: 2, reason: 'Completed', exitCode: 0 }),
+    ]);
+    expect(await jobsOf('evicted')).toEqual(['evicted-1', 'evicted-2']);
+  });
+
+  test('preemption with ignoreDisruptions: retried with limit 0, not counted', async () => {
+    await create(
+      ns,
+      'preempted',
+      failing('Preempted,none', {
+        retry: { limit: 0, ignoreDisruptions: true, backoff: { initialSeconds: 1 } },
+      }),
+    );
+    const s = await terminal('preempted');
+    expect(s.status).toMatchObject({ phase: 'Succeeded', attempt: 2, ignoredFailures: 1 });
+    expect(s.status!.history?.[0]).toMatchObject({ class: 'Preempted' });
+  });
+
+  test('OOMKilled: Failed with that reason and exit code 137', async () => {
+    await create(ns, 'oom', failing('OOMKilled'));
+    const s = await terminal('oom');
+    expect(s.status).toMatchObject({ phase: 'Failed', reason: 'OOMKilled', exitCode: 137, attempt: 1 });
+    expect(s.status!.history).toEqual([expect.objectContaining({ class: 'OOMKilled', exitCode: 137 })]);
+  });
+
+  test('an image that cannot be pulled fails fast as ImagePull, long before the start timeout', async () => {
+    await create(ns, 'pull', failing('ImagePull', { imagePullGraceSeconds: 2, startTimeoutSeconds: 600 }));
+    const s = await terminal('pull');
+    expect(s.status).toMatchObject({ phase: 'Failed', reason: 'ImagePull', attempt: 1 });
+    expect(s.status!.message).toMatch(/cannot be pulled: ErrImagePull: failed to pull and unpack image/);
+    const took = Date.parse(s.status!.completionTime!) - Date.parse(s.metadata!.creationTimestamp!);
+    expect(took).toBeLessThan(60_000);
+    // The operator failed the attempt while its Job ran: the Job is deleted.
+    await waitFor(async () => (await jobsOf('pull')).length === 0, { description: 'the Job deleted' });
+  });
+
+  test('an unschedulable pod is reported while Starting, then the start timeout records it', async () => {
+    const s0 = spec(0, { startTimeoutSeconds: 15 });
+    await create(ns, 'nowhere', {
+      ...s0,
+      template: { ...s0.template, nodeSelector: { 'no-such-label': 'x' } },
+    });
+    const starting = await waitFor(
+      async () => {
+        const s = await client.get<Classified>(SESSION, { namespace: ns, name: 'nowhere' });
+        return s.status?.reason === 'Unschedulable' ? s : undefined;
+      },
+      { description: 'Starting/Unschedulable', timeoutMs: 15_000, intervalMs: 100 },
+    );
+    expect(starting.status).toMatchObject({ phase: 'Starting' });
+    expect(starting.status!.message).toMatch(/cannot be scheduled: 0\/2 nodes are available/);
+    const s = await terminal('nowhere');
+    expect(s.status).toMatchObject({ phase: 'TimedOut', reason: 'StartTimeout' });
+    expect(s.status!.history).toEqual([
+      expect.objectContaining({ class: 'Unschedulable', reason: 'StartTimeout' }),
+    ]);
   });
 });
