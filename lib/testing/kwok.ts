@@ -295,7 +295,7 @@ export async function kwokConfig(stagesDir: string): Promise<string> {
       let doc = (await readFile(join(stagesDir, file), 'utf8')).trim();
       // A pod whose image cannot be pulled must not become Ready either.
       if (file === 'pod-ready.yaml')
-        doc = doc.replace(/^    matchExpressions:$/m, (m) => m + failureIs('NotIn', ['ImagePull']));
+        doc = doc.replace(/^ {4}matchExpressions:$/m, (m) => m + failureIs('NotIn', ['ImagePull']));
       docs.push(doc);
     } catch {
       throw new BinaryNotFoundError(
