@@ -56,7 +56,9 @@ const detail = (...parts: Array<string | undefined>) => parts.filter((p) => p).j
  * `jobMessage`) and whose pod, if any is left, says `pod`. Checked in this order, the first
  * that applies winning: a disruption of the pod (the infrastructure ended it, whatever its
  * container's exit code); the Job's own deadline; the container killed for its memory; a
- * container exit code; an image that could not be pulled; else the Job's reason alone.
+ * container exit code; an image that could not be pulled; what the Job's podFailurePolicy
+ * condition says when the pod is gone (an exit code, a disruption; job.ts sets the policy);
+ * else the Job's reason alone.
  */
 export function classifyFailedJob(
   attempt: number,
@@ -99,6 +101,25 @@ export function classifyFailedJob(
   const waiting = pod?.waiting;
   if (waiting !== undefined && IMAGE_PULL_REASONS.has(waiting.reason)) {
     return withCode({ class: 'ImagePull', message: imagePullMessage(attempt, waiting) });
+  }
+  // The pod is gone or says nothing: the Job's podFailurePolicy condition still does.
+  if (jobReason === 'PodFailurePolicy' && jobMessage !== undefined) {
+    const code = /failed with exit code (\d+)/.exec(jobMessage);
+    if (code !== null) {
+      const exitCode = Number(code[1]);
+      return {
+        class: 'ExitCode',
+        reason: 'ExitCode',
+        exitCode,
+        message: `Attempt ${attempt} failed: exit code ${exitCode} (from the Job: ${jobMessage})`,
+      };
+    }
+    if (/condition DisruptionTarget/.test(jobMessage)) {
+      return withCode({
+        class: 'Evicted',
+        message: `Attempt ${attempt} failed: the pod was disrupted (from the Job: ${jobMessage})`,
+      });
+    }
   }
   return withCode({
     class: 'JobFailed',

@@ -38,9 +38,27 @@ export interface JobOptions {
   automountServiceAccountToken?: boolean;
 }
 
+/** The name of the container the Session's pod runs. */
+export const CONTAINER_NAME = 'session';
+
+/**
+ * Makes the Job's own Failed condition say how its pod failed (with backoffLimit 0 the Job
+ * fails at the first failure either way): the Job controller then writes `PodFailurePolicy` as
+ * the reason and names the disruption condition or the exit code in the message. The Job
+ * keeps that after its pod is gone (garbage-collected, its node lost), so the outcome of an
+ * attempt can still be told from the Job alone (failure.ts reads it).
+ */
+export const POD_FAILURE_POLICY = {
+  rules: [
+    { action: 'FailJob', onPodConditions: [{ type: 'DisruptionTarget', status: 'True' }] },
+    { action: 'FailJob', onExitCodes: { containerName: CONTAINER_NAME, operator: 'NotIn', values: [0] } },
+  ],
+};
+
 export interface Job extends KubernetesObject {
   spec?: {
     backoffLimit?: number;
+    podFailurePolicy?: typeof POD_FAILURE_POLICY;
     activeDeadlineSeconds?: number;
     template?: {
       metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> };
@@ -96,7 +114,7 @@ export function buildJob(session: Session, attempt: number, opts: JobOptions): J
     { name: 'STEWARD_INPUT', value: spec.input === undefined ? '' : JSON.stringify(spec.input) },
   ];
   const container: Record<string, unknown> = {
-    name: 'session',
+    name: CONTAINER_NAME,
     image: t.image ?? opts.runnerImage,
     env,
     securityContext: {
@@ -128,6 +146,7 @@ export function buildJob(session: Session, attempt: number, opts: JobOptions): J
   if (t.tolerations) podSpec.tolerations = t.tolerations;
   const jobSpec: NonNullable<Job['spec']> = {
     backoffLimit: 0,
+    podFailurePolicy: POD_FAILURE_POLICY,
     template: { metadata: { labels, annotations }, spec: podSpec },
   };
   if (spec.timeoutSeconds !== undefined) {

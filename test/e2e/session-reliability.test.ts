@@ -205,6 +205,58 @@ describe('ttlSecondsAfterFinished never loses a result', () => {
   });
 });
 
+describe('a pod gone before the operator saw how it ended', () => {
+  test('operator down, the failed pod deleted: the exit code is still recorded (from the Job) and retried on', async () => {
+    const ns = 'pod-gone';
+    await createNamespace(ns);
+    let op = startOperator(cp.kubeconfigPath, ['--namespace', ns]);
+    const s = spec(2, { retry: { limit: 1, onExitCodes: [3], backoff: { initialSeconds: 1 } } });
+    (s.template.annotations as Record<string, string>)[FAKE_EXIT_CODE_ANNOTATION] = '3,0';
+    await create(ns, 'gone', s);
+    await waitFor(
+      async () =>
+        (await client.get<SessionObj>(SESSION, { namespace: ns, name: 'gone' })).status?.phase === 'Running',
+      {
+        description: 'Running',
+        timeoutMs: 60_000,
+      },
+    );
+    expect(await op.stop()).toBe(0);
+    await waitFor(
+      async () =>
+        (await client.get<JobObj>(JOB, { namespace: ns, name: 'gone-1' })).status?.conditions?.some(
+          (c) => c.type === 'Failed' && c.status === 'True',
+        ),
+      { description: 'the Job Failed', timeoutMs: 60_000, intervalMs: 200 },
+    );
+    const POD = { group: '', version: 'v1', kind: 'Pod' };
+    for (const p of (await client.list(POD, { namespace: ns, labelSelector: { 'job-name': 'gone-1' } }))
+      .items) {
+      await client.delete(POD, { namespace: ns, name: p.metadata!.name! }, { gracePeriodSeconds: 0 });
+    }
+    await waitFor(async () => (await client.list(POD, { namespace: ns })).items.length === 0, {
+      description: 'the pod gone',
+      timeoutMs: 30_000,
+    });
+    op = startOperator(cp.kubeconfigPath, ['--namespace', ns]);
+    try {
+      const done = await waitFor(
+        async () => {
+          const x = await client.get<
+            SessionObj & { status?: { history?: Array<{ class?: string; exitCode?: number }> } }
+          >(SESSION, { namespace: ns, name: 'gone' });
+          return ['Succeeded', 'Failed'].includes(x.status?.phase ?? '') ? x : undefined;
+        },
+        { description: 'terminal', timeoutMs: 60_000, intervalMs: 200 },
+      );
+      expect(done.status).toMatchObject({ phase: 'Succeeded', attempt: 2 });
+      expect(done.status!.history?.[0]).toMatchObject({ class: 'ExitCode', exitCode: 3 });
+    } finally {
+      expect(await op.stop()).toBe(0);
+    }
+  });
+});
+
 describe('quotas', () => {
   let op: OperatorProcess;
   const ns = 'quota';

@@ -119,6 +119,23 @@ describe('classifyFailedJob: one class per cause', () => {
     });
   });
 
+  test('the pod gone: the Job’s podFailurePolicy condition still tells the exit code or the disruption', () => {
+    const byCode =
+      'Container session for pod ns/s-1-abc failed with exit code 75 matching FailJob rule at index 1';
+    expect(classifyFailedJob(1, 'PodFailurePolicy', byCode, undefined)).toEqual({
+      class: 'ExitCode',
+      reason: 'ExitCode',
+      exitCode: 75,
+      message: `Attempt 1 failed: exit code 75 (from the Job: ${byCode})`,
+    });
+    const byCondition = 'Pod ns/s-1-abc has condition DisruptionTarget matching FailJob rule at index 0';
+    expect(classifyFailedJob(1, 'PodFailurePolicy', byCondition, undefined).class).toBe('Evicted');
+    // The pod, when it is still there, says more than the Job.
+    expect(
+      classifyFailedJob(1, 'PodFailurePolicy', byCode, view(pod(terminated(137, 'OOMKilled')))).class,
+    ).toBe('OOMKilled');
+  });
+
   test('JobDeleted and JobRejected', () => {
     expect(jobDeleted(2, 's-2')).toEqual({
       class: 'JobDeleted',

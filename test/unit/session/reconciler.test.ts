@@ -16,6 +16,11 @@ describe('Session reconciler: the happy path', () => {
 
     const job = await h.job('s', 1);
     expect(job.spec?.backoffLimit).toBe(0);
+    // The Job's Failed condition names the exit code or the disruption (kept after the pod).
+    expect(job.spec?.podFailurePolicy?.rules.map((r) => Object.keys(r).sort())).toEqual([
+      ['action', 'onPodConditions'],
+      ['action', 'onExitCodes'],
+    ]);
     const pod = job.spec!.template!.spec as {
       restartPolicy: string;
       containers: Array<{ image: string; env: unknown[] }>;
