@@ -22,6 +22,8 @@ const JOB = { group: 'batch', version: 'v1', kind: 'Job' };
 const QUOTA = { group: '', version: 'v1', kind: 'ResourceQuota' };
 const EVENT = { group: '', version: 'v1', kind: 'Event' };
 const N = 40;
+/** The e2e tenant policy: the defaults, plus the nodeSelector an unschedulable pod uses. */
+const POLICY = ['--tenant-policy', join(ROOT, 'test', 'e2e', 'tenant-policy.yaml')];
 
 interface SessionObj extends KubernetesObject {
   status?: { phase?: string; attempt?: number; reason?: string; message?: string; exitCode?: number };
@@ -143,7 +145,7 @@ describe('ttlSecondsAfterFinished never loses a result', () => {
     await createNamespace(ns);
     const rec = new Recorder(ns);
     await rec.start();
-    op = startOperator(cp.kubeconfigPath, ['--namespace', ns]);
+    op = startOperator(cp.kubeconfigPath, ['--namespace', ns, ...POLICY]);
     const names = Array.from({ length: N }, (_, i) => `z${i}`);
     const s = spec(1, { ttlSecondsAfterFinished: 0, retry: { limit: 1, backoff: { initialSeconds: 1 } } });
     await Promise.all(names.map((n) => create(ns, n, s)));
@@ -161,7 +163,7 @@ describe('ttlSecondsAfterFinished never loses a result', () => {
     await createNamespace(ns);
     const rec = new Recorder(ns);
     await rec.start();
-    op = startOperator(cp.kubeconfigPath, ['--namespace', ns]);
+    op = startOperator(cp.kubeconfigPath, ['--namespace', ns, ...POLICY]);
     const names = Array.from({ length: N }, (_, i) => `d${i}`);
     const s = spec(10, { ttlSecondsAfterFinished: 5, retry: { limit: 1, backoff: { initialSeconds: 1 } } });
     await Promise.all(names.map((n) => create(ns, n, s)));
@@ -194,7 +196,7 @@ describe('ttlSecondsAfterFinished never loses a result', () => {
     });
     expect((await client.list(JOB, { namespace: ns })).items).toHaveLength(N);
 
-    op = startOperator(cp.kubeconfigPath, ['--namespace', ns]);
+    op = startOperator(cp.kubeconfigPath, ['--namespace', ns, ...POLICY]);
     await waitFor(() => names.every((n) => rec.deleted.has(n)), {
       description: `all ${N} Sessions recorded and deleted by their TTL`,
       timeoutMs: 180_000,
@@ -209,7 +211,7 @@ describe('a pod gone before the operator saw how it ended', () => {
   test('operator down, the failed pod deleted: the exit code is still recorded (from the Job) and retried on', async () => {
     const ns = 'pod-gone';
     await createNamespace(ns);
-    let op = startOperator(cp.kubeconfigPath, ['--namespace', ns]);
+    let op = startOperator(cp.kubeconfigPath, ['--namespace', ns, ...POLICY]);
     const s = spec(2, { retry: { limit: 1, onExitCodes: [3], backoff: { initialSeconds: 1 } } });
     (s.template.annotations as Record<string, string>)[FAKE_EXIT_CODE_ANNOTATION] = '3,0';
     await create(ns, 'gone', s);
@@ -238,7 +240,7 @@ describe('a pod gone before the operator saw how it ended', () => {
       description: 'the pod gone',
       timeoutMs: 30_000,
     });
-    op = startOperator(cp.kubeconfigPath, ['--namespace', ns]);
+    op = startOperator(cp.kubeconfigPath, ['--namespace', ns, ...POLICY]);
     try {
       const done = await waitFor(
         async () => {
@@ -262,7 +264,7 @@ describe('quotas', () => {
   const ns = 'quota';
   beforeAll(async () => {
     await createNamespace(ns);
-    op = startOperator(cp.kubeconfigPath, ['--namespace', ns]);
+    op = startOperator(cp.kubeconfigPath, ['--namespace', ns, ...POLICY]);
   });
   afterAll(async () => {
     expect(await op.stop()).toBe(0);
@@ -350,7 +352,7 @@ describe('failure classes on kwok', () => {
   const ns = 'classes';
   beforeAll(async () => {
     await createNamespace(ns);
-    op = startOperator(cp.kubeconfigPath, ['--namespace', ns]);
+    op = startOperator(cp.kubeconfigPath, ['--namespace', ns, ...POLICY]);
   });
   afterAll(async () => {
     expect(await op.stop()).toBe(0);

@@ -359,8 +359,13 @@ const cancel = (h: Harness) =>
     { type: 'merge', body: { spec: { cancel: true } } },
   );
 
-/** Reasons a Failed Session may give: a failure class, or a spec the operator cannot run. */
-const FAILED_REASONS = new Set<string>([...FAILURE_CLASSES, 'InvalidSpec', 'JobNameConflict']);
+/** Reasons a Failed Session may give: a failure class, or a spec the operator cannot (or may not) run. */
+const FAILED_REASONS = new Set<string>([
+  ...FAILURE_CLASSES,
+  'InvalidSpec',
+  'JobNameConflict',
+  'PolicyViolation',
+]);
 
 function checkStatus(s: Session | undefined, lastTerminal: string | undefined): string | undefined {
   if (s === undefined || s.status === undefined) return lastTerminal;
