@@ -1,5 +1,6 @@
 export * from './types.js';
-export { SessionReconciler, type SessionReconcilerOptions, type Recorder } from './reconciler.js';
+export { SessionReconciler, type SessionReconcilerOptions } from './reconciler.js';
+export { type Recorder } from './transitions.js';
 export { SessionMetrics } from './metrics.js';
 export { setupSessionController, type SessionControllerOptions } from './controller.js';
 export { buildJob, jobName, jobFinished, sessionLabelValue, ANNOTATION_SESSION, type Job } from './job.js';

@@ -1,11 +1,7 @@
 import {
   type Client,
   type Clock,
-  isAlreadyExists,
-  isBadRequest,
-  isInvalid,
   isConflict,
-  isControlledBy,
   isNotFound,
   isStatusError,
   type KubernetesObject,
@@ -16,7 +12,7 @@ import {
   type Request,
   type Result,
 } from '../../lib/index.js';
-import { MAX_EVENT_MESSAGE_LENGTH, truncate } from './bounds.js';
+import { AttemptJobs, type CreateOutcome } from './attempts.js';
 import {
   classifyFailedJob,
   classifyStarting,
@@ -25,32 +21,29 @@ import {
   jobRejected,
   timeoutClass,
 } from './failure.js';
-import { buildJob, type Job, jobFinished, jobName, sessionLabelValue } from './job.js';
+import { buildJob, type Job, jobFinished, jobName } from './job.js';
 import type { SessionMetrics } from './metrics.js';
-import { observePods, type Pod, podReported, type PodView } from './pod.js';
+import { podReported } from './pod.js';
 import { backoffSeconds, effectiveRetry, retryDecision, validateSpec } from './policy.js';
-import { appendHistory, boundStatus, setConditions } from './status.js';
+import { appendHistory, boundStatus } from './status.js';
 import { checkTenantPolicy, DEFAULT_TENANT_POLICY, type TenantPolicy } from './tenant-policy.js';
+import {
+  type Change,
+  isUnwritten,
+  pendingUnwritten,
+  type Recorder,
+  SessionTransitions,
+} from './transitions.js';
 import {
   type AttemptRecord,
   DEFAULTS,
   type FailureClass,
   isTerminal,
-  JOB_GVK,
-  LABEL_ATTEMPT,
-  LABEL_SESSION,
   type Phase,
   MAX_IGNORED_DISRUPTIONS,
-  POD_GVK,
   type Session,
   SESSION_GVK,
-  type SessionStatus,
 } from './types.js';
-
-/** Where transition events go; `EventRecorder` fits. */
-export interface Recorder {
-  event(obj: KubernetesObject, type: 'Normal' | 'Warning', reason: string, message: string): unknown;
-}
 
 export interface SessionReconcilerOptions {
   /** Writes (and reads that must not be stale: a Job missing from the cache). */
@@ -66,23 +59,9 @@ export interface SessionReconcilerOptions {
   tenantPolicy?: TenantPolicy;
 }
 
-/** A status change: the new phase with a reason and message, plus any other fields. */
-type Change = Omit<SessionStatus, 'phase' | 'reason' | 'message' | 'conditions'> & {
-  phase: Phase;
-  reason: string;
-  message: string;
-};
-
 const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 const ms = (t: string | undefined) => (t ? Date.parse(t) : NaN);
 
-/** Marks an in-memory Session whose Pending phase has not been written yet. */
-const PENDING_UNWRITTEN = Symbol('pendingUnwritten');
-type Unwritten = { [PENDING_UNWRITTEN]?: boolean };
-
-/** How soon to look again when the cache has not caught up with our own write: doubling, capped. */
-const STALE_RETRY_MS = 50;
-const STALE_RETRY_MAX_MS = 5_000;
 /** A Job creation the API refuses (a quota, an admission webhook) is retried: doubling, capped. */
 const CREATE_RETRY_MS = 1_000;
 const CREATE_RETRY_MAX_MS = 60_000;
@@ -96,7 +75,7 @@ const POD_REPORT_WAIT_MS = 10_000;
 const POD_REPORT_POLL_MS = 1_000;
 /** A Job with no pod this long: look for the reason its pod cannot be created; again as often. */
 const POD_CREATE_CHECK_MS = 5_000;
-/** Bound on per-Session entries kept in memory. */
+/** Bound on Sessions whose refused creations are tracked: the oldest entries are dropped. */
 const MAX_TRACKED = 10_000;
 
 /** Steps the state machine may take in one reconcile before it must wait for the world. */
@@ -131,25 +110,34 @@ type Step = { session: Session; known?: Job } | { result: Result | void };
 export class SessionReconciler implements Reconciler {
   readonly #client: Client;
   readonly #reader: Reader;
-  readonly #recorder: Recorder | undefined;
   readonly #metrics: SessionMetrics | undefined;
   readonly #clock: Clock;
   readonly #runnerImage: string | undefined;
   readonly #tenantPolicy: TenantPolicy;
-  // Session uid → the resourceVersion our last status write replaced, until the cache shows a
-  // newer one, and how many times we waited for it. Bounded: the oldest entries are dropped.
-  readonly #superseded = new Map<string, { rv: string; waits: number }>();
-  // Session uid → consecutive refused Job creations, for their backoff. Bounded likewise.
+  readonly #jobs: AttemptJobs;
+  readonly #status: SessionTransitions;
+  // Session uid → consecutive refused Job creations, for their backoff.
   readonly #refusals = new Map<string, number>();
 
   constructor(opts: SessionReconcilerOptions) {
     this.#client = opts.client;
     this.#reader = opts.reader ?? opts.client;
-    this.#recorder = opts.recorder;
     this.#metrics = opts.metrics;
     this.#clock = opts.clock ?? realClock;
     this.#runnerImage = opts.runnerImage;
     this.#tenantPolicy = opts.tenantPolicy ?? DEFAULT_TENANT_POLICY;
+    this.#jobs = new AttemptJobs({
+      client: this.#client,
+      reader: this.#reader,
+      clock: this.#clock,
+      metrics: this.#metrics,
+    });
+    this.#status = new SessionTransitions({
+      client: this.#client,
+      clock: this.#clock,
+      recorder: opts.recorder,
+      metrics: this.#metrics,
+    });
   }
 
   async reconcile(req: Request, ctx: ReconcileContext): Promise<Result | void> {
@@ -166,20 +154,11 @@ export class SessionReconciler implements Reconciler {
         throw err;
       }
       phase = session.status?.phase ?? '';
-      const uid = session.metadata?.uid ?? '';
-      const stale = this.#superseded.get(uid);
+      // The cache may not show our own last status write yet: wait for it, not repeat the step.
+      const stale = this.#status.staleDelay(session);
       if (stale !== undefined) {
-        if (stale.rv === session.metadata?.resourceVersion) {
-          // The cache still holds the version our last status write replaced: acting on it
-          // would repeat that step (a create that finds its Job, a patch that conflicts). The
-          // wait backs off in case the cache is slow to catch up (a watch reconnecting).
-          success = true;
-          this.#metrics?.staleCache(namespace);
-          const delay = Math.min(STALE_RETRY_MS * 2 ** stale.waits, STALE_RETRY_MAX_MS);
-          stale.waits++;
-          return { requeueAfterMs: delay };
-        }
-        this.#superseded.delete(uid);
+        success = true;
+        return { requeueAfterMs: stale };
       }
       const result = await this.#run(session, ctx);
       success = true;
@@ -214,12 +193,7 @@ export class SessionReconciler implements Reconciler {
         // A new Session is Pending only until this same reconcile creates its Job, so Pending
         // is not written on its own: one status patch and one event fewer per Session. The
         // metrics still count both steps.
-        const pending: Session = {
-          ...session,
-          status: { ...status, phase: 'Pending', reason: 'Created', message: 'Waiting to start', attempt: 0 },
-        };
-        (pending as Unwritten)[PENDING_UNWRITTEN] = true;
-        session = pending;
+        session = pendingUnwritten(session);
         continue;
       }
       if (session.spec!.cancel) {
@@ -258,7 +232,7 @@ export class SessionReconciler implements Reconciler {
     if (retryAt > now) return { result: after(retryAt - now) };
     // No Job of an earlier attempt may still run when the next one starts (one failed by the
     // operator itself, say, whose deletion did not go through).
-    if (attempt > 0) await this.#deleteActiveJobs(session, ctx, { upToAttempt: attempt });
+    if (attempt > 0) await this.#jobs.deleteActive(session, ctx, { upToAttempt: attempt });
     const next = attempt + 1;
     const created = await this.#createJob(session, next, ctx);
     const uid = session.metadata!.uid!;
@@ -279,7 +253,7 @@ export class SessionReconciler implements Reconciler {
         ),
       };
     }
-    const updated = await this.#transition(
+    const updated = await this.#status.write(
       session,
       {
         phase: 'Starting',
@@ -322,13 +296,13 @@ export class SessionReconciler implements Reconciler {
       );
     }
     this.#metrics?.error(session.metadata!.namespace ?? '', 'Pending', 'job_create_failed');
-    const unwritten = (session as Unwritten)[PENDING_UNWRITTEN] === true;
+    const unwritten = isUnwritten(session);
     if (
       unwritten ||
       status.reason !== 'JobCreateFailed' ||
       status.message !== boundStatus({ message }).message
     ) {
-      await this.#transition(
+      await this.#status.write(
         session,
         { phase: 'Pending', reason: 'JobCreateFailed', message, attempt: status.attempt ?? 0 },
         ctx,
@@ -350,13 +324,13 @@ export class SessionReconciler implements Reconciler {
     const phase = status.phase!;
     const attempt = status.attempt ?? 0;
     const name = status.jobName ?? jobName(session.metadata!.name!, attempt);
-    const job = known?.metadata?.name === name ? known : await this.#getJob(session, name, ctx);
+    const job = known?.metadata?.name === name ? known : await this.#jobs.get(session, name, ctx);
     if (job === undefined) {
       return { result: await this.#attemptFailed(session, jobDeleted(attempt, name), now, ctx) };
     }
     const finished = jobFinished(job);
     if (finished?.type === 'Complete') {
-      const pod = phase === 'Running' ? undefined : await this.#podView(session, attempt, this.#reader, ctx);
+      const pod = phase === 'Running' ? undefined : await this.#jobs.pod(session, attempt, false, ctx);
       const exitCode = pod?.terminated?.exitCode ?? 0;
       const message = `Job ${name} completed`;
       const history = this.#record(session, { reason: 'Completed', exitCode, message }, job, now);
@@ -370,11 +344,11 @@ export class SessionReconciler implements Reconciler {
       };
     }
     if (finished?.type === 'Failed') {
-      let pod = await this.#podView(session, attempt, this.#reader, ctx);
+      let pod = await this.#jobs.pod(session, attempt, false, ctx);
       if (!podReported(pod)) {
         // The pod cache can lag the Job cache: never decide on missing data. Ask the API, and
         // if the pod has not reported even there, give it a little while.
-        pod = await this.#podView(session, attempt, this.#client, ctx);
+        pod = await this.#jobs.pod(session, attempt, true, ctx);
         const failedAt = ms(finished.lastTransitionTime);
         const wait = failedAt + POD_REPORT_WAIT_MS - now;
         if (!podReported(pod) && pod !== undefined && !pod.deleting && wait > 0) {
@@ -385,12 +359,12 @@ export class SessionReconciler implements Reconciler {
       return { result: await this.#attemptFailed(session, failure, now, ctx, { job }) };
     }
 
-    const pod = await this.#podView(session, attempt, this.#reader, ctx);
+    const pod = await this.#jobs.pod(session, attempt, false, ctx);
     if (phase === 'Starting') {
       if (pod?.running) {
         const first = status.runningTime === undefined;
         const runningAt = pod.startedAt ?? now;
-        const updated = await this.#transition(
+        const updated = await this.#status.write(
           session,
           {
             phase: 'Running',
@@ -440,7 +414,7 @@ export class SessionReconciler implements Reconciler {
       if (starting.note !== undefined) {
         const { reason, message } = starting.note;
         if (status.reason !== reason || status.message !== boundStatus({ message }).message) {
-          await this.#transition(session, { phase: 'Starting', reason, message }, ctx);
+          await this.#status.write(session, { phase: 'Starting', reason, message }, ctx);
         }
         return { result: after(Math.min(deadline, starting.recheckAt ?? Infinity) - now) };
       }
@@ -448,11 +422,11 @@ export class SessionReconciler implements Reconciler {
       // LimitRange); it says so only in FailedCreate events on the Job.
       const podless = pod === undefined && !(job.status?.active ?? 0);
       if (podless && now - created >= POD_CREATE_CHECK_MS) {
-        const refused = await this.#podCreateFailure(job, ctx);
+        const refused = await this.#jobs.podCreateFailure(job, ctx);
         if (refused !== undefined) {
           const message = `Job ${name} cannot create the pod of attempt ${attempt}: ${refused}`;
           if (status.reason !== 'FailedCreate' || status.message !== boundStatus({ message }).message) {
-            await this.#transition(session, { phase: 'Starting', reason: 'FailedCreate', message }, ctx);
+            await this.#status.write(session, { phase: 'Starting', reason: 'FailedCreate', message }, ctx);
           }
         }
         return { result: after(Math.min(POD_CREATE_CHECK_MS, deadline - now)) };
@@ -522,7 +496,7 @@ export class SessionReconciler implements Reconciler {
       const which = decision.counted
         ? `retry ${attempt - ignored} of ${retry.limit}`
         : `retry not counted against retry.limit (disruption ${ignored + 1} of ${MAX_IGNORED_DISRUPTIONS})`;
-      const pending = await this.#transition(
+      const pending = await this.#status.write(
         session,
         {
           phase: 'Pending',
@@ -536,7 +510,7 @@ export class SessionReconciler implements Reconciler {
         },
         ctx,
       );
-      await this.#deleteActiveJobs(pending, ctx, { upToAttempt: attempt, also: opts.job });
+      await this.#jobs.deleteActive(pending, ctx, { upToAttempt: attempt, also: opts.job });
       return after(delayMs);
     }
     const why = retry.limit > 0 && decision.why ? `; not retried: ${decision.why}` : '';
@@ -584,7 +558,7 @@ export class SessionReconciler implements Reconciler {
     ctx: ReconcileContext,
     job?: Job,
   ): Promise<Result | void> {
-    const done = await this.#transition(
+    const done = await this.#status.write(
       session,
       { ...change, completionTime: iso(now), nextRetryTime: undefined },
       ctx,
@@ -594,7 +568,7 @@ export class SessionReconciler implements Reconciler {
 
   /** A terminal Session: no active Job of it may remain; then the TTL applies. */
   async #finished(session: Session, now: number, ctx: ReconcileContext, job?: Job): Promise<Result | void> {
-    await this.#deleteActiveJobs(session, ctx, { also: job });
+    await this.#jobs.deleteActive(session, ctx, { also: job });
     const ttl = session.spec?.ttlSecondsAfterFinished;
     if (ttl === undefined) return;
     const at = ms(session.status?.completionTime) + ttl * 1000;
@@ -612,13 +586,16 @@ export class SessionReconciler implements Reconciler {
     }
   }
 
+  /**
+   * Makes the Job of attempt `attempt`: the tenant policy first (Steward creates the pod with
+   * its own rights, so what the Session asks of it is vetted before every attempt, as the
+   * policy may have tightened since the last one), then the Job itself.
+   */
   async #createJob(
     session: Session,
     attempt: number,
     ctx: ReconcileContext,
-  ): Promise<{ job: Job } | { failed: string; reason: string } | { rejected: string } | { refused: string }> {
-    // Steward creates the pod with its own rights: what the Session asks of it is vetted first,
-    // before every attempt (the policy may have tightened since the last one).
+  ): Promise<Exclude<CreateOutcome, { conflict: string }> | { failed: string; reason: string }> {
     const violation = checkTenantPolicy(session, this.#tenantPolicy);
     if (violation !== undefined) {
       this.#metrics?.error(session.metadata!.namespace ?? '', 'Pending', 'policy_violation');
@@ -635,198 +612,9 @@ export class SessionReconciler implements Reconciler {
       // validateSpec should have caught whatever this is; never loop on it.
       return { failed: `Cannot build the Job: ${(err as Error).message}`, reason: 'InvalidSpec' };
     }
-    const started = this.#clock.now();
-    try {
-      const created = await this.#client.create<Job>(job, { signal: ctx.signal });
-      this.#metrics?.jobCreated((this.#clock.now() - started) / 1000);
-      return { job: created };
-    } catch (err) {
-      if (isInvalid(err) || isBadRequest(err)) {
-        // The API server refuses the Job this spec makes (something the CRD schema cannot
-        // check, e.g. a label value): retrying cannot help, so the Session fails with why.
-        return { rejected: (err as Error).message };
-      }
-      if (isStatusError(err) && !isAlreadyExists(err) && !isConflict(err)) {
-        ctx.logger.info('The API refused to create the Job; retrying', { error: err.message });
-        return { refused: err.message };
-      }
-      if (!isAlreadyExists(err)) throw err;
-    }
-    // Created by an earlier reconcile (or an earlier process): adopt it if it is ours.
-    const existing = await this.#client.get<Job>(JOB_GVK, keyOf(job), { signal: ctx.signal });
-    if (!isControlledBy(existing, session)) {
-      return {
-        failed: `Job ${job.metadata!.name} exists and is not owned by this Session`,
-        reason: 'JobNameConflict',
-      };
-    }
-    ctx.logger.info('Adopted the existing Job of this attempt', { job: job.metadata!.name });
-    return { job: existing };
+    const outcome = await this.#jobs.create(session, job, ctx);
+    return 'conflict' in outcome ? { failed: outcome.conflict, reason: 'JobNameConflict' } : outcome;
   }
-
-  /** The attempt's Job: from the cache, or from the API when the cache has not seen it yet. */
-  async #getJob(session: Session, name: string, ctx: ReconcileContext): Promise<Job | undefined> {
-    const key = { namespace: session.metadata!.namespace, name };
-    for (const reader of [this.#reader, this.#client]) {
-      try {
-        const job = await reader.get<Job>(JOB_GVK, key, { signal: ctx.signal });
-        return isControlledBy(job, session) ? job : undefined;
-      } catch (err) {
-        if (!isNotFound(err)) throw err;
-      }
-      if (reader === this.#client) break;
-    }
-    return undefined;
-  }
-
-  /**
-   * Deletes every Job of the Session that has not finished: found by its label and owner in the
-   * cache (plus `also`, a Job this reconcile read), optionally only those of attempts up to
-   * `upToAttempt` (the next attempt's Job, if one exists, is the one about to be adopted).
-   */
-  async #deleteActiveJobs(
-    session: Session,
-    ctx: ReconcileContext,
-    opts: { upToAttempt?: number; also?: Job },
-  ): Promise<void> {
-    const listed = await this.#reader.list<Job>(JOB_GVK, {
-      namespace: session.metadata!.namespace,
-      labelSelector: { [LABEL_SESSION]: sessionLabelValue(session.metadata!.name!) },
-      signal: ctx.signal,
-    });
-    const jobs = listed.items.filter((j) => isControlledBy(j, session));
-    const also = opts.also;
-    if (also !== undefined && !jobs.some((j) => j.metadata?.name === also.metadata?.name)) jobs.push(also);
-    for (const job of jobs) {
-      if (job.metadata?.deletionTimestamp || jobFinished(job) !== undefined) continue;
-      const attempt = Number(job.metadata?.labels?.[LABEL_ATTEMPT]);
-      if (opts.upToAttempt !== undefined && !(attempt <= opts.upToAttempt)) continue;
-      await this.#deleteJob(session, job, ctx);
-    }
-  }
-
-  async #deleteJob(session: Session, job: Job, ctx: ReconcileContext): Promise<void> {
-    try {
-      await this.#client.delete(
-        JOB_GVK,
-        { namespace: session.metadata!.namespace, name: job.metadata!.name! },
-        { propagationPolicy: 'Background', preconditions: { uid: job.metadata?.uid }, signal: ctx.signal },
-      );
-      ctx.logger.info('Deleted the active Job of a Session that no longer needs it', {
-        job: job.metadata!.name,
-        phase: session.status?.phase,
-      });
-    } catch (err) {
-      if (!isNotFound(err) && !isConflict(err)) throw err;
-    }
-  }
-
-  async #podView(
-    session: Session,
-    attempt: number,
-    reader: Reader,
-    ctx: ReconcileContext,
-  ): Promise<PodView | undefined> {
-    const pods = await reader.list<Pod>(POD_GVK, {
-      namespace: session.metadata!.namespace,
-      labelSelector: {
-        [LABEL_SESSION]: sessionLabelValue(session.metadata!.name!),
-        [LABEL_ATTEMPT]: String(attempt),
-      },
-      signal: ctx.signal,
-    });
-    return observePods(pods.items);
-  }
-
-  /** The message of the Job's latest FailedCreate event (its pods refused), if any. */
-  async #podCreateFailure(job: Job, ctx: ReconcileContext): Promise<string | undefined> {
-    const events = await this.#client.list<KubernetesObject & EventFields>(
-      { group: '', version: 'v1', kind: 'Event' },
-      {
-        namespace: job.metadata!.namespace,
-        fieldSelector: { 'involvedObject.uid': job.metadata!.uid!, reason: 'FailedCreate' },
-        signal: ctx.signal,
-      },
-    );
-    const latest = events.items
-      .map((e) => ({ at: ms(e.lastTimestamp ?? e.eventTime ?? e.metadata?.creationTimestamp), e }))
-      .sort((a, b) => (b.at || 0) - (a.at || 0))[0];
-    return latest?.e.message;
-  }
-
-  #supersede(before: Session, after: Session): void {
-    const uid = after.metadata?.uid;
-    const rv = before.metadata?.resourceVersion;
-    if (!uid || !rv) return;
-    this.#superseded.delete(uid);
-    this.#superseded.set(uid, { rv, waits: 0 });
-    if (this.#superseded.size > MAX_TRACKED) this.#superseded.delete(this.#superseded.keys().next().value!);
-  }
-
-  /** Writes a phase change to the status subresource, records an event and counts it. */
-  async #transition(session: Session, change: Change, ctx: ReconcileContext): Promise<Session> {
-    const unwritten = (session as Unwritten)[PENDING_UNWRITTEN] === true;
-    const from = session.status?.phase;
-    const now = this.#clock.now();
-    // Every string is cut to what the schema allows, so that no status write (least of all a
-    // terminal one) can be refused for its size.
-    const bounded = boundStatus(change) as Change;
-    const next: SessionStatus = { ...session.status, ...bounded };
-    const body: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(bounded)) body[k] = v === undefined ? null : v;
-    body.observedGeneration = session.metadata?.generation;
-    body.conditions = setConditions(
-      session.status?.conditions,
-      next.phase!,
-      bounded.reason,
-      bounded.message,
-      iso(now),
-      session.metadata?.generation,
-    );
-    const updated = await this.#client.patchStatus<Session>(
-      SESSION_GVK,
-      keyOf(session),
-      {
-        type: 'merge',
-        // The resourceVersion makes the patch conditional on the state we decided from.
-        body: { metadata: { resourceVersion: session.metadata!.resourceVersion }, status: body },
-      },
-      { signal: ctx.signal },
-    );
-    const namespace = session.metadata!.namespace ?? '';
-    const to = bounded.phase;
-    const steps: Array<[Phase | '', Phase]> = unwritten ? [['', 'Pending']] : [];
-    if (from !== to) steps.push([from ?? '', to]);
-    for (const [a, b] of steps) {
-      if (a === '') this.#metrics?.created(namespace);
-      this.#metrics?.transition(namespace, a, b, isTerminal(b));
-      ctx.logger.info('Session phase changed', {
-        from: a,
-        to: b,
-        reason: b === to ? bounded.reason : 'Created',
-      });
-    }
-    const warning =
-      to === 'Failed' ||
-      to === 'TimedOut' ||
-      ['RetryBackoff', 'JobCreateFailed', 'FailedCreate', 'Unschedulable', 'ImagePull'].includes(
-        bounded.reason,
-      );
-    void this.#recorder?.event(
-      updated,
-      warning ? 'Warning' : 'Normal',
-      bounded.reason,
-      truncate(bounded.message, MAX_EVENT_MESSAGE_LENGTH),
-    );
-    this.#supersede(session, updated);
-    return updated;
-  }
-}
-
-interface EventFields {
-  message?: string;
-  lastTimestamp?: string;
-  eventTime?: string;
 }
 
 function keyOf(obj: KubernetesObject): { namespace?: string; name: string } {
