@@ -46,6 +46,8 @@ export interface CliKind<T extends KubernetesObject = KubernetesObject> {
   readonly columns: readonly Column<T>[];
   /** Kind-specific `describe` fields, in order; undefined values are left out. */
   describe(obj: T): Array<[label: string, value: string | number | undefined]>;
+  /** Kind-specific tables `describe` prints after the conditions (a header row, then rows). */
+  describeTables?(obj: T): Array<{ title: string; rows: string[][] }>;
   /** For kinds that finish (Session, Workflow); a Schedule never does. */
   progress?(obj: T): Progress;
   /** The patch that asks the operator to cancel, for kinds that can be cancelled. */

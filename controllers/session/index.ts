@@ -1,9 +1,29 @@
 export * from './types.js';
-export { SessionReconciler, type SessionReconcilerOptions, type Recorder } from './reconciler.js';
+export { SessionReconciler, type SessionReconcilerOptions } from './reconciler.js';
+export { type Recorder } from './transitions.js';
 export { SessionMetrics } from './metrics.js';
 export { setupSessionController, type SessionControllerOptions } from './controller.js';
 export { buildJob, jobName, jobFinished, sessionLabelValue, ANNOTATION_SESSION, type Job } from './job.js';
-export { validateSpec, effectiveRetry, backoffSeconds, mayRetry } from './policy.js';
+export {
+  validateSpec,
+  effectiveRetry,
+  backoffSeconds,
+  retryDecision,
+  type EffectiveRetry,
+  type RetryDecision,
+} from './policy.js';
+export {
+  classifyFailedJob,
+  classifyStarting,
+  jobDeleted,
+  jobRejected,
+  timeoutClass,
+  IMAGE_PULL_REASONS,
+  type Failure,
+  type StartingView,
+} from './failure.js';
+export { observePods, podReported, type Pod, type PodView } from './pod.js';
+export * from './bounds.js';
 export {
   checkTenantPolicy,
   DEFAULT_TENANT_POLICY,

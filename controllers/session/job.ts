@@ -38,11 +38,28 @@ export interface JobOptions {
   automountServiceAccountToken?: boolean;
 }
 
+/** The name of the container the Session's pod runs. */
+export const CONTAINER_NAME = 'session';
+
+/**
+ * Makes the Job's own Failed condition say how its pod failed (with backoffLimit 0 the Job
+ * fails at the first failure either way): the Job controller then writes `PodFailurePolicy` as
+ * the reason and names the disruption condition or the exit code in the message. The Job
+ * keeps that after its pod is gone (garbage-collected, its node lost), so the outcome of an
+ * attempt can still be told from the Job alone (failure.ts reads it).
+ */
+export const POD_FAILURE_POLICY = {
+  rules: [
+    { action: 'FailJob', onPodConditions: [{ type: 'DisruptionTarget', status: 'True' }] },
+    { action: 'FailJob', onExitCodes: { containerName: CONTAINER_NAME, operator: 'NotIn', values: [0] } },
+  ],
+};
+
 export interface Job extends KubernetesObject {
   spec?: {
     backoffLimit?: number;
+    podFailurePolicy?: typeof POD_FAILURE_POLICY;
     activeDeadlineSeconds?: number;
-    ttlSecondsAfterFinished?: number;
     template?: {
       metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> };
       spec?: Record<string, unknown>;
@@ -55,7 +72,13 @@ export interface Job extends KubernetesObject {
     failed?: number;
     startTime?: string;
     completionTime?: string;
-    conditions?: Array<{ type: string; status: string; reason?: string; message?: string }>;
+    conditions?: Array<{
+      type: string;
+      status: string;
+      reason?: string;
+      message?: string;
+      lastTransitionTime?: string;
+    }>;
   };
 }
 
@@ -66,6 +89,12 @@ export interface Job extends KubernetesObject {
  * nothing a Session sets reaches its securityContext, host namespaces or volumes: which
  * ServiceAccount, Secrets, tolerations, labels and so on it may ask for is the tenant policy's to
  * decide (checkTenantPolicy), before this is called.
+ *
+ * The Job never gets `ttlSecondsAfterFinished`, whatever the Session's: the cluster's TTL
+ * controller would delete a finished Job (and its pods, which hold the exit code) on its own
+ * schedule, possibly before the operator has recorded the attempt's outcome (say while the
+ * operator is down). The Session's TTL deletes the Session, after its outcome is recorded, and
+ * its Jobs go with it through their owner reference.
  */
 export function buildJob(session: Session, attempt: number, opts: JobOptions): Job {
   const spec = session.spec ?? {};
@@ -85,7 +114,7 @@ export function buildJob(session: Session, attempt: number, opts: JobOptions): J
     { name: 'STEWARD_INPUT', value: spec.input === undefined ? '' : JSON.stringify(spec.input) },
   ];
   const container: Record<string, unknown> = {
-    name: 'session',
+    name: CONTAINER_NAME,
     image: t.image ?? opts.runnerImage,
     env,
     securityContext: {
@@ -117,6 +146,7 @@ export function buildJob(session: Session, attempt: number, opts: JobOptions): J
   if (t.tolerations) podSpec.tolerations = t.tolerations;
   const jobSpec: NonNullable<Job['spec']> = {
     backoffLimit: 0,
+    podFailurePolicy: POD_FAILURE_POLICY,
     template: { metadata: { labels, annotations }, spec: podSpec },
   };
   if (spec.timeoutSeconds !== undefined) {
@@ -124,8 +154,6 @@ export function buildJob(session: Session, attempt: number, opts: JobOptions): J
     jobSpec.activeDeadlineSeconds =
       (spec.startTimeoutSeconds ?? opts.startTimeoutSeconds) + spec.timeoutSeconds + 60;
   }
-  if (spec.ttlSecondsAfterFinished !== undefined)
-    jobSpec.ttlSecondsAfterFinished = spec.ttlSecondsAfterFinished;
   const job: Job = {
     apiVersion: 'batch/v1',
     kind: 'Job',
@@ -138,10 +166,12 @@ export function buildJob(session: Session, attempt: number, opts: JobOptions): J
 /** The Job's terminal condition, if any: Complete or Failed with status True. */
 export function jobFinished(
   job: Job,
-): { type: 'Complete' | 'Failed'; reason?: string; message?: string } | undefined {
+):
+  | { type: 'Complete' | 'Failed'; reason?: string; message?: string; lastTransitionTime?: string }
+  | undefined {
   for (const c of job.status?.conditions ?? []) {
     if ((c.type === 'Complete' || c.type === 'Failed') && c.status === 'True') {
-      return { type: c.type, reason: c.reason, message: c.message };
+      return { type: c.type, reason: c.reason, message: c.message, lastTransitionTime: c.lastTransitionTime };
     }
   }
   return undefined;

@@ -13,6 +13,7 @@ export class SessionMetrics {
   readonly #reconcile: Histogram<'phase' | 'success'>;
   readonly #jobCreation: Histogram;
   readonly #errors: Counter<'namespace' | 'phase' | 'error_type'>;
+  readonly #staleCache: Counter<'namespace'>;
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -60,6 +61,12 @@ export class SessionMetrics {
       labelNames: ['namespace', 'phase', 'error_type'],
       registers,
     });
+    this.#staleCache = new Counter({
+      name: 'steward_session_stale_cache_requeues_total',
+      help: 'Reconciles put off because the cache had not yet seen the operator’s own last status write',
+      labelNames: ['namespace'],
+      registers,
+    });
   }
 
   created(namespace: string): void {
@@ -85,5 +92,9 @@ export class SessionMetrics {
 
   error(namespace: string, phase: Phase | '', errorType: string): void {
     this.#errors.inc({ namespace, phase, error_type: errorType });
+  }
+
+  staleCache(namespace: string): void {
+    this.#staleCache.inc({ namespace });
   }
 }

@@ -1,4 +1,20 @@
-import { DEFAULTS, type SessionSpec } from './types.js';
+import {
+  MAX_BACKOFF_FACTOR,
+  MAX_INPUT_BYTES,
+  MAX_INPUT_DEPTH,
+  MAX_RETRY_LIMIT,
+  MAX_SECONDS,
+} from './bounds.js';
+import type { Failure } from './failure.js';
+import {
+  DEFAULT_RETRY_ON,
+  DEFAULTS,
+  DISRUPTION_CLASSES,
+  FAILURE_CLASSES,
+  type FailureClass,
+  MAX_IGNORED_DISRUPTIONS,
+  type SessionSpec,
+} from './types.js';
 
 /** The retry policy with defaults applied. */
 export interface EffectiveRetry {
@@ -6,7 +22,10 @@ export interface EffectiveRetry {
   initialSeconds: number;
   factor: number;
   maxSeconds: number;
+  /** The classes that may be retried. */
+  on: ReadonlySet<FailureClass>;
   onExitCodes: number[] | undefined;
+  ignoreDisruptions: boolean;
 }
 
 export function effectiveRetry(spec: SessionSpec): EffectiveRetry {
@@ -16,8 +35,57 @@ export function effectiveRetry(spec: SessionSpec): EffectiveRetry {
     initialSeconds: r.backoff?.initialSeconds ?? DEFAULTS.backoffInitialSeconds,
     factor: r.backoff?.factor ?? DEFAULTS.backoffFactor,
     maxSeconds: r.backoff?.maxSeconds ?? DEFAULTS.backoffMaxSeconds,
+    on: new Set(r.on ?? DEFAULT_RETRY_ON),
     onExitCodes: r.onExitCodes && r.onExitCodes.length > 0 ? r.onExitCodes : undefined,
+    ignoreDisruptions: r.ignoreDisruptions ?? false,
   };
+}
+
+/** Whether a failed attempt is retried, and whether it counts against `limit`. */
+export interface RetryDecision {
+  retry: boolean;
+  /** False for a disruption that retry.ignoreDisruptions leaves uncounted. */
+  counted: boolean;
+  /** Why not, when not retried: for the Session's message. */
+  why?: string;
+}
+
+/** Classes whose failure is the workload's own exit: `onExitCodes` narrows these. */
+const EXIT_CLASSES: ReadonlySet<FailureClass> = new Set(['ExitCode', 'OOMKilled']);
+
+/**
+ * Whether failed attempt `attempt` (1-based) is retried, given how many earlier failures went
+ * uncounted (`ignored`). The class must be in `retry.on`; an ExitCode or OOMKilled failure must
+ * have one of `onExitCodes`, if set (disruptions and the other classes retry regardless, as
+ * their exit code says nothing about the workload); and the counted failures, this one
+ * included, must not exceed `limit` — except a disruption under `ignoreDisruptions`, which is
+ * not counted (up to MAX_IGNORED_DISRUPTIONS of them).
+ */
+export function retryDecision(
+  retry: EffectiveRetry,
+  attempt: number,
+  ignored: number,
+  failure: Pick<Failure, 'class' | 'exitCode'>,
+): RetryDecision {
+  if (!retry.on.has(failure.class)) {
+    return { retry: false, counted: true, why: `${failure.class} is not in retry.on` };
+  }
+  if (EXIT_CLASSES.has(failure.class) && retry.onExitCodes !== undefined) {
+    if (failure.exitCode === undefined || !retry.onExitCodes.includes(failure.exitCode)) {
+      return {
+        retry: false,
+        counted: true,
+        why: `exit code ${failure.exitCode ?? 'unknown'} is not in retry.onExitCodes`,
+      };
+    }
+  }
+  if (DISRUPTION_CLASSES.has(failure.class) && retry.ignoreDisruptions && ignored < MAX_IGNORED_DISRUPTIONS) {
+    return { retry: true, counted: false };
+  }
+  if (attempt - ignored > retry.limit) {
+    return { retry: false, counted: true, why: `retry.limit ${retry.limit} reached` };
+  }
+  return { retry: true, counted: true };
 }
 
 /** Seconds to wait after failed attempt `attempt` (1-based): initial × factor^(attempt−1), capped. */
@@ -26,16 +94,11 @@ export function backoffSeconds(retry: EffectiveRetry, attempt: number): number {
   return Number.isFinite(s) ? Math.min(s, retry.maxSeconds) : retry.maxSeconds;
 }
 
-/** Whether failed attempt `attempt` (1-based) with `exitCode` may be retried. */
-export function mayRetry(retry: EffectiveRetry, attempt: number, exitCode: number | undefined): boolean {
-  if (attempt > retry.limit) return false;
-  if (retry.onExitCodes === undefined) return true;
-  return exitCode !== undefined && retry.onExitCodes.includes(exitCode);
-}
-
-const isInt = (v: unknown, min: number, max = Number.MAX_SAFE_INTEGER) =>
+const isInt = (v: unknown, min: number, max: number) =>
   typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max;
-const isNum = (v: unknown, min: number) => typeof v === 'number' && Number.isFinite(v) && v >= min;
+const isNum = (v: unknown, min: number, max: number) =>
+  typeof v === 'number' && Number.isFinite(v) && v >= min && v <= max;
+const seconds = (field: string, min: number) => `${field} must be an integer from ${min} to ${MAX_SECONDS}`;
 const isStringArray = (v: unknown) => Array.isArray(v) && v.every((x) => typeof x === 'string');
 const isStringMap = (v: unknown) =>
   typeof v === 'object' &&
@@ -74,36 +137,70 @@ export function validateSpec(spec: unknown, runnerImage: string | undefined): st
   for (const f of ['labels', 'annotations', 'nodeSelector'] as const) {
     if (t[f] !== undefined && !isStringMap(t[f])) return `spec.template.${f} must map strings to strings`;
   }
-  if (s.startTimeoutSeconds !== undefined && !isInt(s.startTimeoutSeconds, 1)) {
-    return 'spec.startTimeoutSeconds must be an integer >= 1';
-  }
-  if (s.timeoutSeconds !== undefined && !isInt(s.timeoutSeconds, 1))
-    return 'spec.timeoutSeconds must be an integer >= 1';
-  if (s.ttlSecondsAfterFinished !== undefined && !isInt(s.ttlSecondsAfterFinished, 0)) {
-    return 'spec.ttlSecondsAfterFinished must be an integer >= 0';
+  for (const [field, min] of [
+    ['startTimeoutSeconds', 1],
+    ['timeoutSeconds', 1],
+    ['ttlSecondsAfterFinished', 0],
+  ] as const) {
+    if (s[field] !== undefined && !isInt(s[field], min, MAX_SECONDS)) return seconds(`spec.${field}`, min);
   }
   if (s.cancel !== undefined && typeof s.cancel !== 'boolean') return 'spec.cancel must be true or false';
+  if (s.imagePullGraceSeconds !== undefined && !isInt(s.imagePullGraceSeconds, 0, MAX_SECONDS)) {
+    return seconds('spec.imagePullGraceSeconds', 0);
+  }
   if (s.retry !== undefined) {
     const r = s.retry as Record<string, unknown>;
-    if (typeof r !== 'object' || r === null) return 'spec.retry must be an object';
-    if (r.limit !== undefined && !isInt(r.limit, 0, 100))
-      return 'spec.retry.limit must be an integer from 0 to 100';
+    if (typeof r !== 'object' || r === null || Array.isArray(r)) return 'spec.retry must be an object';
+    if (r.limit !== undefined && !isInt(r.limit, 0, MAX_RETRY_LIMIT))
+      return `spec.retry.limit must be an integer from 0 to ${MAX_RETRY_LIMIT}`;
     const b = (r.backoff ?? {}) as Record<string, unknown>;
-    if (b.initialSeconds !== undefined && !isInt(b.initialSeconds, 0)) {
-      return 'spec.retry.backoff.initialSeconds must be an integer >= 0';
+    if (typeof b !== 'object' || b === null || Array.isArray(b))
+      return 'spec.retry.backoff must be an object';
+    if (b.initialSeconds !== undefined && !isInt(b.initialSeconds, 0, MAX_SECONDS)) {
+      return seconds('spec.retry.backoff.initialSeconds', 0);
     }
-    if (b.factor !== undefined && !isNum(b.factor, 1))
-      return 'spec.retry.backoff.factor must be a number >= 1';
-    if (b.maxSeconds !== undefined && !isInt(b.maxSeconds, 0))
-      return 'spec.retry.backoff.maxSeconds must be an integer >= 0';
+    if (b.factor !== undefined && !isNum(b.factor, 1, MAX_BACKOFF_FACTOR))
+      return `spec.retry.backoff.factor must be a number from 1 to ${MAX_BACKOFF_FACTOR}`;
+    if (b.maxSeconds !== undefined && !isInt(b.maxSeconds, 0, MAX_SECONDS))
+      return seconds('spec.retry.backoff.maxSeconds', 0);
     const initial = (b.initialSeconds as number | undefined) ?? DEFAULTS.backoffInitialSeconds;
     const max = (b.maxSeconds as number | undefined) ?? DEFAULTS.backoffMaxSeconds;
     if (max < initial) return 'spec.retry.backoff.maxSeconds must be >= initialSeconds';
+    if (r.on !== undefined) {
+      const known = FAILURE_CLASSES as readonly unknown[];
+      if (!Array.isArray(r.on) || !r.on.every((c) => known.includes(c))) {
+        return `spec.retry.on must be a list of failure classes (${FAILURE_CLASSES.join(', ')})`;
+      }
+    }
+    if (r.ignoreDisruptions !== undefined && typeof r.ignoreDisruptions !== 'boolean') {
+      return 'spec.retry.ignoreDisruptions must be true or false';
+    }
     if (r.onExitCodes !== undefined) {
       if (!Array.isArray(r.onExitCodes) || !r.onExitCodes.every((c) => isInt(c, 0, 255))) {
         return 'spec.retry.onExitCodes must be a list of integers from 0 to 255';
       }
     }
+  }
+  return inputProblem(s.input);
+}
+
+/**
+ * Why `input` cannot be handed to the pod, or undefined. The depth is measured without
+ * recursion (an input nested thousands of levels would overflow the stack of anything that
+ * recursed, JSON.stringify included), and only then is the input serialized to measure it.
+ */
+export function inputProblem(input: unknown): string | undefined {
+  if (input === undefined) return undefined;
+  const stack: Array<[unknown, number]> = [[input, 1]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!;
+    if (v === null || typeof v !== 'object') continue;
+    if (depth > MAX_INPUT_DEPTH) return `spec.input is nested more than ${MAX_INPUT_DEPTH} levels deep`;
+    for (const child of Object.values(v)) stack.push([child, depth + 1]);
+  }
+  const bytes = Buffer.byteLength(JSON.stringify(input));
+  if (bytes > MAX_INPUT_BYTES) {
+    return `spec.input is ${bytes} bytes as JSON; at most ${MAX_INPUT_BYTES} fit in the STEWARD_INPUT environment variable`;
   }
   return undefined;
 }

@@ -1,5 +1,44 @@
 import { setCondition } from '../../lib/index.js';
-import { CONDITION_FINISHED, CONDITION_RUNNING, type Condition, isTerminal, type Phase } from './types.js';
+import {
+  boundReason,
+  MAX_HISTORY,
+  MAX_HISTORY_MESSAGE_LENGTH,
+  MAX_MESSAGE_LENGTH,
+  truncate,
+} from './bounds.js';
+import {
+  type AttemptRecord,
+  CONDITION_FINISHED,
+  CONDITION_RUNNING,
+  type Condition,
+  isTerminal,
+  type Phase,
+  type SessionStatus,
+} from './types.js';
+
+/**
+ * A status change with every free-text field cut to what the CRD schema allows, and a reason
+ * that is not a valid condition reason (one copied from a Job, say) replaced, so that the API
+ * server never refuses the write for its content.
+ */
+export function boundStatus<T extends Partial<SessionStatus>>(change: T): T {
+  const out = { ...change };
+  if (out.message !== undefined) out.message = truncate(out.message, MAX_MESSAGE_LENGTH);
+  if (out.reason !== undefined) out.reason = boundReason(out.reason, 'Unknown');
+  return out;
+}
+
+/**
+ * `history` with `entry` recorded: an entry for the same attempt is replaced (recording is
+ * idempotent), the oldest entries beyond MAX_HISTORY are dropped, and the message is bounded.
+ */
+export function appendHistory(history: AttemptRecord[] | undefined, entry: AttemptRecord): AttemptRecord[] {
+  const e: AttemptRecord = { ...entry, reason: boundReason(entry.reason, 'Unknown') };
+  if (e.message !== undefined) e.message = truncate(e.message, MAX_HISTORY_MESSAGE_LENGTH);
+  for (const k of Object.keys(e) as Array<keyof AttemptRecord>) if (e[k] === undefined) delete e[k];
+  const kept = (history ?? []).filter((h) => h.attempt !== e.attempt);
+  return [...kept, e].sort((a, b) => a.attempt - b.attempt).slice(-MAX_HISTORY);
+}
 
 /**
  * The Session's conditions after moving to `phase`: Running is True while the pod runs;

@@ -44,12 +44,57 @@ export interface RetryBackoff {
   maxSeconds?: number;
 }
 
+/**
+ * Why an attempt ended without success (see failure.ts, which decides it):
+ * - `ExitCode`: the container exited non-zero (status.exitCode has the code);
+ * - `OOMKilled`: the container was killed for exceeding its memory limit;
+ * - `Evicted`, `Preempted`, `NodeLost`: the infrastructure disrupted the pod (its
+ *   `DisruptionTarget` condition, or the kubelet's Evicted reason);
+ * - `ImagePull`: the image could not be pulled (ErrImagePull, ImagePullBackOff, InvalidImageName);
+ * - `Unschedulable`: the pod was never scheduled before the start timeout;
+ * - `DeadlineExceeded`: a deadline ended the attempt (the Job's activeDeadlineSeconds, or the
+ *   Session's start or run timeout);
+ * - `JobDeleted`: the Job disappeared before it finished;
+ * - `JobRejected`: the API server refused to create the Job this spec makes;
+ * - `JobFailed`: the Job failed and nothing left says why (its pod is gone).
+ */
+export const FAILURE_CLASSES = [
+  'ExitCode',
+  'OOMKilled',
+  'Evicted',
+  'Preempted',
+  'NodeLost',
+  'ImagePull',
+  'Unschedulable',
+  'DeadlineExceeded',
+  'JobDeleted',
+  'JobRejected',
+  'JobFailed',
+] as const;
+export type FailureClass = (typeof FAILURE_CLASSES)[number];
+
+/** Classes where the infrastructure, not the workload, ended the attempt. */
+export const DISRUPTION_CLASSES: ReadonlySet<FailureClass> = new Set(['Evicted', 'Preempted', 'NodeLost']);
+
+/** Classes retried by default: all but JobRejected (the same spec is rejected again). */
+export const DEFAULT_RETRY_ON: readonly FailureClass[] = FAILURE_CLASSES.filter((c) => c !== 'JobRejected');
+
 export interface RetryPolicy {
   /** Retries after the first attempt. Default 0 (no retry). */
   limit?: number;
   backoff?: RetryBackoff;
-  /** Retry only when the container exited with one of these codes. Default: any failure. */
+  /** Failure classes that may be retried. Default: every class but JobRejected. */
+  on?: FailureClass[];
+  /**
+   * Retry an `ExitCode` failure only when the container exited with one of these codes.
+   * Default: any code. Disruptions (Evicted, Preempted, NodeLost) retry regardless.
+   */
   onExitCodes?: number[];
+  /**
+   * Disrupted attempts (Evicted, Preempted, NodeLost) do not count against `limit`, as a Job's
+   * podFailurePolicy `Ignore`; at most `MAX_IGNORED_DISRUPTIONS` of them. Default false.
+   */
+  ignoreDisruptions?: boolean;
 }
 
 export interface SessionSpec {
@@ -65,6 +110,26 @@ export interface SessionSpec {
   ttlSecondsAfterFinished?: number;
   /** Set true to cancel; cannot be set back to false. */
   cancel?: boolean;
+  /**
+   * How long the pod may fail to pull its image before the attempt fails as `ImagePull`
+   * (instead of waiting for the start timeout). Default 30; 0 fails at the first pull error.
+   */
+  imagePullGraceSeconds?: number;
+}
+
+/** One finished attempt, as `status.history` records it. */
+export interface AttemptRecord {
+  attempt: number;
+  /** Absent when the attempt succeeded or was cancelled. */
+  class?: FailureClass;
+  exitCode?: number;
+  /** The reason the Session recorded for it, e.g. Completed, ExitCode, Evicted, StartTimeout. */
+  reason: string;
+  message?: string;
+  /** When the attempt's Job was created. */
+  startTime?: string;
+  /** When Steward saw the attempt end. */
+  finishTime: string;
 }
 
 export interface Condition {
@@ -87,10 +152,17 @@ export interface SessionStatus {
   runningTime?: string;
   completionTime?: string;
   exitCode?: number;
-  /** CamelCase cause of the current phase, e.g. JobCreated, PodRunning, Completed, ExitCode, StartTimeout. */
+  /**
+   * CamelCase cause of the current phase, e.g. JobCreated, PodRunning, Completed, StartTimeout,
+   * or the failure class of a failed attempt (ExitCode, OOMKilled, Evicted, ...).
+   */
   reason?: string;
   message?: string;
   nextRetryTime?: string;
+  /** Disrupted attempts not counted against retry.limit (retry.ignoreDisruptions). */
+  ignoredFailures?: number;
+  /** The last MAX_HISTORY finished attempts, oldest first. */
+  history?: AttemptRecord[];
   observedGeneration?: number;
   conditions?: Condition[];
 }
@@ -120,4 +192,8 @@ export const DEFAULTS = {
   backoffInitialSeconds: 10,
   backoffFactor: 2,
   backoffMaxSeconds: 300,
+  imagePullGraceSeconds: 30,
 } as const;
+
+/** Cap on disrupted attempts that `retry.ignoreDisruptions` leaves uncounted. */
+export const MAX_IGNORED_DISRUPTIONS = 10;

@@ -23,10 +23,13 @@ export interface Layout {
 
 /**
  * The kube-controller-manager controllers a test cluster needs to run Jobs and clean up after
- * them. Deployments and ReplicaSets come along so later e2e tests can deploy workloads on kwok.
+ * them. Deployments and ReplicaSets come along so later e2e tests can deploy workloads on kwok;
+ * the ResourceQuota controller so that quotas are enforced (its admission plugin refuses every
+ * object a quota covers until the controller has computed the quota's usage).
  */
 export const DEFAULT_CONTROLLERS = [
   'job-controller',
+  'resourcequota-controller',
   'garbage-collector-controller',
   'namespace-controller',
   'serviceaccount-controller',

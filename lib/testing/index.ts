@@ -4,6 +4,8 @@ export { DEFAULT_CONTROLLERS } from './components.js';
 export {
   FAKE_ATTEMPT_LABEL,
   FAKE_EXIT_CODE_ANNOTATION,
+  FAKE_FAILURE_ANNOTATION,
+  FAKE_FAILURES,
   FAKE_RUN_SECONDS_ANNOTATION,
   type FakeNodeOptions,
 } from './kwok.js';

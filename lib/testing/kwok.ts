@@ -33,6 +33,22 @@ export const FAKE_ATTEMPT_LABEL = 'steward.dev/attempt';
  */
 export const FAKE_RUN_SECONDS_ANNOTATION = 'steward.dev/fake-run-seconds';
 
+/**
+ * Set on a pod (template) to make it fail the way infrastructure or the runtime fails pods,
+ * one comma-separated value per attempt by `FAKE_ATTEMPT_LABEL` (the last repeats), each one of
+ * `FAKE_FAILURES` or `none` (behave as the other annotations say). `"Evicted,none"` evicts
+ * attempt 1's pod and lets attempt 2's run normally.
+ * - `OOMKilled`: once Running (after `FAKE_RUN_SECONDS_ANNOTATION`), the container is killed:
+ *   exit code 137, reason OOMKilled, pod Failed.
+ * - `Evicted`: once Running, the kubelet evicts the pod: pod Failed with reason Evicted and a
+ *   `DisruptionTarget` condition (reason TerminationByKubelet), container exit code 137.
+ * - `Preempted`: likewise with `DisruptionTarget` reason PreemptionByScheduler.
+ * - `ImagePull`: the pod never runs: it stays Pending with its container waiting in
+ *   ErrImagePull.
+ */
+export const FAKE_FAILURE_ANNOTATION = 'steward.dev/fake-failure';
+export const FAKE_FAILURES = ['OOMKilled', 'Evicted', 'Preempted', 'ImagePull'] as const;
+
 /** kwok's stock stages that the harness loads; its pod-complete is replaced by the ones below. */
 const STOCK_STAGES = [
   'node-initialize.yaml',
@@ -90,6 +106,149 @@ const EXIT_CODE_BY_ATTEMPT = [
   '{{ $code := trim (index $codes $i) }}',
 ].join('\n      ');
 
+// This attempt's fake failure (jq): the annotation's value at the pod's attempt, or null.
+const FAILURE = [
+  `(.metadata.annotations["${FAKE_FAILURE_ANNOTATION}"] // "" | split(",")) as $f`,
+  `| ((.metadata.labels["${FAKE_ATTEMPT_LABEL}"] // "1") | tonumber) as $a`,
+  '| ($f[([$a, ($f | length)] | min) - 1] // "" | gsub(" "; ""))',
+  '| if . == "" or . == "none" then null else . end',
+].join(' ');
+
+const failureIs = (op: 'In' | 'NotIn', values: string[]) => `
+    - key: '${FAILURE}'
+      operator: '${op}'
+      values:${values
+        .map(
+          (v) => `
+      - '${v}'`,
+        )
+        .join('')}`;
+
+const NO_FAILURE = `
+    - key: '${FAILURE}'
+      operator: 'DoesNotExist'`;
+
+/** A Running pod failed by the infrastructure or the runtime, after its run delay. */
+function failureStage(name: string, failure: string, next: string): string {
+  return `
+apiVersion: kwok.x-k8s.io/v1alpha1
+kind: Stage
+metadata:
+  name: ${name}
+spec:
+  resourceRef:
+    apiGroup: v1
+    kind: Pod
+  selector:
+    matchExpressions:${RUNNING_NOT_DELETING}${failureIs('In', [failure])}${RUN_DELAY}
+  next:
+    statusTemplate: |${next}`;
+}
+
+function containersTerminated(exitCode: number, reason: string): string {
+  return `
+      {{ $now := Now }}
+      containerStatuses:
+      {{ range .spec.containers }}
+      - image: {{ .image | Quote }}
+        name: {{ .name | Quote }}
+        ready: false
+        restartCount: 0
+        started: false
+        state:
+          terminated:
+            exitCode: ${exitCode}
+            finishedAt: {{ $now | Quote }}
+            reason: ${reason}
+            startedAt: {{ $now | Quote }}
+      {{ end }}`;
+}
+
+function disrupted(reason: string, message: string, podReason?: string): string {
+  return `${containersTerminated(137, 'Error')}
+      conditions:
+      - lastTransitionTime: {{ $now | Quote }}
+        status: "True"
+        type: DisruptionTarget
+        reason: ${reason}
+        message: "${message}"
+      - lastTransitionTime: {{ $now | Quote }}
+        status: "False"
+        type: Ready
+      phase: Failed${
+        podReason
+          ? `
+      reason: ${podReason}
+      message: "${message}"`
+          : ''
+      }`;
+}
+
+const FAILURE_STAGES = [
+  failureStage(
+    'steward-pod-oom-killed',
+    'OOMKilled',
+    `${containersTerminated(137, 'OOMKilled')}
+      phase: Failed`,
+  ),
+  failureStage(
+    'steward-pod-evicted',
+    'Evicted',
+    disrupted('TerminationByKubelet', 'The node was low on resource: memory.', 'Evicted'),
+  ),
+  failureStage(
+    'steward-pod-preempted',
+    'Preempted',
+    disrupted('PreemptionByScheduler', 'Preempted in order to admit a higher-priority pod'),
+  ),
+  `
+apiVersion: kwok.x-k8s.io/v1alpha1
+kind: Stage
+metadata:
+  name: steward-pod-image-pull
+spec:
+  resourceRef:
+    apiGroup: v1
+    kind: Pod
+  selector:
+    matchExpressions:
+    - key: '.metadata.deletionTimestamp'
+      operator: 'DoesNotExist'
+    - key: '.status.phase'
+      operator: 'In'
+      values:
+      - 'Pending'
+    - key: '.status.containerStatuses.[].state.waiting.reason'
+      operator: 'NotIn'
+      values:
+      - 'ErrImagePull'${failureIs('In', ['ImagePull'])}
+  next:
+    statusTemplate: |
+      {{ $now := Now }}
+      conditions:
+      - lastTransitionTime: {{ $now | Quote }}
+        status: "True"
+        type: PodScheduled
+      - lastTransitionTime: {{ $now | Quote }}
+        status: "False"
+        type: Ready
+        reason: ContainersNotReady
+      containerStatuses:
+      {{ range .spec.containers }}
+      - image: {{ .image | Quote }}
+        name: {{ .name | Quote }}
+        ready: false
+        restartCount: 0
+        started: false
+        state:
+          waiting:
+            reason: ErrImagePull
+            message: 'failed to pull and unpack image {{ .image }}: pull access denied, repository does not exist or may require authorization'
+      {{ end }}
+      phase: Pending
+      startTime: {{ $now | Quote }}`,
+].join('\n---');
+
 /** Steward's pod-completion stages; their selectors exclude each other, as kwok picks at random. */
 const STEWARD_STAGES = `
 apiVersion: kwok.x-k8s.io/v1alpha1
@@ -107,7 +266,7 @@ spec:
       values:
       - 'Job'
     - key: '.metadata.annotations["${FAKE_EXIT_CODE_ANNOTATION}"]'
-      operator: 'DoesNotExist'${RUN_DELAY}${terminatedTemplate('{{ $code := "0" }}', 'Completed', 'Succeeded')}
+      operator: 'DoesNotExist'${NO_FAILURE}${RUN_DELAY}${terminatedTemplate('{{ $code := "0" }}', 'Completed', 'Succeeded')}
 ---
 apiVersion: kwok.x-k8s.io/v1alpha1
 kind: Stage
@@ -120,11 +279,12 @@ spec:
   selector:
     matchExpressions:${RUNNING_NOT_DELETING}
     - key: '.metadata.annotations["${FAKE_EXIT_CODE_ANNOTATION}"]'
-      operator: 'Exists'${RUN_DELAY}${terminatedTemplate(
+      operator: 'Exists'${NO_FAILURE}${RUN_DELAY}${terminatedTemplate(
         EXIT_CODE_BY_ATTEMPT,
         `{{ if eq $code "0" }}Completed{{ else }}Error{{ end }}`,
         `{{ if eq $code "0" }}Succeeded{{ else }}Failed{{ end }}`,
       )}
+---${FAILURE_STAGES}
 `;
 
 /** The whole kwok `--config` file: the stock stages from `stagesDir` plus Steward's. */
@@ -132,7 +292,11 @@ export async function kwokConfig(stagesDir: string): Promise<string> {
   const docs: string[] = [];
   for (const file of STOCK_STAGES) {
     try {
-      docs.push((await readFile(join(stagesDir, file), 'utf8')).trim());
+      let doc = (await readFile(join(stagesDir, file), 'utf8')).trim();
+      // A pod whose image cannot be pulled must not become Ready either.
+      if (file === 'pod-ready.yaml')
+        doc = doc.replace(/^ {4}matchExpressions:$/m, (m) => m + failureIs('NotIn', ['ImagePull']));
+      docs.push(doc);
     } catch {
       throw new BinaryNotFoundError(
         'kwok stages',

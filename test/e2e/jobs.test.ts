@@ -3,7 +3,9 @@
 import { BatchV1Api, CoreV1Api, type V1Job, type V1Pod } from '@kubernetes/client-node';
 
 import {
+  FAKE_ATTEMPT_LABEL,
   FAKE_EXIT_CODE_ANNOTATION,
+  FAKE_FAILURE_ANNOTATION,
   FAKE_RUN_SECONDS_ANNOTATION,
   startControlPlane,
   waitFor,
@@ -25,13 +27,17 @@ afterAll(async () => {
   await cp?.stop();
 });
 
-function job(name: string, annotations: Record<string, string> = {}): V1Job {
+function job(
+  name: string,
+  annotations: Record<string, string> = {},
+  labels: Record<string, string> = {},
+): V1Job {
   return {
     metadata: { name },
     spec: {
       backoffLimit: 0,
       template: {
-        metadata: { annotations },
+        metadata: { annotations, labels },
         spec: {
           restartPolicy: 'Never',
           containers: [{ name: 'main', image: 'busybox', command: ['sh', '-c', 'exit 0'] }],
@@ -120,6 +126,78 @@ test(`${FAKE_RUN_SECONDS_ANNOTATION} holds the pod Running for that long before 
   const startedAt = new Date(pod!.status!.startTime!).getTime();
   const finishedAt = new Date(pod!.status!.containerStatuses![0]!.state!.terminated!.finishedAt!).getTime();
   expect(finishedAt - startedAt).toBeGreaterThanOrEqual(3_000);
+});
+
+describe(`${FAKE_FAILURE_ANNOTATION}: failures of the infrastructure and the runtime`, () => {
+  test('OOMKilled: exit code 137, reason OOMKilled, the Job Failed', async () => {
+    await batch.createNamespacedJob({
+      namespace: NS,
+      body: job('oom', { [FAKE_FAILURE_ANNOTATION]: 'OOMKilled' }),
+    });
+    expect(await finished('oom')).toBe('Failed');
+    const [pod] = await podsOf('oom');
+    expect(pod?.status?.phase).toBe('Failed');
+    expect(pod?.status?.containerStatuses?.[0]?.state?.terminated).toMatchObject({
+      exitCode: 137,
+      reason: 'OOMKilled',
+    });
+  });
+
+  test('Evicted and Preempted: the pod Failed with a DisruptionTarget condition', async () => {
+    await batch.createNamespacedJob({
+      namespace: NS,
+      body: job('evicted', { [FAKE_FAILURE_ANNOTATION]: 'Evicted' }),
+    });
+    await batch.createNamespacedJob({
+      namespace: NS,
+      body: job('preempted', { [FAKE_FAILURE_ANNOTATION]: 'Preempted' }),
+    });
+    expect(await finished('evicted')).toBe('Failed');
+    expect(await finished('preempted')).toBe('Failed');
+    const [evicted] = await podsOf('evicted');
+    expect(evicted?.status).toMatchObject({ phase: 'Failed', reason: 'Evicted' });
+    expect(evicted?.status?.conditions).toContainEqual(
+      expect.objectContaining({ type: 'DisruptionTarget', status: 'True', reason: 'TerminationByKubelet' }),
+    );
+    const [preempted] = await podsOf('preempted');
+    expect(preempted?.status?.conditions).toContainEqual(
+      expect.objectContaining({ type: 'DisruptionTarget', status: 'True', reason: 'PreemptionByScheduler' }),
+    );
+  });
+
+  test('ImagePull: the pod stays Pending, its container waiting in ErrImagePull', async () => {
+    await batch.createNamespacedJob({
+      namespace: NS,
+      body: job('pull', { [FAKE_FAILURE_ANNOTATION]: 'ImagePull' }),
+    });
+    const pod = await waitFor(
+      async () => {
+        const [p] = await podsOf('pull');
+        return p?.status?.containerStatuses?.[0]?.state?.waiting?.reason === 'ErrImagePull' ? p : undefined;
+      },
+      { timeoutMs: 30_000, description: 'pull pod waiting in ErrImagePull' },
+    );
+    expect(pod.status?.phase).toBe('Pending');
+    expect(pod.status?.conditions?.find((c) => c.type === 'Ready')?.status).toBe('False');
+  });
+
+  test(`one value per attempt by ${FAKE_ATTEMPT_LABEL}; none behaves as the other annotations say`, async () => {
+    const annotations = { [FAKE_FAILURE_ANNOTATION]: 'Evicted,none', [FAKE_EXIT_CODE_ANNOTATION]: '4' };
+    await batch.createNamespacedJob({
+      namespace: NS,
+      body: job('try1', annotations, { [FAKE_ATTEMPT_LABEL]: '1' }),
+    });
+    await batch.createNamespacedJob({
+      namespace: NS,
+      body: job('try2', annotations, { [FAKE_ATTEMPT_LABEL]: '2' }),
+    });
+    expect(await finished('try1')).toBe('Failed');
+    expect(await finished('try2')).toBe('Failed');
+    expect((await podsOf('try1'))[0]?.status?.reason).toBe('Evicted');
+    const [second] = await podsOf('try2');
+    expect(second?.status?.reason).toBeUndefined();
+    expect(second?.status?.containerStatuses?.[0]?.state?.terminated?.exitCode).toBe(4);
+  });
 });
 
 test('deleting a Job deletes its pods (garbage collector and kwok pod deletion)', async () => {

@@ -65,6 +65,10 @@ async function describe(ctx: Ctx, kind: CliKind, obj: KubernetesObject): Promise
           ]),
         ]),
   );
+  for (const { title, rows } of kind.describeTables?.(obj) ?? []) {
+    ctx.out(`${title}:\n`);
+    ctx.out(rows.length <= 1 ? '  <none>\n' : table(rows.map(([first, ...rest]) => [`  ${first}`, ...rest])));
+  }
   const events = await eventsFor(ctx, obj);
   ctx.out('Events:\n');
   if (events.length === 0) {

@@ -39,6 +39,24 @@ export const sessionKind: CliKind<Session> = {
       ['Next retry', st.nextRetryTime],
     ];
   },
+  // Why each of the last attempts ended (status.history).
+  describeTables: (s) => [
+    {
+      title: 'History',
+      rows: [
+        ['ATTEMPT', 'CLASS', 'EXIT CODE', 'REASON', 'STARTED', 'FINISHED', 'MESSAGE'],
+        ...(s.status?.history ?? []).map((h) => [
+          String(h.attempt),
+          h.class ?? '',
+          h.exitCode === undefined ? '' : String(h.exitCode),
+          h.reason,
+          h.startTime ?? '',
+          h.finishTime,
+          (h.message ?? '').replace(/\s*\n\s*/g, ' '),
+        ]),
+      ],
+    },
+  ],
   progress: (s) => {
     const st = s.status ?? {};
     return {

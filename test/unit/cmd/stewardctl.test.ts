@@ -226,3 +226,40 @@ async function runStdout(argv: string[]): Promise<{ code: number; stdout: string
     process.stdout.write = write;
   }
 }
+
+test('describe shows a Session’s attempt history', async () => {
+  const client = await fixture();
+  const history = [
+    {
+      attempt: 1,
+      class: 'Evicted',
+      exitCode: 137,
+      reason: 'Evicted',
+      startTime: '2026-01-01T11:00:00Z',
+      finishTime: '2026-01-01T11:01:00Z',
+      message: 'the pod was disrupted',
+    },
+    {
+      attempt: 2,
+      exitCode: 0,
+      reason: 'Completed',
+      finishTime: '2026-01-01T11:03:00Z',
+      message: 'Job b-2 completed',
+    },
+  ];
+  await client.patchStatus(
+    SESSION_GVK,
+    { namespace: NS, name: 'b' },
+    { type: 'merge', body: { status: { history } } },
+  );
+  const lines = (await run(client, 'describe', 'b')).stdout.split('\n');
+  const at = lines.indexOf('History:');
+  expect(lines.slice(at + 1, at + 4)).toEqual([
+    expect.stringMatching(/^ {2}ATTEMPT +CLASS +EXIT CODE +REASON +STARTED +FINISHED +MESSAGE$/),
+    expect.stringMatching(
+      /^ {2}1 +Evicted +137 +Evicted +2026-01-01T11:00:00Z +2026-01-01T11:01:00Z +the pod was disrupted$/,
+    ),
+    expect.stringMatching(/^ {2}2 +0 +Completed +2026-01-01T11:03:00Z +Job b-2 completed$/),
+  ]);
+  expect((await run(client, 'describe', 'a')).stdout).toMatch(/^History:\n {2}<none>$/m);
+});

@@ -7,7 +7,8 @@ import { fileURLToPath } from 'node:url';
 import { load, loadAll } from 'js-yaml';
 import { Registry } from 'prom-client';
 import { SessionMetrics } from '../../../controllers/session/metrics.js';
-import { DEFAULTS, PHASES } from '../../../controllers/session/types.js';
+import * as BOUNDS from '../../../controllers/session/bounds.js';
+import { DEFAULTS, FAILURE_CLASSES, PHASES } from '../../../controllers/session/types.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const MANIFESTS = join(ROOT, 'manifests');
@@ -24,6 +25,8 @@ type Schema = Json & {
   minimum?: number;
   maximum?: number;
   minLength?: number;
+  maxLength?: number;
+  pattern?: string;
   maxItems?: number;
   maxProperties?: number;
   default?: unknown;
@@ -180,7 +183,10 @@ describe('Session CRD', () => {
 
   // Every field of SessionSpec, SessionStatus and their parts in types.ts, and nothing else.
   test.each([
-    ['spec', ['template', 'input', 'startTimeoutSeconds', 'timeoutSeconds', 'retry', 'ttlSecondsAfterFinished', 'cancel']],
+    [
+      'spec',
+      ['template', 'input', 'startTimeoutSeconds', 'timeoutSeconds', 'retry', 'ttlSecondsAfterFinished', 'cancel', 'imagePullGraceSeconds'],
+    ],
     [
       'spec.template',
       [
@@ -199,7 +205,7 @@ describe('Session CRD', () => {
     ],
     ['spec.template.env.[]', ['name', 'value', 'valueFrom']],
     ['spec.template.resources', ['limits', 'requests']],
-    ['spec.retry', ['limit', 'backoff', 'onExitCodes']],
+    ['spec.retry', ['limit', 'backoff', 'on', 'onExitCodes', 'ignoreDisruptions']],
     ['spec.retry.backoff', ['initialSeconds', 'factor', 'maxSeconds']],
     [
       'status',
@@ -214,10 +220,13 @@ describe('Session CRD', () => {
         'reason',
         'message',
         'nextRetryTime',
+        'ignoredFailures',
+        'history',
         'observedGeneration',
         'conditions',
       ],
     ],
+    ['status.history.[]', ['attempt', 'class', 'exitCode', 'reason', 'message', 'startTime', 'finishTime']],
     ['status.conditions.[]', ['type', 'status', 'reason', 'message', 'lastTransitionTime', 'observedGeneration']],
   ])('%s has exactly the fields of types.ts', (path, fields) => {
     expect(Object.keys(at(path).properties ?? {}).sort()).toEqual([...fields].sort());
@@ -246,6 +255,8 @@ describe('Session CRD', () => {
     expect(at('spec.retry.backoff.factor').default).toBe(DEFAULTS.backoffFactor);
     expect(at('spec.retry.backoff.maxSeconds').default).toBe(DEFAULTS.backoffMaxSeconds);
     expect(at('spec.cancel').default).toBe(false);
+    expect(at('spec.imagePullGraceSeconds').default).toBe(DEFAULTS.imagePullGraceSeconds);
+    expect(at('spec.retry.ignoreDisruptions').default).toBe(false);
     expect(at('spec.timeoutSeconds').default).toBeUndefined();
     expect(at('spec.ttlSecondsAfterFinished').default).toBeUndefined();
   });
@@ -255,13 +266,14 @@ describe('Session CRD', () => {
       const s = at(p);
       return [s.type, s.minimum, s.maximum];
     };
-    expect(bounds('spec.startTimeoutSeconds')).toEqual(['integer', 1, undefined]);
-    expect(bounds('spec.timeoutSeconds')).toEqual(['integer', 1, undefined]);
-    expect(bounds('spec.ttlSecondsAfterFinished')).toEqual(['integer', 0, undefined]);
-    expect(bounds('spec.retry.limit')).toEqual(['integer', 0, 100]);
-    expect(bounds('spec.retry.backoff.factor')).toEqual(['number', 1, undefined]);
-    expect(bounds('spec.retry.backoff.initialSeconds')).toEqual(['integer', 0, undefined]);
-    expect(bounds('spec.retry.backoff.maxSeconds')).toEqual(['integer', 0, undefined]);
+    const { MAX_SECONDS } = BOUNDS;
+    expect(bounds('spec.startTimeoutSeconds')).toEqual(['integer', 1, MAX_SECONDS]);
+    expect(bounds('spec.timeoutSeconds')).toEqual(['integer', 1, MAX_SECONDS]);
+    expect(bounds('spec.ttlSecondsAfterFinished')).toEqual(['integer', 0, MAX_SECONDS]);
+    expect(bounds('spec.retry.limit')).toEqual(['integer', 0, BOUNDS.MAX_RETRY_LIMIT]);
+    expect(bounds('spec.retry.backoff.factor')).toEqual(['number', 1, BOUNDS.MAX_BACKOFF_FACTOR]);
+    expect(bounds('spec.retry.backoff.initialSeconds')).toEqual(['integer', 0, MAX_SECONDS]);
+    expect(bounds('spec.retry.backoff.maxSeconds')).toEqual(['integer', 0, MAX_SECONDS]);
     expect(bounds('spec.retry.onExitCodes.[]')).toEqual(['integer', 0, 255]);
     expect(at('spec.cancel').type).toBe('boolean');
     expect(at('spec.template.image').minLength).toBe(1);
@@ -281,6 +293,40 @@ describe('Session CRD', () => {
       expect([p, at(p)['x-kubernetes-preserve-unknown-fields']]).toEqual([p, true]);
     }
     expect(ROOT_SCHEMA.required).toEqual(['spec']);
+  });
+
+  test('the code’s bounds are the schema’s: one constant each (controllers/session/bounds.ts)', () => {
+    // Seconds fit the Job API's int32 and stay exact in milliseconds and as dates.
+    expect(BOUNDS.MAX_SECONDS).toBe(2 ** 31 - 1);
+    expect(Number.isSafeInteger(BOUNDS.MAX_SECONDS * 1000 * 3)).toBe(true);
+    expect(new Date(Date.UTC(2100, 0) + BOUNDS.MAX_SECONDS * 1000).getTime()).not.toBeNaN();
+    // Strings the operator writes to status fit what the schema takes.
+    expect(at('status.message').maxLength).toBe(BOUNDS.MAX_MESSAGE_LENGTH);
+    expect(at('status.conditions.[].message').maxLength).toBeGreaterThanOrEqual(BOUNDS.MAX_MESSAGE_LENGTH);
+    expect(at('status.reason').maxLength).toBe(BOUNDS.MAX_REASON_LENGTH);
+    expect(at('status.conditions.[].reason').maxLength).toBe(BOUNDS.MAX_REASON_LENGTH);
+    expect(at('status.reason').pattern).toBe(BOUNDS.REASON_PATTERN.source);
+    expect(at('status.conditions.[].reason').pattern).toBe(BOUNDS.REASON_PATTERN.source);
+    expect(at('status.jobName').maxLength).toBe(63);
+    expect(at('status.history').maxItems).toBe(BOUNDS.MAX_HISTORY);
+    expect(at('status.history.[].message').maxLength).toBe(BOUNDS.MAX_HISTORY_MESSAGE_LENGTH);
+    expect(at('status.history.[].reason').maxLength).toBe(BOUNDS.MAX_REASON_LENGTH);
+    expect(at('spec.imagePullGraceSeconds').maximum).toBe(BOUNDS.MAX_SECONDS);
+    // The failure classes of types.ts, in the spec and in status alike.
+    expect(at('spec.retry.on.[]').enum).toEqual([...FAILURE_CLASSES]);
+    expect(at('status.history.[].class').enum).toEqual([...FAILURE_CLASSES]);
+    // The input's bounds cannot be stated in a schema; its description states them.
+    expect(at('spec.input').description).toContain(String(BOUNDS.MAX_INPUT_BYTES));
+    expect(at('spec.input').description).toContain(`${BOUNDS.MAX_INPUT_DEPTH} levels`);
+    // Every bounded string of status is bounded by something the code knows.
+    const unbounded: string[] = [];
+    const walk = (s: Schema, path: string) => {
+      if (s.type === 'string' && s.maxLength === undefined && !s.format && !s.enum) unbounded.push(path);
+      for (const [k, v] of Object.entries(s.properties ?? {})) walk(v, `${path}.${k}`);
+      if (s.items) walk(s.items, `${path}[]`);
+    };
+    walk(at('status'), 'status');
+    expect(unbounded).toEqual([]);
   });
 
   test('status: phases of types.ts, times as date-time, conditions as metav1.Condition', () => {
@@ -397,7 +443,7 @@ describe('RBAC', () => {
         'steward.dev/sessions/finalizers: update',
         'batch/jobs: create,delete,get,list,watch',
         '/pods: get,list,watch',
-        '/events: create,patch',
+        '/events: create,list,patch',
       ].sort(),
     );
   });
@@ -589,6 +635,7 @@ const METRICS: Record<string, { histogram?: boolean; labels: string[] }> = {
   steward_reconcile_duration_seconds: { histogram: true, labels: ['phase', 'success'] },
   steward_job_creation_duration_seconds: { histogram: true, labels: [] },
   steward_session_errors_total: { labels: ['namespace', 'phase', 'error_type'] },
+  steward_session_stale_cache_requeues_total: { labels: ['namespace'] },
   controller_runtime_reconcile_total: { labels: ['controller', 'result'] },
   controller_runtime_reconcile_errors_total: { labels: ['controller'] },
   controller_runtime_terminal_reconcile_errors_total: { labels: ['controller'] },

@@ -11,10 +11,16 @@ describe('Session reconciler: the happy path', () => {
     const r1 = await h.reconcile('s');
     let s = await h.session('s');
     expect(s.status).toMatchObject({ phase: 'Starting', attempt: 1, jobName: 's-1', reason: 'JobCreated' });
-    expect(r1).toEqual({ requeueAfterMs: 300_000 });
+    // No pod yet: looked at again after 5 s (for a pod the Job cannot create), not only at the deadline.
+    expect(r1).toEqual({ requeueAfterMs: 5_000 });
 
     const job = await h.job('s', 1);
     expect(job.spec?.backoffLimit).toBe(0);
+    // The Job's Failed condition names the exit code or the disruption (kept after the pod).
+    expect(job.spec?.podFailurePolicy?.rules.map((r) => Object.keys(r).sort())).toEqual([
+      ['action', 'onPodConditions'],
+      ['action', 'onExitCodes'],
+    ]);
     const pod = job.spec!.template!.spec as {
       restartPolicy: string;
       containers: Array<{ image: string; env: unknown[] }>;
@@ -158,6 +164,8 @@ describe('Session reconciler: timeouts, cancel, TTL', () => {
   test('start timeout is exact: requeued for the deadline, TimedOut at it, Job deleted', async () => {
     const h = new Harness();
     await h.create('t', { ...SPEC, startTimeoutSeconds: 30 });
+    await h.reconcile('t');
+    await h.pod('t', 1, 'pending');
     expect(await h.reconcile('t')).toEqual({ requeueAfterMs: 30_000 });
     h.clock.step(29_999);
     expect(await h.reconcile('t')).toEqual({ requeueAfterMs: 1 });
@@ -262,7 +270,7 @@ describe('Session reconciler: idempotency and adoption', () => {
     expect((await h.session('inv')).status).toMatchObject({ phase: 'Failed', reason: 'JobRejected' });
     expect((await h.session('inv')).status?.message).toContain('Invalid value');
     expect(await h.registry.metrics()).toContain(
-      'steward_session_errors_total{namespace="ns",phase="Pending",error_type="job_rejected"} 1',
+      'steward_session_errors_total{namespace="ns",phase="Pending",error_type="JobRejected"} 1',
     );
   });
 
