@@ -492,7 +492,10 @@ export class SessionReconciler implements Reconciler {
     );
     if (decision.retry) {
       const delayMs = backoffSeconds(retry, attempt - ignored) * 1000;
-      const at = iso(now + delayMs);
+      // Rounded up to the whole second the API keeps, so that no reconcile (an event, a resync)
+      // can start the retry before its backoff has passed.
+      const retryAt = Math.ceil((now + delayMs) / 1000) * 1000;
+      const at = iso(retryAt);
       const which = decision.counted
         ? `retry ${attempt - ignored} of ${retry.limit}`
         : `retry not counted against retry.limit (disruption ${ignored + 1} of ${MAX_IGNORED_DISRUPTIONS})`;
@@ -511,7 +514,7 @@ export class SessionReconciler implements Reconciler {
         ctx,
       );
       await this.#jobs.deleteActive(pending, ctx, { upToAttempt: attempt, also: opts.job });
-      return after(delayMs);
+      return after(retryAt - now);
     }
     const why = retry.limit > 0 && decision.why ? `; not retried: ${decision.why}` : '';
     return this.#finish(

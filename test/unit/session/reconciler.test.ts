@@ -123,6 +123,30 @@ describe('Session reconciler: retries', () => {
     expect((await h.jobs()).map((j) => j.metadata!.name).sort()).toEqual(['r-1', 'r-2', 'r-3']);
   });
 
+  test('a retry never starts before its backoff has passed, whatever the fraction of a second', async () => {
+    // nextRetryTime has whole seconds: cut down, it would let a reconcile brought by any event
+    // start the next attempt up to 999 ms early.
+    const h = new Harness();
+    h.clock.step(500);
+    await h.create('f', {
+      ...SPEC,
+      retry: { limit: 1, backoff: { initialSeconds: 1, factor: 2, maxSeconds: 10 } },
+    });
+    await h.reconcile('f');
+    await h.pod('f', 1, { exitCode: 3 });
+    await h.finishJob('f', 1, 'Failed', 'BackoffLimitExceeded');
+    const failedAt = h.clock.now();
+    await h.reconcile('f');
+    const retryAt = Date.parse((await h.session('f')).status!.nextRetryTime!);
+    expect(retryAt).toBeGreaterThanOrEqual(failedAt + 1000);
+    h.clock.step(600);
+    await h.reconcile('f');
+    expect(await h.jobs()).toHaveLength(1);
+    h.clock.setTime(retryAt);
+    await h.reconcile('f');
+    expect((await h.session('f')).status).toMatchObject({ phase: 'Starting', attempt: 2 });
+  });
+
   test('onExitCodes: an exit code not listed is not retried', async () => {
     const h = new Harness();
     await h.create('e', { ...SPEC, retry: { limit: 5, onExitCodes: [75] } });
