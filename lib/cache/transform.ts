@@ -26,9 +26,14 @@ export const identityTransform: Transform = (obj) => obj;
  * silently corrupting the cache. Copy with `structuredClone` before modifying.
  */
 export function deepFreeze<T>(value: T): T {
-  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const key of Object.keys(value)) deepFreeze((value as Record<string, unknown>)[key]);
+  // An explicit stack, not recursion: the API server stores objects nested thousands of levels
+  // deep (a Session's free-form input), which would overflow the call stack.
+  const stack: unknown[] = [value];
+  while (stack.length > 0) {
+    const v = stack.pop();
+    if (v === null || typeof v !== 'object' || Object.isFrozen(v)) continue;
+    Object.freeze(v);
+    for (const key of Object.keys(v)) stack.push((v as Record<string, unknown>)[key]);
   }
   return value;
 }
