@@ -19,7 +19,8 @@
 # wrapper main, since its own main module has replace directives too.
 set -euo pipefail
 
-HACK_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# readlink -f: run through a symlink (node_modules/.bin/steward-binaries), look beside the real file.
+HACK_DIR="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" && pwd)"
 # shellcheck source=versions.env
 source "${HACK_DIR}/versions.env"
 
