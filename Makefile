@@ -5,7 +5,7 @@ JEST := NODE_OPTIONS=--experimental-vm-modules jest
 JEST_REPORTS := .cache/jest
 
 .PHONY: all deps build typecheck lint format test test-unit test-integration test-e2e bench clean \
-	binaries cluster-up cluster-down run prometheus
+	binaries cluster-up cluster-down run prometheus chart
 
 all: build
 
@@ -49,10 +49,15 @@ test-e2e: deps binaries build prometheus
 	$(JEST) --selectProjects e2e --json --outputFile=$(JEST_REPORTS)/e2e.json
 
 # Control-plane binaries (etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kubectl,
-# kwok), built once per version from Go modules into ~/.cache/steward/bin (STEWARD_BIN_DIR);
+# kwok) and helm, built once per version from Go modules into ~/.cache/steward/bin (STEWARD_BIN_DIR);
 # seconds when cached, 10-25 min cold. Nothing is built when KUBEBUILDER_ASSETS is set.
 binaries:
 	@hack/binaries.sh >/dev/null
+
+# The Helm chart, linted and packaged into dist/charts/ (its links to manifests/ become files).
+chart: binaries
+	hack/helm.sh lint --strict charts/steward 2>/dev/null
+	hack/helm.sh package charts/steward --destination dist/charts 2>/dev/null
 
 # Prometheus and promtool (Debian's package) for the e2e tests of the metrics and alert rules.
 prometheus:

@@ -2,15 +2,17 @@
 # Builds the control-plane binaries that lib/testing and `make cluster-up` run, once per version,
 # into a cache directory outside the repository, and prints that directory's path on stdout.
 #
-#   hack/binaries.sh            build what is missing (everything: etcd, kwok, Kubernetes binaries)
+#   hack/binaries.sh            build what is missing (everything: etcd, kwok, helm, Kubernetes binaries)
 #   hack/binaries.sh --check    build nothing; exit 1 with a one-line hint if something is missing
+#   hack/binaries.sh --path B   build nothing; print binary B's path (kubectl, helm, ...), or exit 1
+#                               with a one-line hint if that one is missing
 #
 # Layout: $STEWARD_BIN_DIR/<name>-<version>/<name>, default ~/.cache/steward/bin. The kwok
 # directory also holds kwok's own stage configs under stages/. Versions come from
 # hack/versions.env only.
 #
-# KUBEBUILDER_ASSETS, when set, names a directory of ready binaries (etcd, kube-apiserver, ...):
-# nothing is built and lib/testing uses that directory.
+# KUBEBUILDER_ASSETS, when set, names a directory of ready binaries (etcd, kube-apiserver, ...,
+# and helm for the chart tests): nothing is built and lib/testing uses that directory.
 #
 # Everything comes from the Go module proxy (the only network these machines reach besides npm
 # and Debian): k8s.io/kubernetes cannot be `go install`ed, because its go.mod replaces every
@@ -40,11 +42,26 @@ missing() {
   local out=()
   [[ -x "$(path_of etcd "${ETCD_VERSION}")" ]] || out+=(etcd)
   [[ -x "$(path_of kwok "${KWOK_VERSION}")" ]] || out+=(kwok)
+  [[ -x "$(path_of helm "${HELM_VERSION}")" ]] || out+=(helm)
   for b in "${K8S_BINARIES[@]}"; do
     [[ -x "$(path_of "$b" "${KUBERNETES_VERSION}")" ]] || out+=("$b")
   done
   echo "${out[*]-}"
 }
+
+if [[ "${1:-}" == "--path" ]]; then
+  name="${2:?usage: hack/binaries.sh --path NAME}"
+  case "${name}" in
+    etcd) version="${ETCD_VERSION}" ;;
+    kwok) version="${KWOK_VERSION}" ;;
+    helm) version="${HELM_VERSION}" ;;
+    *) version="${KUBERNETES_VERSION}" ;;
+  esac
+  if [[ -n "${KUBEBUILDER_ASSETS:-}" ]]; then path="${KUBEBUILDER_ASSETS}/${name}"; else path="$(path_of "${name}" "${version}")"; fi
+  [[ -x "${path}" ]] || die "${name} is missing at ${path}; run 'make binaries' (needs Go >= ${GO_MINIMUM}) or put it in KUBEBUILDER_ASSETS"
+  echo "${path}"
+  exit 0
+fi
 
 if [[ -n "${KUBEBUILDER_ASSETS:-}" ]]; then
   for b in etcd kube-apiserver; do
@@ -140,6 +157,17 @@ build_kwok() {
   install_dir kwok "${KWOK_VERSION}" "${out}"
 }
 
+build_helm() {
+  local out="${WORK}/helm"
+  # The module path carries the major version: helm.sh/helm/v4 for v4.x.
+  local module="helm.sh/helm/${HELM_VERSION%%.*}"
+  mkdir -p "${out}"
+  GOBIN="${out}" go install -trimpath \
+    -ldflags "-s -w -X ${module}/internal/version.version=${HELM_VERSION} -X ${module}/internal/version.gitTreeState=clean" \
+    "${module}/cmd/helm@${HELM_VERSION}"
+  install_dir helm "${HELM_VERSION}" "${out}"
+}
+
 build_kubernetes() {
   local mod="${WORK}/kubernetes" v="${KUBERNETES_VERSION}"
   local staging_version="v0.${v#v1.}"
@@ -198,6 +226,7 @@ log "building into ${BIN_DIR}: ${todo} (a cold Kubernetes build takes 10-25 min 
 # `if`, not `&&`: bash ignores `set -e` inside a function called from an && list.
 if [[ " ${todo} " == *" etcd "* ]]; then build_etcd; fi
 if [[ " ${todo} " == *" kwok "* ]]; then build_kwok; fi
+if [[ " ${todo} " == *" helm "* ]]; then build_helm; fi
 for b in "${K8S_BINARIES[@]}"; do
   if [[ " ${todo} " == *" $b "* ]]; then
     build_kubernetes
