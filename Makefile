@@ -5,7 +5,7 @@ JEST := NODE_OPTIONS=--experimental-vm-modules jest
 JEST_REPORTS := .cache/jest
 
 .PHONY: all deps build typecheck lint format test test-unit test-integration test-e2e bench clean \
-	binaries cluster-up cluster-down run prometheus chart
+	binaries cluster-up cluster-down run prometheus chart docs docs-check
 
 all: build
 
@@ -27,12 +27,21 @@ lint: deps
 	eslint .
 	prettier --check .
 
+# The API reference of the public exports (steward, steward/testing, steward/session) in docs/api/.
+docs: deps
+	typedoc
+
+# The same checks without writing it (part of make test): every export documented, every
+# {@link} resolved, no public type left unexported; warnings are errors (typedoc.json).
+docs-check: deps
+	typedoc --emit none
+
 format: deps
 	prettier --write .
 
 test: deps
 	@rm -rf $(JEST_REPORTS) && mkdir -p $(JEST_REPORTS)
-	$(MAKE) --no-print-directory lint typecheck test-unit test-integration test-e2e
+	$(MAKE) --no-print-directory lint typecheck docs-check test-unit test-integration test-e2e
 	@node hack/test-summary.mjs $(JEST_REPORTS)
 
 test-unit: deps

@@ -6,10 +6,12 @@ import { type Logger, silentLogger } from '../log/logger.js';
 import { type Clock, monotonicNow, realClock } from '../util/clock.js';
 import { checkNumber } from '../util/options.js';
 
+/** An Event's type, as `kubectl describe` shows it. */
 export type EventType = 'Normal' | 'Warning';
 
 const EVENT_GVK = { group: '', version: 'v1', kind: 'Event' };
 
+/** Options of `EventRecorder`. */
 export interface EventRecorderOptions {
   /** `source.component` and `reportingComponent` of every event. */
   component: string;

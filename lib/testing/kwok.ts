@@ -308,6 +308,7 @@ export async function kwokConfig(stagesDir: string): Promise<string> {
   return `${docs.join('\n---\n')}\n`;
 }
 
+/** The fake nodes kwok keeps Ready. */
 export interface FakeNodeOptions {
   /** How many nodes. Default 1. */
   count?: number;
