@@ -65,13 +65,20 @@ test('installed from the chart, the operator runs a Session with the chart’s R
       'current-context': 'c',
     }),
   );
-  // The Deployment's arguments, as rendered, with the Lease in the release namespace.
-  const deploy = (
-    JSON.parse(await kubectl(['get', 'deploy', 'steward', '-n', NS, '-o', 'json'])) as {
-      spec: { template: { spec: { containers: Array<{ args: string[] }> } } };
-    }
-  ).spec.template.spec.containers[0]!.args.filter((a) => !/^--(metrics|health-probe)-bind-address=/.test(a));
-  operator = startOperator(kubeconfig, [...deploy, `--leader-election-namespace=${NS}`]);
+  // The Deployment's arguments, as rendered, with the Lease in the release namespace and the
+  // tenant policy read from the chart's ConfigMap (mounted at /etc/steward in the pod).
+  const policy = JSON.parse(
+    await kubectl(['get', 'configmap', 'steward-tenant-policy', '-n', NS, '-o', 'json']),
+  ) as { data: Record<string, string> };
+  writeFileSync(join(dir, 'tenant-policy.yaml'), policy.data['tenant-policy.yaml']!);
+  const deploy = JSON.parse(await kubectl(['get', 'deploy', 'steward', '-n', NS, '-o', 'json'])) as {
+    spec: { template: { spec: { containers: Array<{ args: string[] }> } } };
+  };
+  const args = deploy.spec.template.spec.containers[0]!.args.filter(
+    (a) => !/^--(metrics|health-probe)-bind-address=/.test(a),
+  ).map((a) => a.replace(/^--tenant-policy=\/etc\/steward\//, `--tenant-policy=${dir}/`));
+  expect(args).toContain(`--tenant-policy=${dir}/tenant-policy.yaml`);
+  operator = startOperator(kubeconfig, [...args, `--leader-election-namespace=${NS}`]);
   await client.create({
     apiVersion: 'steward.dev/v1alpha1',
     kind: 'Session',

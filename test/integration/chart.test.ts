@@ -138,8 +138,9 @@ describe('what the chart renders', () => {
       ]),
     );
     expect(pod.containers[0]!.image).toBe('ghcr.io/steward-dev/steward:0.1.0');
-    for (const kind of ['PodDisruptionBudget', 'ServiceMonitor', 'PrometheusRule', 'ConfigMap'])
+    for (const kind of ['PodDisruptionBudget', 'ServiceMonitor', 'PrometheusRule'])
       expect(byKind(objs, kind)).toEqual([]);
+    expect(byKind(objs, 'ConfigMap').map((c) => c.metadata!.name)).toEqual(['steward-tenant-policy']);
     expect(byKind(objs, 'ClusterRole')).toHaveLength(1);
   });
 
@@ -163,8 +164,11 @@ describe('what the chart renders', () => {
       groups: unknown;
     };
     expect(specOf<{ groups: unknown }>(byKind(objs, 'PrometheusRule')[0]).groups).toEqual(rules.groups);
-    const dashboard = (byKind(objs, 'ConfigMap')[0] as KubernetesObject & { data: Record<string, string> })
-      .data['steward-dashboard.json']!;
+    const dashboard = (
+      byKind(objs, 'ConfigMap').find((c) => c.metadata!.name!.endsWith('dashboard')) as KubernetesObject & {
+        data: Record<string, string>;
+      }
+    ).data['steward-dashboard.json']!;
     expect(JSON.parse(dashboard)).toEqual(
       JSON.parse(readFileSync(join(ROOT, 'manifests/grafana/steward-dashboard.json'), 'utf8')),
     );
@@ -182,6 +186,30 @@ describe('what the chart renders', () => {
     for (const r of roles) expect(r.rules).toEqual(manifestRole.rules);
     const deploy = deployment(objs);
     expect(deploy.spec.template.spec.containers[0]!.args).toContain('--namespace=team-a,team-b');
+  });
+
+  test('the tenant policy: manifests/ default, or the values', async () => {
+    const cm = (objs: KubernetesObject[]) =>
+      (
+        byKind(objs, 'ConfigMap').find((c) =>
+          c.metadata!.name!.endsWith('tenant-policy'),
+        ) as KubernetesObject & {
+          data: Record<string, string>;
+        }
+      ).data['tenant-policy.yaml']!;
+    expect(cm(await render())).toBe(
+      readFileSync(join(ROOT, 'manifests/manager/tenant-policy.yaml'), 'utf8').trimEnd(),
+    );
+    const custom = await render({ set: ['tenantPolicy.policy.serviceAccounts.allowed[0]=builder'] });
+    expect(load(cm(custom))).toEqual({ serviceAccounts: { allowed: ['builder'] } });
+    expect(deployment(custom).spec.template.spec.containers[0]!.args).toContain(
+      '--tenant-policy=/etc/steward/tenant-policy.yaml',
+    );
+    // A changed policy rolls the pods.
+    const annotation = (objs: KubernetesObject[]) =>
+      (deployment(objs).spec.template as unknown as { metadata: { annotations: Record<string, string> } })
+        .metadata.annotations['steward.dev/tenant-policy-sha256'];
+    expect(annotation(custom)).not.toBe(annotation(await render()));
   });
 
   test('cluster RBAC and the CRDs are exactly manifests/ ones', async () => {

@@ -40,3 +40,16 @@ app.kubernetes.io/component: manager
 {{- define "steward.managerRules" -}}
 {{- (.Files.Get "files/manager-role.yaml" | fromYaml).rules | toYaml -}}
 {{- end -}}
+
+{{/* The tenant policy's YAML: tenantPolicy.policy, else the manifests' file. */}}
+{{- define "steward.tenantPolicy" -}}
+{{- if .Values.tenantPolicy.policy -}}
+{{- if kindIs "string" .Values.tenantPolicy.policy -}}
+{{- .Values.tenantPolicy.policy -}}
+{{- else -}}
+{{- toYaml .Values.tenantPolicy.policy -}}
+{{- end -}}
+{{- else -}}
+{{- .Files.Get "files/tenant-policy.yaml" -}}
+{{- end -}}
+{{- end -}}
