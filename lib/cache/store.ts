@@ -19,6 +19,7 @@ export class IndexFunctionError extends Error {
   }
 }
 
+/** Options of `Store`. */
 export interface StoreOptions<T extends KubernetesObject = KubernetesObject> {
   /**
    * Called when an index function throws (or returns something that is not an array). The
