@@ -3,6 +3,7 @@
 # into a cache directory outside the repository, and prints that directory's path on stdout.
 #
 #   hack/binaries.sh            build what is missing (everything: etcd, kwok, helm, Kubernetes binaries)
+#   hack/binaries.sh NAME...    only these, e.g. the cluster's: etcd kwok kube-apiserver ... (no helm)
 #   hack/binaries.sh --check    build nothing; exit 1 with a one-line hint if something is missing
 #   hack/binaries.sh --path B   build nothing; print binary B's path (kubectl, helm, ...), or exit 1
 #                               with a one-line hint if that one is missing
@@ -38,13 +39,17 @@ die() {
 # path_of NAME VERSION -> where the cached binary lives.
 path_of() { echo "${BIN_DIR}/$1-$2/$1"; }
 
+# The binaries asked for (positional arguments; default all of them).
+WANTED=" etcd kwok helm ${K8S_BINARIES[*]} "
+wanted() { [[ "${WANTED}" == *" $1 "* ]]; }
+
 missing() {
   local out=()
-  [[ -x "$(path_of etcd "${ETCD_VERSION}")" ]] || out+=(etcd)
-  [[ -x "$(path_of kwok "${KWOK_VERSION}")" ]] || out+=(kwok)
-  [[ -x "$(path_of helm "${HELM_VERSION}")" ]] || out+=(helm)
+  wanted etcd && { [[ -x "$(path_of etcd "${ETCD_VERSION}")" ]] || out+=(etcd); }
+  wanted kwok && { [[ -x "$(path_of kwok "${KWOK_VERSION}")" ]] || out+=(kwok); }
+  wanted helm && { [[ -x "$(path_of helm "${HELM_VERSION}")" ]] || out+=(helm); }
   for b in "${K8S_BINARIES[@]}"; do
-    [[ -x "$(path_of "$b" "${KUBERNETES_VERSION}")" ]] || out+=("$b")
+    wanted "$b" && { [[ -x "$(path_of "$b" "${KUBERNETES_VERSION}")" ]] || out+=("$b"); }
   done
   echo "${out[*]-}"
 }
@@ -77,6 +82,13 @@ if [[ "${1:-}" == "--check" ]]; then
   [[ -z "$todo" ]] || die "missing in ${BIN_DIR}: ${todo}; run 'make binaries' (needs Go >= 1.26) or set KUBEBUILDER_ASSETS to a directory holding them"
   echo "${BIN_DIR}"
   exit 0
+fi
+
+if [[ $# -gt 0 && "${1}" != -* ]]; then
+  for b in "$@"; do
+    [[ " etcd kwok helm ${K8S_BINARIES[*]} " == *" $b "* ]] || die "unknown binary ${b} (known: etcd kwok helm ${K8S_BINARIES[*]})"
+  done
+  WANTED=" $* "
 fi
 
 mkdir -p "${BIN_DIR}"

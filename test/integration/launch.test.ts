@@ -5,7 +5,7 @@ import { cpSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 
-const ROOT = join(import.meta.dirname, '..', '..', '..');
+const ROOT = join(import.meta.dirname, '..', '..');
 const BIN = join(ROOT, 'bin', 'stewardctl.js');
 
 /** A `node` on PATH older than 24, outside node_modules (the machine's own), if there is one. */
