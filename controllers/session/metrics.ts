@@ -100,6 +100,7 @@ export class SessionMetrics {
     this.#errors.inc({ namespace, phase, error_type: errorType });
   }
 
+  /** Counts a reconcile that found the cache older than its own last write. */
   staleCache(namespace: string): void {
     this.#staleCache.inc({ namespace });
   }

@@ -81,6 +81,7 @@ export const FAILURE_CLASSES = [
   'JobRejected',
   'JobFailed',
 ] as const;
+/** One of `FAILURE_CLASSES`: why an attempt ended without success. */
 export type FailureClass = (typeof FAILURE_CLASSES)[number];
 
 /** Classes where the infrastructure, not the workload, ended the attempt. */
