@@ -6,11 +6,11 @@
 # the production node_modules and package.json, and runs as the unprivileged user 65532 that
 # manifests/manager/deployment.yaml expects (runAsNonRoot, read-only root filesystem).
 #
-# The npm package `node` (a dependency that pins the project's Node binary for development)
-# is left out of the image: the base image's node is the same major version, and the package
-# would add a second ~190 MB binary. Its preinstall script is what downloads that binary, so
-# installs run with --ignore-scripts (the only other install script in the tree is a dev
-# dependency's, @parcel/watcher, which nothing here needs) and the package is removed.
+# The npm package `node` (a devDependency that pins the project's Node binary for development)
+# stays out of the image: the base image's node is the same major version. Its preinstall
+# script is what downloads that binary, so installs run with --ignore-scripts (the only other
+# install script in the tree is a dev dependency's, @parcel/watcher, which nothing here needs),
+# and `npm prune --omit=dev` drops it with the other dev dependencies.
 ARG NODE_IMAGE=node:24-bookworm-slim
 
 FROM ${NODE_IMAGE} AS build

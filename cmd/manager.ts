@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The Steward operator. Usage: node dist/cmd/manager.js --help
+// The Steward operator. Usage: npx steward-manager --help (bin/steward-manager.js starts this on Node 24)
 import { KubeConfig } from '@kubernetes/client-node';
 import { setupSessionController } from '../controllers/session/index.js';
 import {

@@ -2,15 +2,18 @@
 # Builds the control-plane binaries that lib/testing and `make cluster-up` run, once per version,
 # into a cache directory outside the repository, and prints that directory's path on stdout.
 #
-#   hack/binaries.sh            build what is missing (everything: etcd, kwok, Kubernetes binaries)
+#   hack/binaries.sh            build what is missing (everything: etcd, kwok, helm, Kubernetes binaries)
+#   hack/binaries.sh NAME...    only these, e.g. the cluster's: etcd kwok kube-apiserver ... (no helm)
 #   hack/binaries.sh --check    build nothing; exit 1 with a one-line hint if something is missing
+#   hack/binaries.sh --path B   build nothing; print binary B's path (kubectl, helm, ...), or exit 1
+#                               with a one-line hint if that one is missing
 #
 # Layout: $STEWARD_BIN_DIR/<name>-<version>/<name>, default ~/.cache/steward/bin. The kwok
 # directory also holds kwok's own stage configs under stages/. Versions come from
 # hack/versions.env only.
 #
-# KUBEBUILDER_ASSETS, when set, names a directory of ready binaries (etcd, kube-apiserver, ...):
-# nothing is built and lib/testing uses that directory.
+# KUBEBUILDER_ASSETS, when set, names a directory of ready binaries (etcd, kube-apiserver, ...,
+# and helm for the chart tests): nothing is built and lib/testing uses that directory.
 #
 # Everything comes from the Go module proxy (the only network these machines reach besides npm
 # and Debian): k8s.io/kubernetes cannot be `go install`ed, because its go.mod replaces every
@@ -19,7 +22,8 @@
 # wrapper main, since its own main module has replace directives too.
 set -euo pipefail
 
-HACK_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# readlink -f: run through a symlink (node_modules/.bin/steward-binaries), look beside the real file.
+HACK_DIR="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" && pwd)"
 # shellcheck source=versions.env
 source "${HACK_DIR}/versions.env"
 
@@ -35,15 +39,34 @@ die() {
 # path_of NAME VERSION -> where the cached binary lives.
 path_of() { echo "${BIN_DIR}/$1-$2/$1"; }
 
+# The binaries asked for (positional arguments; default all of them).
+WANTED=" etcd kwok helm ${K8S_BINARIES[*]} "
+wanted() { [[ "${WANTED}" == *" $1 "* ]]; }
+
 missing() {
   local out=()
-  [[ -x "$(path_of etcd "${ETCD_VERSION}")" ]] || out+=(etcd)
-  [[ -x "$(path_of kwok "${KWOK_VERSION}")" ]] || out+=(kwok)
+  wanted etcd && { [[ -x "$(path_of etcd "${ETCD_VERSION}")" ]] || out+=(etcd); }
+  wanted kwok && { [[ -x "$(path_of kwok "${KWOK_VERSION}")" ]] || out+=(kwok); }
+  wanted helm && { [[ -x "$(path_of helm "${HELM_VERSION}")" ]] || out+=(helm); }
   for b in "${K8S_BINARIES[@]}"; do
-    [[ -x "$(path_of "$b" "${KUBERNETES_VERSION}")" ]] || out+=("$b")
+    wanted "$b" && { [[ -x "$(path_of "$b" "${KUBERNETES_VERSION}")" ]] || out+=("$b"); }
   done
   echo "${out[*]-}"
 }
+
+if [[ "${1:-}" == "--path" ]]; then
+  name="${2:?usage: hack/binaries.sh --path NAME}"
+  case "${name}" in
+    etcd) version="${ETCD_VERSION}" ;;
+    kwok) version="${KWOK_VERSION}" ;;
+    helm) version="${HELM_VERSION}" ;;
+    *) version="${KUBERNETES_VERSION}" ;;
+  esac
+  if [[ -n "${KUBEBUILDER_ASSETS:-}" ]]; then path="${KUBEBUILDER_ASSETS}/${name}"; else path="$(path_of "${name}" "${version}")"; fi
+  [[ -x "${path}" ]] || die "${name} is missing at ${path}; run 'make binaries' (needs Go >= ${GO_MINIMUM}) or put it in KUBEBUILDER_ASSETS"
+  echo "${path}"
+  exit 0
+fi
 
 if [[ -n "${KUBEBUILDER_ASSETS:-}" ]]; then
   for b in etcd kube-apiserver; do
@@ -59,6 +82,13 @@ if [[ "${1:-}" == "--check" ]]; then
   [[ -z "$todo" ]] || die "missing in ${BIN_DIR}: ${todo}; run 'make binaries' (needs Go >= 1.26) or set KUBEBUILDER_ASSETS to a directory holding them"
   echo "${BIN_DIR}"
   exit 0
+fi
+
+if [[ $# -gt 0 && "${1}" != -* ]]; then
+  for b in "$@"; do
+    [[ " etcd kwok helm ${K8S_BINARIES[*]} " == *" $b "* ]] || die "unknown binary ${b} (known: etcd kwok helm ${K8S_BINARIES[*]})"
+  done
+  WANTED=" $* "
 fi
 
 mkdir -p "${BIN_DIR}"
@@ -139,6 +169,17 @@ build_kwok() {
   install_dir kwok "${KWOK_VERSION}" "${out}"
 }
 
+build_helm() {
+  local out="${WORK}/helm"
+  # The module path carries the major version: helm.sh/helm/v4 for v4.x.
+  local module="helm.sh/helm/${HELM_VERSION%%.*}"
+  mkdir -p "${out}"
+  GOBIN="${out}" go install -trimpath \
+    -ldflags "-s -w -X ${module}/internal/version.version=${HELM_VERSION} -X ${module}/internal/version.gitTreeState=clean" \
+    "${module}/cmd/helm@${HELM_VERSION}"
+  install_dir helm "${HELM_VERSION}" "${out}"
+}
+
 build_kubernetes() {
   local mod="${WORK}/kubernetes" v="${KUBERNETES_VERSION}"
   local staging_version="v0.${v#v1.}"
@@ -197,6 +238,7 @@ log "building into ${BIN_DIR}: ${todo} (a cold Kubernetes build takes 10-25 min 
 # `if`, not `&&`: bash ignores `set -e` inside a function called from an && list.
 if [[ " ${todo} " == *" etcd "* ]]; then build_etcd; fi
 if [[ " ${todo} " == *" kwok "* ]]; then build_kwok; fi
+if [[ " ${todo} " == *" helm "* ]]; then build_helm; fi
 for b in "${K8S_BINARIES[@]}"; do
   if [[ " ${todo} " == *" $b "* ]]; then
     build_kubernetes

@@ -4,7 +4,8 @@
 # the cluster. Expects `make build` and `make binaries` done (the Makefile does both).
 #
 #   METRICS_ADDR (default 127.0.0.1:8080) and HEALTH_ADDR (default 127.0.0.1:8081) move the
-#   operator's servers; RUNNER_IMAGE sets its --runner-image (default busybox:1.36).
+#   operator's servers; RUNNER_IMAGE sets its --runner-image (default busybox:1.36);
+#   STEWARD_CLUSTER_DIR moves the cluster (default ~/.cache/steward/cluster).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -15,9 +16,9 @@ HEALTH_ADDR="${HEALTH_ADDR:-127.0.0.1:8081}"
 kubectl() { KUBECONFIG="${KUBECONFIG_PATH}" "${ROOT}/hack/kubectl.sh" "$@"; }
 
 "${ROOT}/hack/cluster.sh" up
-kubectl apply -k "${ROOT}/manifests/crd" >/dev/null
-kubectl wait --for condition=established --timeout=60s crd/sessions.steward.dev >/dev/null
-echo "run: Session CRD installed"
+# Every CRD in manifests/crd (Session, and the other kinds' as they come).
+kubectl apply -k "${ROOT}/manifests/crd" | sed 's/^/run: applied /'
+kubectl wait --for condition=established --timeout=60s crd --all >/dev/null
 
 node "${ROOT}/dist/cmd/manager.js" \
   --kubeconfig "${KUBECONFIG_PATH}" \
@@ -36,14 +37,17 @@ for _ in $(seq 1 300); do
   fi
   sleep 0.2
 done
-kubectl apply -f "${ROOT}/manifests/samples/" >/dev/null
+kubectl apply -f "${ROOT}/manifests/samples/" | sed 's/^/run: applied /'
 cat <<MSG
 
 run: the operator is running (Ctrl-C stops it; make cluster-down removes the cluster).
+  Pods are simulated by kwok: no container runs; the samples' steward.dev/fake-* annotations
+  pick each pod's exit code and run time (see README.md, "Simulated pods").
   in another shell:   export KUBECONFIG=${KUBECONFIG_PATH}
-  watch the samples:  hack/kubectl.sh get sessions -w
-  one Session:        node dist/cmd/stewardctl.js describe hello
-  submit and wait:    node dist/cmd/stewardctl.js submit --image busybox:1.36 --command echo hi --wait
+  the samples:        npx stewardctl list -w      (hello succeeds, flaky retries, sleepy times out)
+  one Session:        npx stewardctl describe hello
+  submit and wait:    npx stewardctl submit --image busybox:1.36 --command echo hi --wait
+  kubectl:            hack/kubectl.sh get sessions
   metrics:            curl http://${METRICS_ADDR}/metrics
   health:             curl http://${HEALTH_ADDR}/readyz
 

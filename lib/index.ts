@@ -1,4 +1,9 @@
-// Everything a user of the framework needs, in one import.
+/**
+ * The framework: everything a controller needs at run time, in one import (`steward`). The test
+ * harness is a separate import, `steward/testing`.
+ *
+ * @module steward
+ */
 export * from './util/index.js';
 export * from './workqueue/index.js';
 export * from './client/index.js';

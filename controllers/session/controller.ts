@@ -11,6 +11,7 @@ import { SessionReconciler } from './reconciler.js';
 import type { TenantPolicy } from './tenant-policy.js';
 import { JOB_GVK, LABEL_MANAGED_BY, MANAGED_BY, POD_GVK, SESSION_GVK } from './types.js';
 
+/** Options of `setupSessionController`: workers, runner image, default start timeout. */
 export interface SessionControllerOptions {
   /** Default 10. */
   maxConcurrentReconciles?: number;

@@ -1,9 +1,23 @@
+/**
+ * The Session operator (`steward/session`): the Session API's types, its phase machine's
+ * helpers, and `setupSessionController` to run it in your own Manager.
+ *
+ * @module steward/session
+ */
 export * from './types.js';
 export { SessionReconciler, type SessionReconcilerOptions } from './reconciler.js';
 export { type Recorder } from './transitions.js';
 export { SessionMetrics } from './metrics.js';
 export { setupSessionController, type SessionControllerOptions } from './controller.js';
-export { buildJob, jobName, jobFinished, sessionLabelValue, ANNOTATION_SESSION, type Job } from './job.js';
+export {
+  buildJob,
+  jobName,
+  jobFinished,
+  sessionLabelValue,
+  ANNOTATION_SESSION,
+  type Job,
+  type JobOptions,
+} from './job.js';
 export {
   validateSpec,
   effectiveRetry,

@@ -25,6 +25,7 @@ export function sessionLabelValue(session: string): string {
   return `${session.slice(0, 54).replace(/[-._]+$/, '')}-${hash8(session)}`;
 }
 
+/** Operator-wide settings `buildJob` applies: the runner image and default start timeout. */
 export interface JobOptions {
   /** Image when the Session names none (--runner-image). */
   runnerImage?: string;

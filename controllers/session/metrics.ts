@@ -69,31 +69,38 @@ export class SessionMetrics {
     });
   }
 
+  /** Counts a new Session (`steward_sessions_created_total`). */
   created(namespace: string): void {
     this.#created.inc({ namespace });
   }
 
+  /** Counts a phase change, and a terminal phase in `steward_sessions_completed_total`. */
   transition(namespace: string, from: Phase | '', to: Phase, terminal: boolean): void {
     this.#transitions.inc({ namespace, from_phase: from, to_phase: to });
     if (terminal) this.#completed.inc({ namespace, final_phase: to });
   }
 
+  /** Observes creation → Running (`steward_session_startup_duration_seconds`). */
   startup(namespace: string, seconds: number): void {
     this.#startup.observe({ namespace }, Math.max(0, seconds));
   }
 
+  /** Observes one reconcile by phase and success. */
   reconciled(phase: Phase | '', success: boolean, seconds: number): void {
     this.#reconcile.observe({ phase, success: String(success) }, seconds);
   }
 
+  /** Observes how long a Job create took. */
   jobCreated(seconds: number): void {
     this.#jobCreation.observe(seconds);
   }
 
+  /** Counts a failure by phase and type (e.g. `job_rejected`). */
   error(namespace: string, phase: Phase | '', errorType: string): void {
     this.#errors.inc({ namespace, phase, error_type: errorType });
   }
 
+  /** Counts a reconcile that found the cache older than its own last write. */
   staleCache(namespace: string): void {
     this.#staleCache.inc({ namespace });
   }

@@ -28,6 +28,7 @@ export interface EffectiveRetry {
   ignoreDisruptions: boolean;
 }
 
+/** The Session's retry policy with the defaults filled in. */
 export function effectiveRetry(spec: SessionSpec): EffectiveRetry {
   const r = spec.retry ?? {};
   return {

@@ -45,6 +45,10 @@ import {
   SESSION_GVK,
 } from './types.js';
 
+/**
+ * What a `SessionReconciler` is built with: client, cache reader, clock, recorder, metrics,
+ * defaults.
+ */
 export interface SessionReconcilerOptions {
   /** Writes (and reads that must not be stale: a Job missing from the cache). */
   client: Client;

@@ -45,6 +45,7 @@ export interface TenantPolicy {
   };
 }
 
+/** Which label or annotation keys a Session may set on its pod. */
 export interface KeyRules {
   /** Key patterns that may be set; `['*']` allows every key that deniedKeys does not deny. */
   allowedKeys: string[];
@@ -52,6 +53,7 @@ export interface KeyRules {
   deniedKeys: string[];
 }
 
+/** One toleration a Session may ask for (a `tolerations.allowed` entry). */
 export interface TolerationRule {
   /** Taint key; empty with operator Exists tolerates every taint. */
   key?: string;
@@ -66,6 +68,7 @@ export interface TolerationRule {
   namespaces?: string[];
 }
 
+/** One nodeSelector pair a Session may ask for (a `nodeSelector.allowed` entry). */
 export interface NodeSelectorRule {
   /** Node label key pattern. */
   key: string;

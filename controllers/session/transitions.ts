@@ -6,6 +6,7 @@ import { isTerminal, type Phase, type Session, SESSION_GVK, type SessionStatus }
 
 /** Where transition events go; `EventRecorder` fits. */
 export interface Recorder {
+  /** Records one Event about `obj`; never throws. */
   event(obj: KubernetesObject, type: 'Normal' | 'Warning', reason: string, message: string): unknown;
 }
 

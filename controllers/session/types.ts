@@ -2,9 +2,12 @@ import type { GVK, KubernetesObject } from '../../lib/index.js';
 
 /** The Session kind: steward.dev/v1alpha1, namespaced, short name `sess`, category `steward`. */
 export const SESSION_GVK: GVK = { group: 'steward.dev', version: 'v1alpha1', kind: 'Session' };
+/** batch/v1 Job: one per attempt. */
 export const JOB_GVK: GVK = { group: 'batch', version: 'v1', kind: 'Job' };
+/** core/v1 Pod: the attempt's pod, read for Running and the exit code. */
 export const POD_GVK: GVK = { group: '', version: 'v1', kind: 'Pod' };
 
+/** Every phase, in life-cycle order. */
 export const PHASES = [
   'Pending',
   'Starting',
@@ -14,8 +17,11 @@ export const PHASES = [
   'TimedOut',
   'Cancelled',
 ] as const;
+/** A Session's phase (`status.phase`). */
 export type Phase = (typeof PHASES)[number];
+/** The phases a Session never leaves. */
 export const TERMINAL_PHASES: ReadonlySet<Phase> = new Set(['Succeeded', 'Failed', 'TimedOut', 'Cancelled']);
+/** Whether the phase is terminal (Succeeded, Failed, TimedOut, Cancelled). */
 export const isTerminal = (p: Phase | undefined): boolean => p !== undefined && TERMINAL_PHASES.has(p);
 
 /** The pod the Session runs: a subset of a PodSpec's single container plus pod-level fields. */
@@ -35,6 +41,10 @@ export interface SessionTemplate {
   annotations?: Record<string, string>;
 }
 
+/**
+ * Exponential backoff between attempts: initialSeconds × factor^(attempt − 1), capped at
+ * maxSeconds.
+ */
 export interface RetryBackoff {
   /** Delay before the second attempt. Default 10. */
   initialSeconds?: number;
@@ -71,6 +81,7 @@ export const FAILURE_CLASSES = [
   'JobRejected',
   'JobFailed',
 ] as const;
+/** One of `FAILURE_CLASSES`: why an attempt ended without success. */
 export type FailureClass = (typeof FAILURE_CLASSES)[number];
 
 /** Classes where the infrastructure, not the workload, ended the attempt. */
@@ -79,6 +90,7 @@ export const DISRUPTION_CLASSES: ReadonlySet<FailureClass> = new Set(['Evicted',
 /** Classes retried by default: all but JobRejected (the same spec is rejected again). */
 export const DEFAULT_RETRY_ON: readonly FailureClass[] = FAILURE_CLASSES.filter((c) => c !== 'JobRejected');
 
+/** When a failed attempt is retried, how often, and after how long. */
 export interface RetryPolicy {
   /** Retries after the first attempt. Default 0 (no retry). */
   limit?: number;
@@ -97,6 +109,7 @@ export interface RetryPolicy {
   ignoreDisruptions?: boolean;
 }
 
+/** A Session's desired state (`spec`); the template is immutable. */
 export interface SessionSpec {
   template?: SessionTemplate;
   /** Any JSON, handed to the pod as STEWARD_INPUT. */
@@ -132,6 +145,7 @@ export interface AttemptRecord {
   finishTime: string;
 }
 
+/** One of a Session's conditions (the API conventions' `metav1.Condition`). */
 export interface Condition {
   type: string;
   status: 'True' | 'False' | 'Unknown';
@@ -141,6 +155,7 @@ export interface Condition {
   observedGeneration?: number;
 }
 
+/** What the operator observed and did (`status`), written through the status subresource. */
 export interface SessionStatus {
   phase?: Phase;
   /** 1-based number of the current (or last) attempt; 0 before the first Job. */
@@ -174,8 +189,11 @@ export interface Session extends KubernetesObject {
 
 /** Labels and annotations Steward puts on what it creates. */
 export const LABEL_SESSION = 'steward.dev/session';
+/** Label on the Job and pod: the attempt's number (1-based). */
 export const LABEL_ATTEMPT = 'steward.dev/attempt';
+/** The standard managed-by label, set to `MANAGED_BY` on what Steward creates. */
 export const LABEL_MANAGED_BY = 'app.kubernetes.io/managed-by';
+/** The value of `LABEL_MANAGED_BY` on what Steward creates. */
 export const MANAGED_BY = 'steward';
 
 /**
@@ -184,8 +202,10 @@ export const MANAGED_BY = 'steward';
  * with the phase as its reason.
  */
 export const CONDITION_RUNNING = 'Running';
+/** Condition type: True once the phase is terminal, with the phase as its reason. */
 export const CONDITION_FINISHED = 'Finished';
 
+/** Defaults of the spec fields the schema leaves out. */
 export const DEFAULTS = {
   startTimeoutSeconds: 300,
   retryLimit: 0,

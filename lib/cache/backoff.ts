@@ -1,6 +1,7 @@
 import { type Clock, monotonicNow } from '../util/clock.js';
 import { checkNumber } from '../util/options.js';
 
+/** Options of `ReconnectBackoff`. */
 export interface ReconnectBackoffOptions {
   /** First delay. Default 800 ms (client-go's reflector). */
   initialMs?: number;

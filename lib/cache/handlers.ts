@@ -1,5 +1,6 @@
 import type { KubernetesObject } from '../client/object.js';
 
+/** What an informer says about an add. */
 export interface AddInfo {
   /**
    * True when the add comes from the informer's initial list, or from the replay of existing
@@ -9,11 +10,13 @@ export interface AddInfo {
   isInInitialList: boolean;
 }
 
+/** What an informer says about an update. */
 export interface UpdateInfo {
   /** True for the periodic resync, where old and new are the same object. */
   isResync: boolean;
 }
 
+/** What an informer says about a delete. */
 export interface DeleteInfo {
   /**
    * True when the deletion was inferred by a re-list (the object was gone after a watch gap);
@@ -30,11 +33,15 @@ export interface DeleteInfo {
  * Objects are frozen and shared: copy with `structuredClone` before modifying.
  */
 export interface EventHandler<T extends KubernetesObject = KubernetesObject> {
+  /** An object appeared (or was listed). */
   onAdd?(obj: T, info: AddInfo): void | Promise<void>;
+  /** An object changed, or is re-delivered by a resync (`info.isResync`). */
   onUpdate?(oldObj: T, newObj: T, info: UpdateInfo): void | Promise<void>;
+  /** An object was deleted; `obj` is its last known state. */
   onDelete?(obj: T, info: DeleteInfo): void | Promise<void>;
 }
 
+/** A handler's registration on an informer, returned by `addEventHandler`. */
 export interface HandlerRegistration {
   /** True once the handler has been given every object of the informer's initial list. */
   hasSynced(): boolean;

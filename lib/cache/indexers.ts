@@ -9,8 +9,10 @@ export const CONTROLLER_OWNER_INDEX = 'controllerOwnerUID';
 /** Index name prefix for user field indexes registered through `indexField`. */
 export const FIELD_INDEX_PREFIX = 'field:';
 
+/** Indexes objects by namespace ('' for cluster-scoped), under `NAMESPACE_INDEX`. */
 export const namespaceIndexFunc: IndexFunc = (obj) => [obj.metadata?.namespace ?? ''];
 
+/** Indexes objects by their controller owner's uid, under `CONTROLLER_OWNER_INDEX`. */
 export const controllerOwnerIndexFunc: IndexFunc = (obj) => {
   const ref = controllerOf(obj);
   return ref ? [ref.uid] : [];

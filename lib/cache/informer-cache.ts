@@ -20,10 +20,14 @@ import { InformerMetrics } from './metrics.js';
 import { selectFromStore } from './select.js';
 import type { Transform } from './transform.js';
 
+/** Options of `InformerCache`: the defaults every informer it creates gets. */
 export interface InformerCacheOptions {
   /** Lists and watches; usually the `KubeClient`. `isNamespaced`, when present, lets
    * informers for cluster-scoped kinds ignore the namespace restriction. */
-  client: ListerWatcher & { isNamespaced?(gvk: GVK): Promise<boolean> };
+  client: ListerWatcher & {
+    /** Whether a kind is namespaced (as `KubeClient.isNamespaced`). */
+    isNamespaced?(gvk: GVK): Promise<boolean>;
+  };
   /** Default namespaces for informers that do not name their own; omitted means all. */
   namespaces?: string[];
   /** Default resync period. Default 10 hours; 0 disables. */
@@ -34,6 +38,7 @@ export interface InformerCacheOptions {
   /** Where to register informer metrics; none means no metrics. */
   registry?: Registry;
   clock?: Clock;
+  /** Jitter source, for tests. Default `Math.random`. */
   random?: () => number;
   logger?: Logger;
 }
@@ -148,10 +153,12 @@ export class InformerCache implements Reader {
     return results.every(Boolean);
   }
 
+  /** Whether every informer registered so far has synced (without waiting). */
   hasSynced(): boolean {
     return [...this.#informers.values()].every((i) => i.hasSynced());
   }
 
+  /** The informers created so far. */
   informers(): SharedInformer[] {
     return [...this.#informers.values()];
   }
@@ -175,6 +182,10 @@ export class InformerCache implements Reader {
     return obj as T;
   }
 
+  /**
+   * Lists from the informer of this kind (created on first use), with the selectors applied in
+   * memory.
+   */
   async list<T extends KubernetesObject = KubernetesObject>(
     gvk: GVK,
     opts: ListOptions = {},

@@ -37,6 +37,7 @@ export type ReflectorTuning = Pick<
   'pageSize' | 'backoff' | 'watchIdleTimeoutMs' | 'watchTimeoutSeconds' | 'minWatchDurationMs'
 >;
 
+/** Options of `SharedInformer`: what to watch, how to store it, how to reconnect. */
 export interface InformerOptions<T extends KubernetesObject = KubernetesObject> {
   gvk: GVK;
   /** Namespaces to watch, one watch each; omitted or empty watches all namespaces with one watch. */
@@ -66,6 +67,7 @@ export interface InformerOptions<T extends KubernetesObject = KubernetesObject> 
   isNamespaced?: () => Promise<boolean>;
   reflector?: ReflectorTuning;
   clock?: Clock;
+  /** Jitter source, for tests. Default `Math.random`. */
   random?: () => number;
   logger?: Logger;
   metrics?: InformerMetrics;

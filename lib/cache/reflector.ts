@@ -23,6 +23,7 @@ export interface ReflectorSink<T extends KubernetesObject> {
 /** Why a watch ended and the reflector started another (for metrics and logs). */
 export type RestartReason = 'gone' | 'idle' | 'error' | 'closed';
 
+/** Options of `Reflector`: what to list and watch, and how to recover. */
 export interface ReflectorOptions {
   gvk: GVK;
   /** Omitted watches all namespaces. */
@@ -48,6 +49,7 @@ export interface ReflectorOptions {
   /** A clean watch close this soon with no events counts as a failure (backoff). Default 1000 ms. */
   minWatchDurationMs?: number;
   clock?: Clock;
+  /** Jitter source, for tests. Default `Math.random`. */
   random?: () => number;
   logger?: Logger;
   /** Called whenever a watch is replaced, with the reason. */

@@ -19,6 +19,7 @@ export class IndexFunctionError extends Error {
   }
 }
 
+/** Options of `Store`. */
 export interface StoreOptions<T extends KubernetesObject = KubernetesObject> {
   /**
    * Called when an index function throws (or returns something that is not an array). The
@@ -67,6 +68,7 @@ export class Store<T extends KubernetesObject = KubernetesObject> {
     if (failed !== undefined) throw failed;
   }
 
+  /** Whether an index of this name exists. */
   hasIndexer(name: string): boolean {
     return this.#indexers.has(name);
   }
@@ -75,22 +77,27 @@ export class Store<T extends KubernetesObject = KubernetesObject> {
     return this.#items.size;
   }
 
+  /** The object stored under `key` (`namespace/name`, or `name` for cluster-scoped kinds). */
   get(key: string): T | undefined {
     return this.#items.get(key);
   }
 
+  /** Whether an object is stored under `key`. */
   has(key: string): boolean {
     return this.#items.has(key);
   }
 
+  /** Every stored object (a new array). */
   list(): T[] {
     return [...this.#items.values()];
   }
 
+  /** Every key (a new array). */
   keys(): string[] {
     return [...this.#items.keys()];
   }
 
+  /** Every stored object, without copying the list. */
   values(): IterableIterator<T> {
     return this.#items.values();
   }

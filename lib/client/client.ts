@@ -3,10 +3,12 @@ import type { KubernetesObject, ObjectKey, ObjectList } from './object.js';
 import type { Patch } from './patch.js';
 import type { FieldSelectorInput, LabelSelectorInput } from './selectors.js';
 
+/** Options of `get`. */
 export interface GetOptions {
   signal?: AbortSignal;
 }
 
+/** Options of `list`: where, which (selectors), how many (pages), how fresh (resourceVersion). */
 export interface ListOptions {
   /** Namespace to list in; omitted lists all namespaces (and is ignored for cluster-scoped kinds). */
   namespace?: string;
@@ -21,6 +23,7 @@ export interface ListOptions {
   signal?: AbortSignal;
 }
 
+/** Options of `create`, `update` and `updateStatus` (and the base of `PatchOptions`). */
 export interface WriteOptions {
   /** Validate and default on the server but persist nothing. */
   dryRun?: boolean;
@@ -29,11 +32,13 @@ export interface WriteOptions {
   signal?: AbortSignal;
 }
 
+/** Options of `patch` and `patchStatus`. */
 export interface PatchOptions extends WriteOptions {
   /** Server-side apply only: take ownership of conflicting fields. Overrides the patch's own `force`. */
   force?: boolean;
 }
 
+/** Options of `delete`: propagation to dependents, preconditions, grace period. */
 export interface DeleteOptions {
   /** Default: the kind's default (Background for most, Orphan for a few legacy kinds). */
   propagationPolicy?: 'Foreground' | 'Background' | 'Orphan';
@@ -44,6 +49,7 @@ export interface DeleteOptions {
   signal?: AbortSignal;
 }
 
+/** Options of `watch`: where, which, and from which resourceVersion. */
 export interface WatchOptions {
   namespace?: string;
   labelSelector?: LabelSelectorInput;
@@ -58,8 +64,10 @@ export interface WatchOptions {
   signal?: AbortSignal;
 }
 
+/** What happened to the object of a watch event; BOOKMARK only moves the resourceVersion on. */
 export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK';
 
+/** One change seen by a watch. */
 export interface WatchEvent<T extends KubernetesObject = KubernetesObject> {
   type: WatchEventType;
   /** For BOOKMARK only `metadata.resourceVersion` is meaningful. */
@@ -70,6 +78,7 @@ export interface WatchEvent<T extends KubernetesObject = KubernetesObject> {
 export interface Reader {
   /** Rejects with `NotFoundError` when the object does not exist. */
   get<T extends KubernetesObject = KubernetesObject>(gvk: GVK, key: ObjectKey, opts?: GetOptions): Promise<T>;
+  /** Lists objects of a kind; one page when `opts.limit` is set (follow `metadata.continue`). */
   list<T extends KubernetesObject = KubernetesObject>(gvk: GVK, opts?: ListOptions): Promise<ObjectList<T>>;
 }
 
@@ -79,6 +88,10 @@ export interface Writer {
   create<T extends KubernetesObject>(obj: T, opts?: WriteOptions): Promise<T & KubernetesObject>;
   /** Replaces the object; rejects with `ConflictError` when its resourceVersion is stale. */
   update<T extends KubernetesObject>(obj: T, opts?: WriteOptions): Promise<T & KubernetesObject>;
+  /**
+   * Patches the object (merge, JSON, strategic or apply patch); a resourceVersion in the patch
+   * makes it conditional.
+   */
   patch<T extends KubernetesObject = KubernetesObject>(
     gvk: GVK,
     key: ObjectKey,
@@ -96,7 +109,12 @@ export interface Writer {
 
 /** Writes the status subresource, which plain update/patch leave untouched. */
 export interface StatusWriter {
+  /**
+   * Replaces the status subresource; rejects with `ConflictError` when the resourceVersion is
+   * stale.
+   */
   updateStatus<T extends KubernetesObject>(obj: T, opts?: WriteOptions): Promise<T & KubernetesObject>;
+  /** Patches the status subresource only, as `patch` patches the object. */
   patchStatus<T extends KubernetesObject = KubernetesObject>(
     gvk: GVK,
     key: ObjectKey,

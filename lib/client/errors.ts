@@ -23,6 +23,7 @@ export interface Status {
   };
 }
 
+/** What a `StatusError` is built from: the response's status code and body. */
 export interface StatusErrorInit {
   /** HTTP status code. */
   status: number;
@@ -172,24 +173,80 @@ function hasCode(err: unknown, code: string): boolean {
   return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === code;
 }
 
+/**
+ * Whether `err` is any API failure (`StatusError`); matched by its stable `code`, so it works
+ * across copies of the library.
+ */
 export const isStatusError = (err: unknown): err is StatusError => err instanceof StatusError;
+/**
+ * Whether `err` is 404 NotFound; matched by its stable `code`, so it works across copies of the
+ * library.
+ */
 export const isNotFound = (err: unknown): err is NotFoundError => hasCode(err, 'ERR_K8S_NOT_FOUND');
+/**
+ * Whether `err` is 409 Conflict: a stale resourceVersion or a failed precondition; matched by its
+ * stable `code`, so it works across copies of the library.
+ */
 export const isConflict = (err: unknown): err is ConflictError => hasCode(err, 'ERR_K8S_CONFLICT');
+/**
+ * Whether `err` is 409 AlreadyExists: the name is taken; matched by its stable `code`, so it works
+ * across copies of the library.
+ */
 export const isAlreadyExists = (err: unknown): err is AlreadyExistsError =>
   hasCode(err, 'ERR_K8S_ALREADY_EXISTS');
+/**
+ * Whether `err` is 410 Gone / Expired: a resourceVersion too old to watch from; matched by its
+ * stable `code`, so it works across copies of the library.
+ */
 export const isGone = (err: unknown): err is GoneError => hasCode(err, 'ERR_K8S_GONE');
+/**
+ * Whether `err` is 422 Invalid: the object fails validation; matched by its stable `code`, so it
+ * works across copies of the library.
+ */
 export const isInvalid = (err: unknown): err is InvalidError => hasCode(err, 'ERR_K8S_INVALID');
+/**
+ * Whether `err` is 403 Forbidden: RBAC or admission said no; matched by its stable `code`, so it
+ * works across copies of the library.
+ */
 export const isForbidden = (err: unknown): err is ForbiddenError => hasCode(err, 'ERR_K8S_FORBIDDEN');
+/**
+ * Whether `err` is 401 Unauthorized: no valid credentials; matched by its stable `code`, so it
+ * works across copies of the library.
+ */
 export const isUnauthorized = (err: unknown): err is UnauthorizedError =>
   hasCode(err, 'ERR_K8S_UNAUTHORIZED');
+/**
+ * Whether `err` is 400 BadRequest; matched by its stable `code`, so it works across copies of the
+ * library.
+ */
 export const isBadRequest = (err: unknown): err is BadRequestError => hasCode(err, 'ERR_K8S_BAD_REQUEST');
+/**
+ * Whether `err` is 429 TooManyRequests: throttled by the server; matched by its stable `code`, so
+ * it works across copies of the library.
+ */
 export const isTooManyRequests = (err: unknown): err is TooManyRequestsError =>
   hasCode(err, 'ERR_K8S_TOO_MANY_REQUESTS');
+/**
+ * Whether `err` is 500 InternalError; matched by its stable `code`, so it works across copies of
+ * the library.
+ */
 export const isInternalError = (err: unknown): err is InternalError => hasCode(err, 'ERR_K8S_INTERNAL');
+/**
+ * Whether `err` is 503 ServiceUnavailable; matched by its stable `code`, so it works across copies
+ * of the library.
+ */
 export const isServiceUnavailable = (err: unknown): err is ServiceUnavailableError =>
   hasCode(err, 'ERR_K8S_SERVICE_UNAVAILABLE');
+/**
+ * Whether `err` is 504 or a Timeout/ServerTimeout reason: the server gave up; matched by its stable
+ * `code`, so it works across copies of the library.
+ */
 export const isServerTimeout = (err: unknown): err is ServerTimeoutError =>
   hasCode(err, 'ERR_K8S_SERVER_TIMEOUT');
+/**
+ * Whether `err` is `NoKindMatchError`: discovery does not know the kind (CRD not installed);
+ * matched by its stable `code`, so it works across copies of the library.
+ */
 export const isNoKindMatch = (err: unknown): err is NoKindMatchError => hasCode(err, 'ERR_K8S_NO_KIND_MATCH');
 
 /** Returns undefined for a NotFound error and rethrows anything else (controller-runtime's IgnoreNotFound). */

@@ -23,6 +23,7 @@ import type { HttpMethod, TransportOptions } from './transport.js';
 import { RestTransport } from './transport.js';
 import { parseWatchStream } from './watch-stream.js';
 
+/** Options of `KubeClient`: the transport's (throttling, retries, metrics) and the REST mapper. */
 export interface KubeClientOptions extends TransportOptions {
   /**
    * GVK → resource mapping. Default: a `DiscoveryRESTMapper` over this client's transport, which

@@ -13,6 +13,7 @@ export interface OwnerReference {
   blockOwnerDeletion?: boolean;
 }
 
+/** One field manager's entry in `metadata.managedFields` (server-side apply bookkeeping). */
 export interface ManagedFieldsEntry {
   manager?: string;
   operation?: string;
@@ -23,6 +24,7 @@ export interface ManagedFieldsEntry {
   subresource?: string;
 }
 
+/** Standard object metadata (`metav1.ObjectMeta`), as the API server sends it. */
 export interface ObjectMeta {
   name?: string;
   generateName?: string;
@@ -48,6 +50,10 @@ export interface KubernetesObject {
   [field: string]: unknown;
 }
 
+/**
+ * A list's own metadata: its resourceVersion (to watch from) and the continue token of the next
+ * page.
+ */
 export interface ListMeta {
   resourceVersion?: string;
   continue?: string;

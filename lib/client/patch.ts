@@ -16,9 +16,15 @@ export type Patch =
   | { type: 'strategic'; body: object }
   | { type: 'apply'; body: object; fieldManager: string; force?: boolean };
 
+/** A JSON merge patch (RFC 7386; `null` deletes a field). */
 export const mergePatch = (body: object): Patch => ({ type: 'merge', body });
+/** A JSON patch (RFC 6902): a list of operations; `test` makes it conditional. */
 export const jsonPatch = (ops: JsonPatchOperation[]): Patch => ({ type: 'json', ops });
+/** A strategic merge patch (built-in kinds only: lists merge by their keys). */
 export const strategicMergePatch = (body: object): Patch => ({ type: 'strategic', body });
+/**
+ * A server-side apply patch: the full intent of `fieldManager`; `force` takes conflicting fields.
+ */
 export const applyPatch = (body: object, opts: { fieldManager: string; force?: boolean }): Patch => ({
   type: 'apply',
   body,

@@ -29,6 +29,7 @@ export class StaticRESTMapper implements RESTMapper {
     for (const m of mappings) this.add(m);
   }
 
+  /** Adds (or replaces) the mapping of one kind, e.g. a CRD this process knows about. */
   add(mapping: ResourceMapping): void {
     this.#byKey.set(gvkString(mapping.gvk), mapping);
   }
@@ -58,6 +59,7 @@ export interface APIResource {
  */
 export type DiscoveryFetcher = (groupVersion: string) => Promise<{ resources: APIResource[] } | undefined>;
 
+/** Options of `DiscoveryRESTMapper`. */
 export interface DiscoveryRESTMapperOptions {
   /** Mappings answered without discovery. Default: the stable built-in kinds. */
   static?: Iterable<ResourceMapping>;

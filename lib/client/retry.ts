@@ -8,6 +8,7 @@ export interface RetryOptions {
   maxDelayMs?: number;
 }
 
+/** The retry policy used when none is given: 5 retries, 500 ms doubling, 30 s cap. */
 export const defaultRetryOptions: Required<RetryOptions> = {
   maxRetries: 5,
   baseDelayMs: 500,
@@ -33,6 +34,10 @@ export function isRetriableStatus(status: number, method: string, hasRetryAfter:
 const NEVER_SENT = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ENOTFOUND']);
 const MAYBE_SENT = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'UND_ERR_SOCKET']);
 
+/**
+ * Whether a failure without an HTTP answer may be retried: before sending, for any method; a reset
+ * mid-request, for reads only.
+ */
 export function isRetriableNetworkError(err: unknown, method: string): boolean {
   const code = (err as { code?: unknown } | undefined)?.code;
   if (typeof code !== 'string') return false;

@@ -52,6 +52,7 @@ export function formatLabelSelector(sel: LabelSelectorInput | undefined): string
   return parts.join(',');
 }
 
+/** A field selector as the API takes it (`a=b,c!=d`); a string is passed through. */
 export function formatFieldSelector(sel: FieldSelectorInput | undefined): string {
   if (sel === undefined) return '';
   return typeof sel === 'string' ? sel : formatEqualities(sel);

@@ -2,6 +2,7 @@ import type { Clock, Timer } from '../util/clock.js';
 import { monotonicNow, realClock } from '../util/clock.js';
 import { checkNumber } from '../util/options.js';
 
+/** Options of `TokenBucket`. */
 export interface TokenBucketOptions {
   /** Sustained requests per second. Default 20 (controller-runtime's). Zero or negative disables throttling. */
   qps?: number;

@@ -19,8 +19,10 @@ import {
 import { TokenBucket } from './throttle.js';
 import { toJSONBody } from './time.js';
 
+/** The HTTP methods the API uses. */
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
+/** One request of `RestTransport`. */
 export interface RestRequest {
   method: HttpMethod;
   /** Path below the server URL, e.g. `/api/v1/namespaces/default/pods`. */
@@ -33,6 +35,7 @@ export interface RestRequest {
   signal?: AbortSignal;
 }
 
+/** Options of `RestTransport` (and so of `KubeClient`). */
 export interface TransportOptions {
   /** Client-side throttling, default 20 requests per second sustained. Zero or negative disables it. */
   qps?: number;

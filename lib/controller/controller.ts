@@ -14,6 +14,7 @@ import {
   type Request,
 } from './types.js';
 
+/** A controller's options: workers, rate limiter, reconcile timeout, panic recovery, metrics. */
 export interface ControllerOptions {
   /** Workers reconciling in parallel (never two on one key). Default 1, as controller-runtime. */
   maxConcurrentReconciles?: number;

@@ -22,6 +22,7 @@ export function enqueueForObject(): EventHandlerFunc {
   return (e) => requestFor(e.object);
 }
 
+/** Options of `enqueueForOwner`. */
 export interface OwnerOptions {
   /** Only the owner reference with `controller: true`. Default true (what `owns()` uses). */
   onlyController?: boolean;

@@ -33,14 +33,17 @@ export const annotationsChanged: Predicate = (e) =>
 export const resourceVersionChanged: Predicate = (e) =>
   e.type !== 'update' || e.old.metadata?.resourceVersion !== e.object.metadata?.resourceVersion;
 
+/** A predicate that passes when all of `ps` pass. */
 export function and<T extends KubernetesObject>(...ps: Predicate<T>[]): Predicate<T> {
   return (e) => ps.every((p) => p(e));
 }
 
+/** A predicate that passes when any of `ps` passes. */
 export function or<T extends KubernetesObject>(...ps: Predicate<T>[]): Predicate<T> {
   return (e) => ps.some((p) => p(e));
 }
 
+/** A predicate that passes when `p` does not. */
 export function not<T extends KubernetesObject>(p: Predicate<T>): Predicate<T> {
   return (e) => !p(e);
 }

@@ -38,6 +38,7 @@ export class ReconcileTimeoutError extends Error {
   }
 }
 
+/** What a reconcile runs with: its logger, abort signal and id. */
 export interface ReconcileContext {
   /** Carries `controller`, `namespace`, `name` and `reconcileID` on every line. */
   logger: Logger;
@@ -56,6 +57,9 @@ export interface ReconcileContext {
  * restart or resync. Throw to retry with backoff; throw `TerminalError` to give up.
  */
 export interface Reconciler {
+  /**
+   * Brings the object named by `req` towards its desired state; the outcome decides the requeue.
+   */
   reconcile(req: Request, ctx: ReconcileContext): Promise<Result | void>;
 }
 

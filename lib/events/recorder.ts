@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import PQueue from 'p-queue';
 import type { Client } from '../client/client.js';
 import type { KubernetesObject } from '../client/object.js';
 import { rfc3339Time } from '../client/time.js';
@@ -6,10 +7,12 @@ import { type Logger, silentLogger } from '../log/logger.js';
 import { type Clock, monotonicNow, realClock } from '../util/clock.js';
 import { checkNumber } from '../util/options.js';
 
+/** An Event's type, as `kubectl describe` shows it. */
 export type EventType = 'Normal' | 'Warning';
 
 const EVENT_GVK = { group: '', version: 'v1', kind: 'Event' };
 
+/** Options of `EventRecorder`. */
 export interface EventRecorderOptions {
   /** `source.component` and `reportingComponent` of every event. */
   component: string;
@@ -21,6 +24,14 @@ export interface EventRecorderOptions {
   burst?: number;
   /** Default 5 min (client-go's event spam filter: 25 burst, one per 5 minutes). */
   refillMs?: number;
+  /** Event writes in flight at once, so events never crowd reconcile writes out of the client. Default 8. */
+  concurrency?: number;
+  /**
+   * Event writes waiting for those; more are dropped and counted in `dropped`, as client-go's
+   * broadcaster drops past its 1000-event buffer, so an API outage cannot grow memory without
+   * bound. Default 1000.
+   */
+  maxQueued?: number;
   clock?: Clock;
   logger?: Logger;
 }
@@ -51,9 +62,14 @@ interface Bucket {
  */
 export class EventRecorder {
   readonly #client: Client;
-  readonly #opts: Required<Omit<EventRecorderOptions, 'instance' | 'clock' | 'logger'>> & {
+  readonly #opts: Required<
+    Omit<EventRecorderOptions, 'instance' | 'clock' | 'logger' | 'concurrency' | 'maxQueued'>
+  > & {
     instance?: string;
   };
+  // Every write goes through here: at most `concurrency` at once, `maxQueued` waiting.
+  readonly #writes: PQueue;
+  readonly #maxQueued: number;
   readonly #clock: Clock;
   readonly #logger: Logger;
   readonly #seen = new Map<string, Seen>();
@@ -72,11 +88,30 @@ export class EventRecorder {
     };
     this.#clock = opts.clock ?? realClock;
     this.#logger = opts.logger ?? silentLogger();
+    this.#writes = new PQueue({ concurrency: opts.concurrency ?? 8 });
+    this.#maxQueued = opts.maxQueued ?? 1000;
   }
 
-  /** Events dropped by the rate limit so far. */
+  /** Events dropped so far: by the per-object rate limit, or because too many writes were waiting. */
   get dropped(): number {
     return this.#dropped;
+  }
+
+  /** Resolves once every event recorded so far has been written (or has failed). */
+  onIdle(): Promise<void> {
+    return this.#writes.onIdle();
+  }
+
+  /** Queues a write; false when it was dropped because `maxQueued` writes are waiting already. */
+  #write(fn: () => Promise<unknown>): Promise<boolean> {
+    if (this.#writes.size >= this.#maxQueued) {
+      this.#dropped++;
+      return Promise.resolve(false);
+    }
+    return this.#writes.add(async () => {
+      await fn();
+      return true;
+    });
   }
 
   /** Records an event about `obj`. Returns a promise for tests; callers need not await it. */
@@ -95,7 +130,9 @@ export class EventRecorder {
       seen.count++;
       seen.lastAt = now;
       const count = seen.count;
-      seen.pending = seen.pending.then(() => this.#bump(seen, count, wall));
+      seen.pending = seen.pending.then(async () => {
+        await this.#write(() => this.#bump(seen, count, wall));
+      });
       return seen.pending;
     }
     this.#prune(now);
@@ -109,8 +146,8 @@ export class EventRecorder {
     };
     this.#seen.set(key, entry);
     const t = rfc3339Time(wall);
-    entry.pending = this.#client
-      .create({
+    entry.pending = this.#write(() =>
+      this.#client.create({
         apiVersion: 'v1',
         kind: 'Event',
         metadata: { name: entry.name, namespace },
@@ -131,17 +168,20 @@ export class EventRecorder {
         source: { component: this.#opts.component },
         reportingComponent: this.#opts.component,
         reportingInstance: this.#opts.instance ?? '',
-      })
-      .then(
-        () => undefined,
-        (err: unknown) => {
-          this.#seen.delete(key);
-          this.#logger.warn('Failed to record an event', {
-            reason,
-            error: err,
-          });
-        },
-      );
+      }),
+    ).then(
+      (written) => {
+        // Dropped: the next repeat creates the Event instead of bumping one that never was.
+        if (!written) this.#seen.delete(key);
+      },
+      (err: unknown) => {
+        this.#seen.delete(key);
+        this.#logger.warn('Failed to record an event', {
+          reason,
+          error: err,
+        });
+      },
+    );
     return entry.pending;
   }
 

@@ -12,6 +12,7 @@ import { GaugeFamily, type GaugeSeries, registerFamily } from '../util/metrics.j
 import { AttemptFailures } from './attempt-failures.js';
 import { type LeaderElectionRecord, LeaseLock } from './lease-lock.js';
 
+/** Options of `LeaderElector` (client-go's LeaderElectionConfig). */
 export interface LeaderElectorOptions {
   /** Where the Lease lives. One of `client` or `kubeConfig` is required. */
   client?: Client;
@@ -148,6 +149,7 @@ export class LeaderElector {
     }
   }
 
+  /** Whether this process holds the Lease now. */
   isLeader(): boolean {
     return this.#leading;
   }

@@ -4,6 +4,7 @@ import type { GVK } from '../client/gvk.js';
 import type { KubernetesObject } from '../client/object.js';
 import { microTime, parseTime } from '../client/time.js';
 
+/** coordination.k8s.io/v1 Lease. */
 export const LEASE_GVK: GVK = { group: 'coordination.k8s.io', version: 'v1', kind: 'Lease' };
 
 /** client-go's LeaderElectionRecord, stored in a Lease's spec. Times are epoch milliseconds. */
@@ -15,7 +16,8 @@ export interface LeaderElectionRecord {
   leaderTransitions: number;
 }
 
-interface LeaseSpec {
+/** A Lease's spec (coordination.k8s.io/v1 LeaseSpec, the fields leader election uses). */
+export interface LeaseSpec {
   holderIdentity?: string;
   leaseDurationSeconds?: number;
   acquireTime?: string;
@@ -99,6 +101,7 @@ export class LeaseLock {
     return JSON.stringify(this.#lease.spec ?? {});
   }
 
+  /** The Lease as `namespace/name`, for logs. */
   describe(): string {
     return `${this.namespace}/${this.name}`;
   }

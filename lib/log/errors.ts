@@ -13,6 +13,7 @@ export interface SerializedError {
   errors?: Array<SerializedError | string>;
 }
 
+/** Options of `serializeError`. */
 export interface SerializeErrorOptions {
   /**
    * Whether to include the stack of `err`. Default: always. The logger passes a rule that drops

@@ -4,6 +4,7 @@ import { errorFields, isExpectedApiError } from './errors.js';
 /** The logger type used throughout Steward: a winston logger (child loggers carry fields). */
 export type Logger = winston.Logger;
 
+/** Options of `createLogger`. */
 export interface LoggerOptions {
   /** winston level: error, warn, info, debug. Default `info`. */
   level?: string;

@@ -14,6 +14,7 @@ import {
 import type { Predicate } from '../controller/predicates.js';
 import type { Reconciler } from '../controller/types.js';
 
+/** Options of one watch of a `ControllerBuilder`: predicates, and which informer serves it. */
 export interface BuilderWatchOptions {
   /** Events of this watch pass only if every predicate passes (besides the builder's filters). */
   predicates?: Predicate[];
@@ -70,6 +71,7 @@ export class ControllerBuilder {
   #options: BuilderOptions = {};
   #completed = false;
 
+  /** Made by `Manager.controller(name)`. @internal */
   constructor(name: string, host: BuilderHost) {
     if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(name)) {
       throw new RangeError(
@@ -80,6 +82,7 @@ export class ControllerBuilder {
     this.#host = host;
   }
 
+  /** The reconciled kind: its events enqueue the object itself. */
   for(gvk: GVK, opts: BuilderWatchOptions = {}): this {
     if (this.#for !== undefined) throw new Error(`controller ${this.#name}: for() was already called`);
     this.#for = gvk;
@@ -87,27 +90,35 @@ export class ControllerBuilder {
     return this;
   }
 
+  /**
+   * A kind this controller creates: its events enqueue the object's controller owner of the `for`
+   * kind.
+   */
   owns(gvk: GVK, opts: BuilderWatchOptions = {}): this {
     if (this.#for === undefined) throw new Error(`controller ${this.#name}: call for() before owns()`);
     this.#watches.push({ gvk, handler: enqueueForOwner(this.#for), opts });
     return this;
   }
 
+  /** Any other kind, with a handler mapping its events to requests. */
   watches(gvk: GVK, handler: EventHandlerFunc, opts: BuilderWatchOptions = {}): this {
     this.#watches.push({ gvk, handler, opts });
     return this;
   }
 
+  /** A predicate every watch of this controller applies. */
   withEventFilter(predicate: Predicate): this {
     this.#filters.push(predicate);
     return this;
   }
 
+  /** Workers, rate limiter, reconcile timeout and the rest of `ControllerOptions`. */
   withOptions(options: BuilderOptions): this {
     this.#options = { ...this.#options, ...options };
     return this;
   }
 
+  /** Creates the controller; it starts with the Manager (on the leader). */
   complete(reconciler: Reconciler): Controller {
     if (this.#completed) throw new Error(`controller ${this.#name}: complete() was already called`);
     if (this.#watches.length === 0)

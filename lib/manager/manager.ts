@@ -29,6 +29,7 @@ import {
   parseBindAddress,
 } from './servers.js';
 
+/** The Manager's leader election: on or off, the Lease's name and namespace, timings. */
 export interface LeaderElectionOptions {
   /** Default false: every replica reconciles. Enable for HA Deployments. */
   enabled: boolean;
@@ -58,6 +59,7 @@ export interface LeaderElectionOptions {
   burst?: number;
 }
 
+/** Options of `Manager.create`. */
 export interface ManagerOptions {
   kubeConfig: KubeConfig;
   /** Use this client instead of one built from `kubeConfig` (e.g. impersonating, or a fake). */
@@ -98,6 +100,7 @@ export class LeaderElectionLostError extends Error {
 
 /** Something started by the Manager with the rest: it must resolve once `signal` aborts. */
 export interface Runnable {
+  /** Runs until `signal` aborts, then resolves. */
   start(signal: AbortSignal): Promise<void>;
   /** Run only on the leader (default true), or on every replica. */
   needLeaderElection?: boolean;
@@ -311,6 +314,7 @@ export class Manager {
     return this.#elector?.identity;
   }
 
+  /** Whether this process leads (always true once started without leader election). */
   isLeader(): boolean {
     return this.#elector ? this.#elector.isLeader() : this.#started;
   }
@@ -324,6 +328,10 @@ export class Manager {
     return this.#healthAddress;
   }
 
+  /**
+   * Starts caches, servers, leader election and controllers; resolves after a graceful stop once
+   * `signal` aborts, rejects with `LeaderElectionLostError` when the Lease is lost.
+   */
   async start(signal: AbortSignal): Promise<void> {
     if (this.#started) throw new Error('the manager was already started');
     this.#started = true;

@@ -23,12 +23,14 @@ export interface BinaryPaths {
   kwokStagesDir: string;
 }
 
+/** The versions pinned in hack/versions.env. */
 export interface ControlPlaneVersions {
   kubernetes: string;
   etcd: string;
   kwok: string;
 }
 
+/** Where `locateBinaries` looks. */
 export interface BinaryLocationOptions {
   /**
    * A flat directory holding `etcd`, `kube-apiserver`, ... and `stages/` for kwok.

@@ -32,6 +32,7 @@ import { CertificateAuthority, generateKeys } from './pki.js';
 import { ManagedProcess } from './process.js';
 import { freePorts, httpsStatus, waitFor } from './wait.js';
 
+/** Options of `startControlPlane`. */
 export interface ControlPlaneOptions {
   /**
    * Also run kube-controller-manager, kube-scheduler and kwok with fake Nodes, so Pods are
@@ -61,6 +62,7 @@ export interface ControlPlaneOptions {
 /** The user of `kubeConfig`: a member of `system:masters`, so RBAC never gets in its way. */
 export const ADMIN_USER = 'steward-admin';
 
+/** A running control plane, from `startControlPlane()`; `stop()` removes every process and file. */
 export class ControlPlane {
   /** Admin access (`system:masters`) as a @kubernetes/client-node `KubeConfig`. */
   readonly kubeConfig: KubeConfig;

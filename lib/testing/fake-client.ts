@@ -33,6 +33,7 @@ import type { Clock } from '../util/clock.js';
 import { realClock } from '../util/clock.js';
 import { WatchHub } from './fake-watch.js';
 
+/** The request kinds a `FakeReactor` sees. */
 export type FakeVerb =
   'get' | 'list' | 'watch' | 'create' | 'update' | 'patch' | 'delete' | 'updateStatus' | 'patchStatus';
 
@@ -48,6 +49,7 @@ export interface FakeAction {
 /** Runs before the fake handles a request; returning (or throwing) an error fails the request with it. */
 export type FakeReactor = (action: FakeAction) => Error | undefined | void;
 
+/** Options of `FakeClient`. */
 export interface FakeClientOptions {
   /** Objects present from the start (each needs apiVersion, kind and name). */
   objects?: KubernetesObject[];

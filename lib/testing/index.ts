@@ -1,4 +1,10 @@
-// lib/testing: a real control plane for tests and local runs, and helpers to wait on it.
+/**
+ * For tests only (`steward/testing`): a real control plane (etcd + kube-apiserver, optionally
+ * a kwok cluster), an in-memory fake client, a fake clock, and helpers to wait on conditions.
+ * It spawns processes and makes certificates: never import it from runtime code.
+ *
+ * @module steward/testing
+ */
 export { ADMIN_USER, ControlPlane, startControlPlane, type ControlPlaneOptions } from './control-plane.js';
 export { DEFAULT_CONTROLLERS } from './components.js';
 export {

@@ -47,6 +47,7 @@ export const FAKE_RUN_SECONDS_ANNOTATION = 'steward.dev/fake-run-seconds';
  *   ErrImagePull.
  */
 export const FAKE_FAILURE_ANNOTATION = 'steward.dev/fake-failure';
+/** The values `FAKE_FAILURE_ANNOTATION` takes. */
 export const FAKE_FAILURES = ['OOMKilled', 'Evicted', 'Preempted', 'ImagePull'] as const;
 
 /** kwok's stock stages that the harness loads; its pod-complete is replaced by the ones below. */
@@ -308,6 +309,7 @@ export async function kwokConfig(stagesDir: string): Promise<string> {
   return `${docs.join('\n---\n')}\n`;
 }
 
+/** The fake nodes kwok keeps Ready. */
 export interface FakeNodeOptions {
   /** How many nodes. Default 1. */
   count?: number;

@@ -7,6 +7,7 @@ import { createServer, type Server } from 'node:net';
 
 import { WaitTimeoutError } from './errors.js';
 
+/** Options of `waitFor`. */
 export interface WaitOptions {
   /** Give up after this long. Default 30 s. */
   timeoutMs?: number;

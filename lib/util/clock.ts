@@ -7,6 +7,7 @@
 /** An opaque handle returned by `Clock.setTimeout`. */
 export type Timer = { readonly __timer: unique symbol } | object;
 
+/** Where time comes from: `realClock` in production, a `FakeClock` in tests. */
 export interface Clock {
   /**
    * Milliseconds since the Unix epoch (the wall clock for `realClock`). Use it for timestamps

@@ -9,6 +9,7 @@
  */
 import { rfc3339Time } from '../client/time.js';
 
+/** A condition's status. */
 export type ConditionStatus = 'True' | 'False' | 'Unknown';
 
 /** One condition, as `metav1.Condition` serialises it. */

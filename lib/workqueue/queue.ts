@@ -26,6 +26,7 @@ export interface QueueOptions<T> {
   maxPriorityWaitMs?: number;
 }
 
+/** Options of `add`. */
 export interface AddOptions {
   /** Higher is served first; FIFO within a level. Default 0. The initial list uses -100. */
   priority?: number;
@@ -274,6 +275,7 @@ export class Queue<T> {
     return new Promise((resolve) => this.#drainWaiters.push(resolve));
   }
 
+  /** Whether `shutDown` was called. */
   shuttingDown(): boolean {
     return this.#shuttingDown;
   }

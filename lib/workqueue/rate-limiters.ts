@@ -13,9 +13,11 @@ export interface RateLimiter<T> {
   when(item: T): number;
   /** Clears `item`'s history; unknown items are a no-op. */
   forget(item: T): void;
+  /** How many times `when` was asked about `item` since it was last forgotten. */
   numRequeues(item: T): number;
 }
 
+/** Options of the per-item limiters. */
 export interface ItemLimiterOptions<T> {
   /** Which items share a history. Default `defaultKeyOf`, as the queue's. */
   keyOf?: KeyFunc<T>;
@@ -82,6 +84,7 @@ export function fastSlowRateLimiter<T>(
   };
 }
 
+/** Options of `bucketRateLimiter`. */
 export interface BucketLimiterOptions {
   clock?: Clock;
 }

@@ -35,6 +35,7 @@ export class RateLimitingQueue<T> extends DelayingQueue<T> {
     this.#limiter.forget(item);
   }
 
+  /** How many times `item` was re-added rate-limited since it was last forgotten. */
   numRequeues(item: T): number {
     return this.#limiter.numRequeues(item);
   }

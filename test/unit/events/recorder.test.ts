@@ -66,4 +66,46 @@ describe('EventRecorder', () => {
     const r = new EventRecorder(client, { component: 'steward' });
     await expect(r.event(session, 'Normal', 'X', 'y')).resolves.toBeUndefined();
   });
+
+  test('writes are bounded: a few in flight, a bounded backlog, the rest dropped and counted', async () => {
+    const fake = new FakeClient();
+    let inFlight = 0;
+    let most = 0;
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    // An API server that does not answer (an outage): writes pile up behind the gate.
+    const slow = {
+      async create(obj: Parameters<FakeClient['create']>[0]) {
+        most = Math.max(most, ++inFlight);
+        await gate;
+        inFlight--;
+        return fake.create(obj);
+      },
+      patch: fake.patch.bind(fake),
+    } as unknown as FakeClient;
+    const r = new EventRecorder(slow, { component: 'steward', concurrency: 3, maxQueued: 10 });
+    const recorded = Array.from({ length: 50 }, (_, i) =>
+      r.event(
+        { ...session, metadata: { ...session.metadata, name: `s${i}`, uid: `uid-${i}` } },
+        'Normal',
+        'Created',
+        'x',
+      ),
+    );
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(most).toBe(3);
+    expect(r.dropped).toBe(50 - 3 - 10);
+    open();
+    await Promise.all(recorded);
+    await r.onIdle();
+    expect((await fake.list(EVENT)).items).toHaveLength(13);
+    // A dropped event is created on its next occurrence, not bumped.
+    await r.event(
+      { ...session, metadata: { ...session.metadata, name: 's49', uid: 'uid-49' } },
+      'Normal',
+      'Created',
+      'x',
+    );
+    expect((await fake.list(EVENT)).items).toHaveLength(14);
+  });
 });

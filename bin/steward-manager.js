@@ -1,0 +1,5 @@
+#!/usr/bin/env node
+// The Steward operator on Node >= 24 (see launch.js). The program itself: dist/cmd/manager.js.
+import { launch } from './launch.js';
+
+await launch('steward-manager', '../dist/cmd/manager.js');
