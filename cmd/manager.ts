@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The Steward operator. Usage: npx steward-manager --help (bin/steward-manager.js starts this on Node 24)
 import { KubeConfig } from '@kubernetes/client-node';
+import { KindNotInstalledError, setupScheduleController } from '../controllers/schedule/index.js';
 import { setupSessionController } from '../controllers/session/index.js';
 import {
   BindError,
@@ -66,6 +67,23 @@ async function main(): Promise<number> {
       runnerImage: flags.runnerImage,
       tenantPolicy: flags.tenantPolicy,
     });
+  }
+  if (flags.controllers.includes('schedule')) {
+    try {
+      await setupScheduleController(mgr, {
+        maxConcurrentReconciles: flags.maxConcurrentReconciles,
+        runnerImage: flags.runnerImage,
+      });
+    } catch (err) {
+      if (!(err instanceof KindNotInstalledError)) throw err;
+      // Asked for by name: a missing CRD is an error. By default: run without it.
+      if (flags.controllersExplicit) {
+        logger.error('Cannot start the schedule controller', { error: err.message });
+        return 1;
+      }
+      logger.warn('Not starting the schedule controller', { reason: err.message });
+      flags.controllers = flags.controllers.filter((c) => c !== 'schedule');
+    }
   }
   logger.info('Starting manager', {
     controllers: flags.controllers,
