@@ -53,12 +53,14 @@ const iso = (t: number | undefined) => (t === undefined ? undefined : rfc3339Tim
 /**
  * What to do for a Schedule now, from what was observed; no I/O. The rules, CronJob's:
  *
- * - Times are handled once. The watermark is the latest of the Schedule's creation,
- *   lastScheduleTime, lastMissedTime and the scheduled time of every run it owns, so a time at
- *   or before it is never run again (and never one before the Schedule existed).
- * - Of the times due since the watermark, only the latest may run, and only within
+ * - Times are handled once. The status watermark is the latest of the Schedule's creation,
+ *   lastScheduleTime and lastMissedTime: times after it are due. A due time that already has
+ *   its run (a crash, a failover or a conflict came between the run's create and the status
+ *   write) is not run again; the due times without a run are counted, so a lost status write
+ *   loses no count either. No time before the Schedule existed is ever due.
+ * - Of the due times without a run, only the latest may run, and only within
  *   startingDeadlineSeconds of it (no deadline: always): at most one catch-up run. Every other
- *   due time is missed — counted with bounded work, never by iterating them all.
+ *   one is missed — counted with bounded work, never by iterating them all.
  * - The latest due time, while a run is active: Allow starts another; Forbid skips the time;
  *   Replace cancels the active runs and starts the new one.
  * - Suspended: nothing starts and times are not handled, so on resume the latest one may still
@@ -70,12 +72,10 @@ export function decide({ now, schedule, cron, runs }: DecideInput): Decision {
   const old = schedule.status ?? {};
   const policy = spec.concurrencyPolicy ?? DEFAULTS.concurrencyPolicy;
   const active = runs.filter((r) => r.state === 'active');
-  const scheduledRunTimes = runs.filter((r) => !r.manual).map((r) => r.scheduledTime);
   const watermark = maxOf(
     ms(schedule.metadata?.creationTimestamp),
     ms(old.lastScheduleTime),
     ms(old.lastMissedTime),
-    ...scheduledRunTimes,
   );
 
   const decision: Decision = {
@@ -92,23 +92,33 @@ export function decide({ now, schedule, cron, runs }: DecideInput): Decision {
   if (!spec.suspend && watermark !== undefined) {
     const latest = cron.latestAtOrBefore(now);
     if (latest !== undefined && latest > watermark) {
+      // Due times that have their run already (a few at most: one per lost status write).
+      const ran = new Set(
+        runs
+          .filter((r) => !r.manual && r.scheduledTime !== undefined && r.scheduledTime > watermark)
+          .map((r) => r.scheduledTime!),
+      );
+      const latestHandled = [...ran].some((t) => t >= latest);
+      const dueRan = [...ran].filter((t) => t <= now && cron.latestAtOrBefore(t) === t).length;
       const due = cron.count(watermark, now);
+      const withoutRun = due.count - dueRan;
       const deadlineMs =
         spec.startingDeadlineSeconds === undefined ? undefined : spec.startingDeadlineSeconds * 1000;
-      const first = cron.next(watermark) ?? latest;
-      if (deadlineMs !== undefined && now - latest > deadlineMs) {
-        decision.missed = { count: due.count, exact: due.exact, first, latest, pastDeadline: true };
+      const missedBefore = (count: number, from: number, pastDeadline: boolean): Missed | undefined => {
+        if (count <= 0) return undefined;
+        // The latest and first times without a run, stepping over those that ran.
+        let last = cron.latestAtOrBefore(from);
+        while (last !== undefined && ran.has(last)) last = cron.latestAtOrBefore(last - 1000);
+        let first = cron.next(watermark);
+        while (first !== undefined && ran.has(first)) first = cron.next(first);
+        return { count, exact: due.exact, first: first ?? latest, latest: last ?? latest, pastDeadline };
+      };
+      if (latestHandled) {
+        decision.missed = missedBefore(withoutRun, latest, false);
+      } else if (deadlineMs !== undefined && now - latest > deadlineMs) {
+        decision.missed = missedBefore(withoutRun, latest, true);
       } else {
-        if (due.count > 1) {
-          const latestMissed = cron.latestAtOrBefore(latest - 1000) ?? first;
-          decision.missed = {
-            count: due.count - 1,
-            exact: due.exact,
-            first,
-            latest: latestMissed,
-            pastDeadline: false,
-          };
-        }
+        decision.missed = missedBefore(withoutRun - 1, latest - 1000, false);
         if (policy === 'Forbid' && active.length > 0) {
           decision.skipped = latest;
         } else {

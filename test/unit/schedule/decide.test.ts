@@ -136,6 +136,30 @@ describe('missed runs after a long downtime', () => {
     });
   });
 
+  test('the catch-up run exists but the status write was lost: not run again, the others still counted', () => {
+    const d = decideAt('2026-01-01T01:02:00Z', down, [run('active', '2026-01-01T01:00:00Z')]);
+    expect(d.start).toBeUndefined();
+    expect(d.missed).toEqual({
+      count: 10,
+      exact: true,
+      first: at('2026-01-01T00:10:00Z'),
+      latest: at('2026-01-01T00:55:00Z'),
+      pastDeadline: false,
+    });
+    expect(d.status).toMatchObject({ missedRuns: 12, lastScheduleTime: '2026-01-01T01:00:00Z' });
+  });
+
+  test('runs for some due times exist (several lost writes): neither run again nor counted missed', () => {
+    const runs = ['00:20', '00:40'].map((t) => run('succeeded', `2026-01-01T${t}:00Z`));
+    const d = decideAt('2026-01-01T01:02:00Z', down, runs);
+    expect(iso(d.start)).toBe('2026-01-01T01:00:00Z');
+    expect(d.missed).toMatchObject({
+      count: 8,
+      first: at('2026-01-01T00:10:00Z'),
+      latest: at('2026-01-01T00:55:00Z'),
+    });
+  });
+
   test('within startingDeadlineSeconds: the latest runs', () => {
     const d = decideAt('2026-01-01T01:02:00Z', schedule({ startingDeadlineSeconds: 150 }, down.status));
     expect(iso(d.start)).toBe('2026-01-01T01:00:00Z');

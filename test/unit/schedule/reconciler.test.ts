@@ -1,7 +1,7 @@
 // The Schedule reconciler on a fake client and a fake clock: runs at their times (and only then),
 // exactly once per time, concurrency policies, missed runs, suspend, history, bad specs, and
 // Workflow runs handled by GVK.
-import { InternalError, InvalidError, type KubernetesObject } from '../../../lib/index.js';
+import { ConflictError, InternalError, InvalidError, type KubernetesObject } from '../../../lib/index.js';
 import { SESSION_GVK } from '../../../controllers/session/index.js';
 import {
   ANNOTATION_SCHEDULED_TIME,
@@ -240,6 +240,32 @@ describe('missed runs after downtime', () => {
     ]);
     expect(await h.metric('steward_schedule_runs_total', { result: 'missed' })).toBe(719);
     expect(h.lastResult).toEqual({ requeueAfterMs: 3_000 });
+  });
+
+  test('the status write after a catch-up conflicts: the retry still counts the missed times, once', async () => {
+    const h = new Harness();
+    await h.create({});
+    await h.runUntil('2026-01-01T00:00:05Z');
+    h.clock.setTime(at('2026-01-01T01:00:07Z'));
+    // Someone edits the Schedule between the run's create and our status write.
+    const remove = h.client.prependReactor((a) =>
+      a.verb === 'patchStatus'
+        ? new ConflictError({ status: 409, reason: 'Conflict', message: 'changed' })
+        : undefined,
+    );
+    expect(await h.reconcile()).toEqual({ requeue: true });
+    remove();
+    expect(await h.reconcile()).toEqual({ requeueAfterMs: 3_000 });
+    expect(await h.runNames()).toEqual([name('2026-01-01T00:00:05Z'), name('2026-01-01T01:00:05Z')]);
+    expect((await h.schedule()).status).toMatchObject({
+      missedRuns: 719,
+      lastScheduleTime: '2026-01-01T01:00:05Z',
+      lastMissedTime: '2026-01-01T01:00:00Z',
+    });
+    expect(h.events.filter((e) => e.reason === 'MissedSchedule')).toHaveLength(1);
+    expect(await h.metric('steward_schedule_runs_total', { result: 'missed' })).toBe(719);
+    await h.reconcile();
+    expect((await h.schedule()).status?.missedRuns).toBe(719);
   });
 
   test('past startingDeadlineSeconds: no catch-up; every time counted missed', async () => {
