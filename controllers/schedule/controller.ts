@@ -1,4 +1,5 @@
 import {
+  apiVersionOf,
   type Client,
   type Controller,
   generationChanged,
@@ -25,7 +26,7 @@ export interface ScheduleControllerOptions {
 export class KindNotInstalledError extends Error {
   readonly code = 'ERR_KIND_NOT_INSTALLED';
   constructor(readonly gvk: GVK) {
-    super(`the ${gvk.kind} CRD (${gvkString(gvk)}) is not installed: kubectl apply -k manifests/crd`);
+    super(`the ${gvk.kind} CRD (${apiVersionOf(gvk)}) is not installed: kubectl apply -k manifests/crd`);
     this.name = 'KindNotInstalledError';
   }
 }
