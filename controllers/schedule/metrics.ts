@@ -14,6 +14,7 @@ export type RunResult = 'started' | 'skipped' | 'missed';
 export class ScheduleMetrics {
   readonly #runs: Counter<'namespace' | 'result'>;
   readonly #delay: Histogram<'namespace'>;
+  readonly #namespaces = new Set<string>();
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -30,6 +31,16 @@ export class ScheduleMetrics {
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
       registers,
     });
+  }
+
+  /**
+   * Creates the namespace's series at 0, so that every result is queryable (and an alert's
+   * increase() has a base) before the first time of that result happens.
+   */
+  namespaceSeen(namespace: string): void {
+    if (this.#namespaces.has(namespace)) return;
+    this.#namespaces.add(namespace);
+    for (const result of ['started', 'skipped', 'missed'] as const) this.#runs.inc({ namespace, result }, 0);
   }
 
   runs(namespace: string, result: RunResult, count = 1): void {

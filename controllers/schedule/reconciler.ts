@@ -105,6 +105,7 @@ export class ScheduleReconciler implements Reconciler {
       throw err;
     }
     if (schedule.metadata?.deletionTimestamp) return;
+    this.#metrics?.namespaceSeen(schedule.metadata?.namespace ?? '');
     try {
       return await this.#run(schedule, ctx);
     } catch (err) {

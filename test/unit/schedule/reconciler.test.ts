@@ -66,6 +66,15 @@ describe('Sessions at their scheduled times', () => {
     expect(h.events.map((e) => e.reason)).toEqual(['Started', 'Started', 'Started']);
     expect(await h.metric('steward_schedule_runs_total', { result: 'started', namespace: 'ns' })).toBe(3);
     expect(await h.metric('steward_schedule_start_delay_seconds')).toBe(3);
+    // Every result's series exists from the first reconcile in the namespace, at 0 if need be.
+    const series = (await h.registry.getMetricsAsJSON()).find(
+      (m) => m.name === 'steward_schedule_runs_total',
+    )!;
+    expect(series.values.map((v) => [v.labels.result, v.value]).sort()).toEqual([
+      ['missed', 0],
+      ['skipped', 0],
+      ['started', 3],
+    ]);
     expect(h.lastResult).toEqual({ requeueAfterMs: 5_000 });
   });
 
