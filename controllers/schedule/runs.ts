@@ -32,19 +32,25 @@ export interface RunKind {
   specFor(templateSpec: unknown, scheduledTime: string): Record<string, unknown>;
 }
 
+/** A Session spec (copied) with STEWARD_SCHEDULED_TIME in its template's env, replacing any given. */
+function withScheduledTime(sessionSpec: unknown, scheduledTime: string): SessionSpec {
+  const spec = structuredClone((sessionSpec ?? {}) as SessionSpec);
+  const template = spec.template ?? {};
+  template.env = [
+    ...(template.env ?? []).filter((e) => e.name !== ENV_SCHEDULED_TIME),
+    { name: ENV_SCHEDULED_TIME, value: scheduledTime },
+  ];
+  spec.template = template;
+  return spec;
+}
+
 export const SESSION_RUNS: RunKind = {
   gvk: SESSION_GVK,
   field: 'sessionTemplate',
   succeeded: new Set(['Succeeded']),
   failed: new Set(['Failed', 'TimedOut', 'Cancelled']),
   specFor(templateSpec, scheduledTime) {
-    const spec = structuredClone((templateSpec ?? {}) as SessionSpec);
-    const template = spec.template ?? {};
-    template.env = [
-      ...(template.env ?? []).filter((e) => e.name !== ENV_SCHEDULED_TIME),
-      { name: ENV_SCHEDULED_TIME, value: scheduledTime },
-    ];
-    spec.template = template;
+    const spec = withScheduledTime(templateSpec, scheduledTime);
     // A template is never created cancelled: only Replace (or a user) cancels a run.
     delete spec.cancel;
     return spec as Record<string, unknown>;
@@ -56,10 +62,16 @@ export const WORKFLOW_RUNS: RunKind = {
   field: 'workflowTemplate',
   succeeded: new Set(['Succeeded']),
   failed: new Set(['Failed', 'Cancelled']),
-  specFor(templateSpec) {
-    // The Workflow's task Sessions get STEWARD_SCHEDULED_TIME from the Workflow's
-    // steward.dev/scheduled-time annotation (the Workflow controller passes it on).
+  specFor(templateSpec, scheduledTime) {
+    // Each task is a Session spec (tasks[].session): its pod gets STEWARD_SCHEDULED_TIME too.
     const spec = structuredClone((templateSpec ?? {}) as Record<string, unknown>);
+    if (Array.isArray(spec.tasks)) {
+      spec.tasks = spec.tasks.map((task: unknown) =>
+        typeof task === 'object' && task !== null && 'session' in task
+          ? { ...task, session: withScheduledTime((task as { session: unknown }).session, scheduledTime) }
+          : task,
+      );
+    }
     delete spec.cancel;
     return spec;
   },

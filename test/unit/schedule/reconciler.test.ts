@@ -419,7 +419,7 @@ describe('specs that cannot work end in a Failed condition with a reason, never 
 describe('Workflow runs, handled by GVK', () => {
   const workflowTemplate = {
     metadata: { labels: { kind: 'report' } },
-    spec: { tasks: [{ name: 'a', template: { image: 'busybox' } }] },
+    spec: { tasks: [{ name: 'a', session: { template: { image: 'busybox' } } }], parallelism: 2 },
   };
 
   test('a Workflow per time from workflowTemplate; its status.phase drives active, history and Replace', async () => {
@@ -440,7 +440,20 @@ describe('Workflow runs, handled by GVK', () => {
         labels: { kind: 'report', [LABEL_SCHEDULE]: 'nightly' },
         annotations: { [ANNOTATION_SCHEDULED_TIME]: '2026-01-01T00:00:05Z' },
       },
-      spec: workflowTemplate.spec,
+      spec: {
+        parallelism: 2,
+        tasks: [
+          {
+            name: 'a',
+            session: {
+              template: {
+                image: 'busybox',
+                env: [{ name: 'STEWARD_SCHEDULED_TIME', value: '2026-01-01T00:00:05Z' }],
+              },
+            },
+          },
+        ],
+      },
     });
     expect(await h.runNames(SESSION_GVK)).toEqual([]);
     await h.setPhase(name('2026-01-01T00:00:05Z'), 'Running', WORKFLOW_GVK);
