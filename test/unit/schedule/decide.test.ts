@@ -106,6 +106,14 @@ describe('times', () => {
     expect(d.status.lastScheduleTime).toBe('2026-01-01T00:10:00Z');
   });
 
+  test('an edited expression keeps the watermark: its passed times after the last run are due', () => {
+    // Hourly until 10:00; at 10:32 the expression becomes every 5 minutes.
+    const s = schedule({ schedule: '*/5 * * * *' }, { lastScheduleTime: '2026-01-01T10:00:00Z' });
+    const d = decideAt('2026-01-01T10:32:00Z', s);
+    expect(iso(d.start)).toBe('2026-01-01T10:30:00Z');
+    expect(d.missed?.count).toBe(5);
+  });
+
   test('an expression with no future time: Ready=False NoNextTime, no requeue', () => {
     const d = decideAt('2026-01-01T00:10:00Z', schedule({ schedule: '0 0 30 2 *' }));
     expect(d.ready).toMatchObject({ status: 'False', reason: 'NoNextTime' });
