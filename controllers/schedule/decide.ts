@@ -56,8 +56,9 @@ const iso = (t: number | undefined) => (t === undefined ? undefined : rfc3339Tim
  * - Times are handled once. The status watermark is the latest of the Schedule's creation,
  *   lastScheduleTime and lastMissedTime: times after it are due. A due time that already has
  *   its run (a crash, a failover or a conflict came between the run's create and the status
- *   write) is not run again; the due times without a run are counted, so a lost status write
- *   loses no count either. No time before the Schedule existed is ever due.
+ *   write) is not run again, and settles the times before it (suspended or not): those without
+ *   a run are counted, so a lost status write loses no count either. No time before the
+ *   Schedule existed is ever due.
  * - Of the due times without a run, only the latest may run, and only within
  *   startingDeadlineSeconds of it (no deadline: always): at most one catch-up run. Every other
  *   one is missed — counted with bounded work, never by iterating them all.
@@ -89,36 +90,37 @@ export function decide({ now, schedule, cron, runs }: DecideInput): Decision {
     ready: { status: 'True', reason: 'Scheduled', message: '' },
   };
 
-  if (!spec.suspend && watermark !== undefined) {
-    const latest = cron.latestAtOrBefore(now);
-    if (latest !== undefined && latest > watermark) {
-      // Due times that have their run already (a few at most: one per lost status write).
-      const ran = new Set(
-        runs
-          .filter((r) => !r.manual && r.scheduledTime !== undefined && r.scheduledTime > watermark)
-          .map((r) => r.scheduledTime!),
-      );
-      const latestHandled = [...ran].some((t) => t >= latest);
-      const dueRan = [...ran].filter((t) => t <= now && cron.latestAtOrBefore(t) === t).length;
-      const due = cron.count(watermark, now);
-      const withoutRun = due.count - dueRan;
-      const deadlineMs =
-        spec.startingDeadlineSeconds === undefined ? undefined : spec.startingDeadlineSeconds * 1000;
-      const missedBefore = (count: number, from: number, pastDeadline: boolean): Missed | undefined => {
-        if (count <= 0) return undefined;
-        // The latest and first times without a run, stepping over those that ran.
-        let last = cron.latestAtOrBefore(from);
-        while (last !== undefined && ran.has(last)) last = cron.latestAtOrBefore(last - 1000);
-        let first = cron.next(watermark);
-        while (first !== undefined && ran.has(first)) first = cron.next(first);
-        return { count, exact: due.exact, first: first ?? latest, latest: last ?? latest, pastDeadline };
-      };
-      if (latestHandled) {
-        decision.missed = missedBefore(withoutRun, latest, false);
-      } else if (deadlineMs !== undefined && now - latest > deadlineMs) {
-        decision.missed = missedBefore(withoutRun, latest, true);
+  if (watermark !== undefined) {
+    // Due times that have their run already (a few at most: one per status write lost to a
+    // crash or a conflict). They settle every time up to the latest of them, suspended or not:
+    // the times between without a run were missed, and are counted now, once.
+    const ran = new Set(
+      runs
+        .filter((r) => !r.manual && r.scheduledTime !== undefined && r.scheduledTime > watermark)
+        .map((r) => r.scheduledTime!)
+        .filter((t) => cron.latestAtOrBefore(t) === t),
+    );
+    const settled = maxOf(...ran);
+    let missed = 0;
+    let exact = true;
+    let handledUntil = watermark;
+    if (settled !== undefined) {
+      const c = cron.count(watermark, settled);
+      missed += c.count - ran.size;
+      exact &&= c.exact;
+      handledUntil = settled;
+    }
+    let pastDeadline = false;
+    const latest = spec.suspend ? undefined : cron.latestAtOrBefore(now);
+    if (latest !== undefined && latest > handledUntil) {
+      const due = cron.count(handledUntil, now);
+      exact &&= due.exact;
+      handledUntil = latest;
+      if (spec.startingDeadlineSeconds !== undefined && now - latest > spec.startingDeadlineSeconds * 1000) {
+        missed += due.count;
+        pastDeadline = true;
       } else {
-        decision.missed = missedBefore(withoutRun - 1, latest - 1000, false);
+        missed += due.count - 1;
         if (policy === 'Forbid' && active.length > 0) {
           decision.skipped = latest;
         } else {
@@ -126,6 +128,21 @@ export function decide({ now, schedule, cron, runs }: DecideInput): Decision {
           if (policy === 'Replace') decision.cancel = active.filter((r) => !r.cancelRequested);
         }
       }
+    }
+    if (missed > 0) {
+      // The latest and first times without a run, stepping over those that ran.
+      const handled = decision.start ?? decision.skipped;
+      let last = cron.latestAtOrBefore(handled === undefined ? handledUntil : handled - 1000);
+      while (last !== undefined && ran.has(last)) last = cron.latestAtOrBefore(last - 1000);
+      let first = cron.next(watermark);
+      while (first !== undefined && ran.has(first)) first = cron.next(first);
+      decision.missed = {
+        count: missed,
+        exact,
+        first: first ?? handledUntil,
+        latest: last ?? handledUntil,
+        pastDeadline,
+      };
     }
   }
 

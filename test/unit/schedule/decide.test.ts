@@ -290,6 +290,18 @@ describe('suspend', () => {
     expect(d.ready).toMatchObject({ status: 'False', reason: 'Suspended' });
   });
 
+  test('suspended, with a run whose status write was lost: the times before it are counted, nothing starts', () => {
+    const s = schedule({ suspend: true }, { lastScheduleTime: '2026-01-01T00:00:00Z' });
+    const d = decideAt('2026-01-01T01:01:00Z', s, [run('active', '2026-01-01T00:30:00Z')]);
+    expect(d.start).toBeUndefined();
+    expect(d.missed).toMatchObject({
+      count: 5,
+      first: at('2026-01-01T00:05:00Z'),
+      latest: at('2026-01-01T00:25:00Z'),
+    });
+    expect(d.status).toMatchObject({ lastScheduleTime: '2026-01-01T00:30:00Z', missedRuns: 5 });
+  });
+
   test('resumed after an hour: the latest time runs, the others are missed', () => {
     const d = decideAt('2026-01-01T01:01:00Z', schedule({}, { lastScheduleTime: '2026-01-01T00:00:00Z' }));
     expect(iso(d.start)).toBe('2026-01-01T01:00:00Z');

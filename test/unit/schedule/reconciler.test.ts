@@ -277,6 +277,29 @@ describe('missed runs after downtime', () => {
     expect((await h.schedule()).status?.missedRuns).toBe(719);
   });
 
+  test('suspended again between the catch-up run’s create and its status write: the missed times still count', async () => {
+    const h = new Harness();
+    await h.create({});
+    await h.runUntil('2026-01-01T00:00:05Z');
+    h.clock.setTime(at('2026-01-01T01:00:07Z'));
+    const key = { namespace: 'ns', name: 'nightly' };
+    let once = true;
+    const remove = h.client.prependReactor((a) => {
+      if (a.verb !== 'patchStatus' || !once) return undefined;
+      once = false;
+      // The user suspends it while the run is being created: our status write conflicts.
+      void h.client.patch(SCHEDULE_GVK, key, { type: 'merge', body: { spec: { suspend: true } } });
+      return new ConflictError({ status: 409, reason: 'Conflict', message: 'changed' });
+    });
+    expect(await h.reconcile()).toEqual({ requeue: true });
+    remove();
+    await h.reconcile(); // now suspended
+    expect(await h.runNames()).toEqual([name('2026-01-01T00:00:05Z'), name('2026-01-01T01:00:05Z')]);
+    const s = await h.schedule();
+    expect(s.status).toMatchObject({ missedRuns: 719, lastScheduleTime: '2026-01-01T01:00:05Z' });
+    expect(h.condition(s, 'Ready')).toMatchObject({ reason: 'Suspended' });
+  });
+
   test('past startingDeadlineSeconds: no catch-up; every time counted missed', async () => {
     const h = new Harness();
     await h.create({ startingDeadlineSeconds: 2 });
