@@ -33,7 +33,6 @@ export {
   type RunState,
   type RunView,
 } from './runs.js';
-export { setConditions, type WantedCondition } from './status.js';
 export { validateScheduleSpec, type SpecProblem } from './validate.js';
 export {
   KindNotInstalledError,

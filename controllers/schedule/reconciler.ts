@@ -1,7 +1,8 @@
 import {
   type Client,
   type Clock,
-  controllerOf,
+  type ConditionInput,
+  isControlledBy,
   isAlreadyExists,
   isBadRequest,
   isConflict,
@@ -15,6 +16,7 @@ import {
   type Request,
   type Result,
   rfc3339Time,
+  setCondition,
 } from '../../lib/index.js';
 import { type Decision, decide, type DecideInput, withRunStarted, withStartRejected } from './decide.js';
 import type { ScheduleMetrics } from './metrics.js';
@@ -27,7 +29,6 @@ import {
   scheduleLabelValue,
   viewRun,
 } from './runs.js';
-import { setConditions, type WantedCondition } from './status.js';
 import {
   CONDITION_FAILED,
   CONDITION_READY,
@@ -60,7 +61,7 @@ export interface ScheduleReconcilerOptions {
   runnerImage?: string;
 }
 
-const VALID: WantedCondition = { type: CONDITION_FAILED, status: 'False', reason: 'SpecValid', message: '' };
+const VALID: ConditionInput = { type: CONDITION_FAILED, status: 'False', reason: 'SpecValid', message: '' };
 
 /**
  * Starts the runs of a Schedule at its scheduled times, exactly once per time:
@@ -150,12 +151,10 @@ export class ScheduleReconciler implements Reconciler {
       }
     }
 
-    const ready: WantedCondition = rejected
+    const ready: ConditionInput = rejected
       ? { type: CONDITION_READY, status: 'False', ...rejected }
       : { type: CONDITION_READY, ...decision.ready };
-    const failed: WantedCondition = rejected
-      ? { type: CONDITION_FAILED, status: 'True', ...rejected }
-      : VALID;
+    const failed: ConditionInput = rejected ? { type: CONDITION_FAILED, status: 'True', ...rejected } : VALID;
     await this.#writeStatus(schedule, decision.status, [ready, failed]);
 
     // Counted only now that the status holds them: a conflict above means they are decided again.
@@ -184,7 +183,7 @@ export class ScheduleReconciler implements Reconciler {
         signal: ctx.signal,
       });
       for (const obj of list.items) {
-        if (controllerOf(obj)?.uid === schedule.metadata!.uid) out.push(viewRun(kind, obj));
+        if (isControlledBy(obj, schedule)) out.push(viewRun(kind, obj));
       }
     }
     return out;
@@ -213,7 +212,7 @@ export class ScheduleReconciler implements Reconciler {
       }
       if (!isAlreadyExists(err)) throw err;
       const existing = await this.#client.get(kind.gvk, { namespace, name }, { signal: ctx.signal });
-      if (controllerOf(existing)?.uid !== schedule.metadata!.uid) {
+      if (!isControlledBy(existing, schedule)) {
         const message = `${kind.gvk.kind} ${name} exists and is not owned by this Schedule`;
         void this.#recorder?.event(schedule, 'Warning', 'RunNameConflict', message);
         return { rejected: { reason: 'RunNameConflict', message } };
@@ -330,16 +329,19 @@ export class ScheduleReconciler implements Reconciler {
   async #writeStatus(
     schedule: Schedule,
     fields: Partial<ScheduleStatus>,
-    conditions: WantedCondition[],
+    conditions: ConditionInput[],
   ): Promise<boolean> {
     const old = schedule.status ?? {};
-    const now = rfc3339Time(this.#clock.now());
+    const now = this.#clock.now();
     const generation = schedule.metadata?.generation;
     const next: ScheduleStatus = {
       ...old,
       ...fields,
       observedGeneration: generation,
-      conditions: setConditions(old.conditions, conditions, now, generation),
+      conditions: conditions.reduce(
+        (cs, c) => setCondition(cs, { ...c, observedGeneration: generation }, now),
+        old.conditions ?? [],
+      ),
     };
     const body: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(next) as Array<[keyof ScheduleStatus, unknown]>) {

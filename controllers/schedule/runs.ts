@@ -1,5 +1,11 @@
 import { createHash } from 'node:crypto';
-import { apiVersionOf, type GVK, type KubernetesObject, rfc3339Time } from '../../lib/index.js';
+import {
+  apiVersionOf,
+  type GVK,
+  type KubernetesObject,
+  rfc3339Time,
+  setControllerReference,
+} from '../../lib/index.js';
 import { SESSION_GVK, type SessionSpec } from '../session/index.js';
 import {
   ANNOTATION_SCHEDULE,
@@ -142,7 +148,7 @@ export function buildRun(
     [ANNOTATION_SCHEDULED_TIME]: scheduledTime,
   };
   if (opts.manual) annotations[ANNOTATION_TRIGGER] = 'manual';
-  return {
+  const run: KubernetesObject = {
     apiVersion: apiVersionOf(kind.gvk),
     kind: kind.gvk.kind,
     metadata: {
@@ -154,19 +160,11 @@ export function buildRun(
         [LABEL_SCHEDULE]: scheduleLabelValue(name),
       },
       annotations,
-      ownerReferences: [
-        {
-          apiVersion: schedule.apiVersion ?? 'steward.dev/v1alpha1',
-          kind: schedule.kind ?? 'Schedule',
-          name,
-          uid: schedule.metadata!.uid!,
-          controller: true,
-          blockOwnerDeletion: true,
-        },
-      ],
     },
     spec: kind.specFor(template.spec, scheduledTime),
   };
+  // Garbage-collected with the Schedule; foreground deletion of the Schedule waits for it.
+  return setControllerReference(schedule, run);
 }
 
 export type RunState = 'active' | 'succeeded' | 'failed';

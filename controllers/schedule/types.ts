@@ -1,4 +1,4 @@
-import type { GVK, KubernetesObject } from '../../lib/index.js';
+import type { Condition, GVK, KubernetesObject } from '../../lib/index.js';
 import type { SessionSpec } from '../session/index.js';
 
 /** The Schedule kind: steward.dev/v1alpha1, namespaced, short name `sched`, category `steward`. */
@@ -58,15 +58,6 @@ export interface RunReference {
   name: string;
   namespace?: string;
   uid: string;
-}
-
-export interface Condition {
-  type: string;
-  status: 'True' | 'False' | 'Unknown';
-  reason: string;
-  message: string;
-  lastTransitionTime: string;
-  observedGeneration?: number;
 }
 
 export interface ScheduleStatus {

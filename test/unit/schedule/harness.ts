@@ -1,12 +1,11 @@
 import { Registry } from 'prom-client';
 import {
-  FakeClock,
   type KubernetesObject,
   type ReconcileContext,
   type Result,
   silentLogger,
 } from '../../../lib/index.js';
-import { FakeClient } from '../../../lib/testing/index.js';
+import { FakeClient, FakeClock } from '../../../lib/testing/index.js';
 import { SESSION_GVK } from '../../../controllers/session/index.js';
 import {
   LABEL_SCHEDULE,
