@@ -2,8 +2,10 @@
 // schedules: runs appear on time, Forbid with a long run, Replace, suspend and resume, and the
 // operator (the built dist/cmd/manager.js) SIGKILLed across scheduled times. The test plays the
 // Session controller where a run must finish (a status patch): only the schedule controller runs.
+import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
+import { promisify } from 'node:util';
 import {
   ANNOTATION_SCHEDULED_TIME,
   LABEL_SCHEDULE,
@@ -236,6 +238,61 @@ test('the operator SIGKILLed across a scheduled time, and right after a create: 
     op.child.kill('SIGKILL');
     await op.exited;
   }
+});
+
+/** Runs the compiled stewardctl to completion. */
+async function ctl(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(
+      process.execPath,
+      [join(ROOT, 'dist/cmd/stewardctl.js'), ...args],
+      {
+        env: { ...process.env, KUBECONFIG: cp.kubeconfigPath },
+      },
+    );
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+test('stewardctl: get, describe (next 5 times, in words), trigger, suspend and resume a Schedule', async () => {
+  await create('cli', { schedule: '30 2 * * *', timeZone: 'America/New_York' });
+  const ready = async (reason: string) =>
+    waitFor(
+      async () => (await get('cli')).status?.conditions?.find((c) => c.type === 'Ready')?.reason === reason,
+      { description: `Ready reason ${reason}`, intervalMs: 50 },
+    );
+  await ready('Scheduled');
+  const table = await ctl('get', 'sched/cli', '-n', NS);
+  expect(table.code).toBe(0);
+  expect(table.stdout).toMatch(
+    /^cli\s+30 2 \* \* \*\s+false\s+0\s+<none>\s+\d{4}-\d\d-\d\dT\d\d:30:00Z\s+\S+$/m,
+  );
+  const described = await ctl('describe', 'sched/cli', '-n', NS);
+  expect(described.stdout).toMatch(/^Description:\s+At 02:30 \(America\/New_York\)$/m);
+  const next = described.stdout
+    .slice(described.stdout.indexOf('Next 5 times (America/New_York):'))
+    .split('\n')
+    .slice(1, 6);
+  expect(next).toHaveLength(5);
+  for (const l of next) expect(l).toMatch(/^ {2}\d{4}-\d\d-\d\dT0[23]:[03]0:00-0[45]:00 {3}\S+Z$/);
+
+  const triggered = await ctl('trigger', 'sched/cli', '-n', NS);
+  expect(triggered).toMatchObject({ code: 0, stderr: '' });
+  const run = triggered.stdout.match(/^session\/(cli-manual-[0-9a-z]{5}) created$/m)![1]!;
+  // The operator sees the manual run as the Schedule's active run.
+  await waitFor(async () => (await get('cli')).status?.active?.some((r) => r.name === run), {
+    description: 'the manual run active in the status',
+    intervalMs: 50,
+  });
+  expect((await runs('cli')).map((r) => r.metadata!.annotations!['steward.dev/trigger'])).toEqual(['manual']);
+
+  expect((await ctl('suspend', 'sched/cli', '-n', NS)).stdout).toBe('schedule/cli suspended\n');
+  await ready('Suspended');
+  expect((await ctl('resume', 'sched/cli', '-n', NS)).stdout).toBe('schedule/cli resumed\n');
+  await ready('Scheduled');
 });
 
 test('without the Schedule CRD: --controllers schedule exits 1 saying so; by default the manager runs without it', async () => {
