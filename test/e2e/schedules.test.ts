@@ -81,20 +81,18 @@ test('a Schedule of Sessions runs end to end: pods get STEWARD_SCHEDULED_TIME, h
   await schedule('passes', 0);
   await schedule('fails', 3);
 
-  // Five runs started each, and the finished ones beyond the limits deleted, oldest first.
-  const settled = async (name: string, phase: string, keep: number) =>
+  // Five runs started each; then suspended, so that once the active ones finish, exactly the
+  // history limits remain: the newest finished runs, the older ones deleted.
+  const fiveStarted = (name: string) =>
     waitFor(
       async () => {
         const s = await get(name);
-        const first = Date.parse(s.metadata!.creationTimestamp!);
         const last = Date.parse(s.status?.lastScheduleTime ?? '') || 0;
-        const finished = (await runs(name)).filter((r) => r.status?.phase === phase);
-        return last - first >= 5 * 3_000 && finished.length === keep ? { s, finished } : undefined;
+        return last - Date.parse(s.metadata!.creationTimestamp!) >= 5 * 3_000;
       },
-      { description: `${name}: five runs, ${keep} ${phase} kept`, timeoutMs: 120_000, intervalMs: 250 },
+      { description: `${name}: five runs started`, timeoutMs: 120_000, intervalMs: 250 },
     );
-  const passes = await settled('passes', 'Succeeded', 2);
-  const fails = await settled('fails', 'Failed', 1);
+  await Promise.all([fiveStarted('passes'), fiveStarted('fails')]);
   for (const name of ['passes', 'fails']) {
     await client.patch(
       SCHEDULE_GVK,
@@ -102,6 +100,20 @@ test('a Schedule of Sessions runs end to end: pods get STEWARD_SCHEDULED_TIME, h
       { type: 'merge', body: { spec: { suspend: true } } },
     );
   }
+  const settled = async (name: string, phase: string, keep: number) =>
+    waitFor(
+      async () => {
+        const s = await get(name);
+        const all = await runs(name);
+        const finished = all.filter((r) => r.status?.phase === phase);
+        return (s.status?.activeCount ?? 1) === 0 && all.length === keep && finished.length === keep
+          ? { s, finished }
+          : undefined;
+      },
+      { description: `${name}: no run active, ${keep} ${phase} kept`, timeoutMs: 120_000, intervalMs: 250 },
+    );
+  const passes = await settled('passes', 'Succeeded', 2);
+  const fails = await settled('fails', 'Failed', 1);
 
   // The kept runs are the newest (the first three times' runs are gone), and each run's pod had
   // its scheduled time.
