@@ -7,6 +7,7 @@ import {
   BindError,
   CacheSyncTimeoutError,
   createLogger,
+  KubeClient,
   LeaderElectionLostError,
   Manager,
   setupSignalHandler,
@@ -69,10 +70,18 @@ async function main(): Promise<number> {
     });
   }
   if (flags.controllers.includes('schedule')) {
+    // Discovery without retries: an API server that cannot be reached must not hold up start-up,
+    // which binds the ports and then reports what is wrong.
+    const discovery = new KubeClient(kubeConfig, {
+      qps: 0,
+      retry: { maxRetries: 0 },
+      requestTimeoutMs: 5_000,
+    });
     try {
       await setupScheduleController(mgr, {
         maxConcurrentReconciles: flags.maxConcurrentReconciles,
         runnerImage: flags.runnerImage,
+        discovery,
       });
     } catch (err) {
       if (!(err instanceof KindNotInstalledError)) throw err;
@@ -83,6 +92,8 @@ async function main(): Promise<number> {
       }
       logger.warn('Not starting the schedule controller', { reason: err.message });
       flags.controllers = flags.controllers.filter((c) => c !== 'schedule');
+    } finally {
+      discovery.close();
     }
   }
   logger.info('Starting manager', {

@@ -1,7 +1,7 @@
 // Wiring into a Manager: the run kinds watched are those the API server serves, and a missing
 // Schedule CRD is a clear error rather than a cache that never syncs.
 import { KubeConfig } from '@kubernetes/client-node';
-import { type GVK, Manager, NoKindMatchError } from '../../../lib/index.js';
+import { type GVK, Manager, NoKindMatchError, RequestError } from '../../../lib/index.js';
 import { FakeClient } from '../../../lib/testing/index.js';
 import { KindNotInstalledError, setupScheduleController } from '../../../controllers/schedule/index.js';
 import { KINDS } from './harness.js';
@@ -50,4 +50,20 @@ test('both run kinds served: both watched, runs only through the steward.dev/sch
   const runs = mgr.cache.informers().filter((i) => i.gvk.kind !== 'Schedule');
   expect(runs.map((i) => i.gvk.kind).sort()).toEqual(['Session', 'Workflow']);
   for (const i of runs) expect(JSON.stringify(i.labelSelector)).toContain('steward.dev/schedule');
+});
+
+test('an API server that cannot be asked: every kind taken as served, start-up goes on', async () => {
+  class Unreachable extends PartialClient {
+    override async isNamespaced(): Promise<boolean> {
+      throw new RequestError('GET /apis/steward.dev/v1alpha1: connect ECONNREFUSED 127.0.0.1:1');
+    }
+  }
+  const mgr = await manager(new Unreachable([]));
+  await setupScheduleController(mgr);
+  expect(
+    mgr.cache
+      .informers()
+      .map((i) => i.gvk.kind)
+      .sort(),
+  ).toEqual(['Schedule', 'Session', 'Workflow']);
 });
