@@ -10,7 +10,7 @@ import { parseBindAddress } from '../lib/index.js';
 import { parseDuration } from './duration.js';
 
 /** Controllers this binary can run, for --controllers and FEATURE_<NAME>=false. */
-export const CONTROLLERS = ['session'] as const;
+export const CONTROLLERS = ['session', 'schedule'] as const;
 export type ControllerName = (typeof CONTROLLERS)[number];
 
 export interface ManagerFlags {
@@ -34,6 +34,11 @@ export interface ManagerFlags {
   tenantPolicyPath?: string;
   /** The tenant policy: the file's, or the built-in safe defaults. */
   tenantPolicy: TenantPolicy;
+  /**
+   * Whether --controllers was given: then a controller whose CRD is not installed is an error;
+   * by default it is skipped with a warning.
+   */
+  controllersExplicit: boolean;
 }
 
 /** A bad command line: print the one-line message and exit 2. */
@@ -96,7 +101,8 @@ const LOG_LEVELS = ['error', 'warn', 'info', 'debug'];
 function program(): Command {
   return new Command('manager')
     .description(
-      'Steward operator: drives Session resources (steward.dev/v1alpha1) to a terminal phase by running Kubernetes Jobs.\n' +
+      'Steward operator: drives Session resources (steward.dev/v1alpha1) to a terminal phase by running Kubernetes Jobs,\n' +
+        'and starts the runs of Schedule resources at their cron times.\n' +
         'Kubeconfig is found as kubectl finds it: --kubeconfig, $KUBECONFIG, ~/.kube/config, or in-cluster.',
     )
     .addOption(
@@ -194,7 +200,7 @@ function program(): Command {
     .addOption(
       new Option(
         '--controllers <list>',
-        `comma-separated controllers to run (${CONTROLLERS.join(', ')}); FEATURE_<NAME>=false also disables one`,
+        `comma-separated controllers to run (${CONTROLLERS.join(', ')}; by default those whose CRD is installed); FEATURE_<NAME>=false also disables one`,
       )
         .default([...CONTROLLERS], CONTROLLERS.join(','))
         .argParser(list),
@@ -281,5 +287,6 @@ export function parseManagerFlags(
     controllers: enabled,
     tenantPolicyPath: o.tenantPolicy,
     tenantPolicy,
+    controllersExplicit: cmd.getOptionValueSource('controllers') === 'cli',
   };
 }

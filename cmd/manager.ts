@@ -1,11 +1,13 @@
 #!/usr/bin/env node
 // The Steward operator. Usage: npx steward-manager --help (bin/steward-manager.js starts this on Node 24)
 import { KubeConfig } from '@kubernetes/client-node';
+import { KindNotInstalledError, setupScheduleController } from '../controllers/schedule/index.js';
 import { setupSessionController } from '../controllers/session/index.js';
 import {
   BindError,
   CacheSyncTimeoutError,
   createLogger,
+  KubeClient,
   LeaderElectionLostError,
   Manager,
   setupSignalHandler,
@@ -66,6 +68,33 @@ async function main(): Promise<number> {
       runnerImage: flags.runnerImage,
       tenantPolicy: flags.tenantPolicy,
     });
+  }
+  if (flags.controllers.includes('schedule')) {
+    // Discovery without retries: an API server that cannot be reached must not hold up start-up,
+    // which binds the ports and then reports what is wrong.
+    const discovery = new KubeClient(kubeConfig, {
+      qps: 0,
+      retry: { maxRetries: 0 },
+      requestTimeoutMs: 5_000,
+    });
+    try {
+      await setupScheduleController(mgr, {
+        maxConcurrentReconciles: flags.maxConcurrentReconciles,
+        runnerImage: flags.runnerImage,
+        discovery,
+      });
+    } catch (err) {
+      if (!(err instanceof KindNotInstalledError)) throw err;
+      // Asked for by name: a missing CRD is an error. By default: run without it.
+      if (flags.controllersExplicit) {
+        logger.error('Cannot start the schedule controller', { error: err.message });
+        return 1;
+      }
+      logger.warn('Not starting the schedule controller', { reason: err.message });
+      flags.controllers = flags.controllers.filter((c) => c !== 'schedule');
+    } finally {
+      discovery.close();
+    }
   }
   logger.info('Starting manager', {
     controllers: flags.controllers,

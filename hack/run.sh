@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# `make run`: the local cluster (started if needed), the Session CRD, the operator in the
-# foreground, and the sample Sessions. Ctrl-C stops the operator; `make cluster-down` removes
+# `make run`: the local cluster (started if needed), the CRDs, the operator in the foreground,
+# and the sample Sessions and Schedules. Ctrl-C stops the operator; `make cluster-down` removes
 # the cluster. Expects `make build` and `make binaries` done (the Makefile does both).
 #
 #   METRICS_ADDR (default 127.0.0.1:8080) and HEALTH_ADDR (default 127.0.0.1:8081) move the
@@ -46,6 +46,7 @@ run: the operator is running (Ctrl-C stops it; make cluster-down removes the clu
   in another shell:   export KUBECONFIG=${KUBECONFIG_PATH}
   the samples:        npx stewardctl list -w      (hello succeeds, flaky retries, sleepy times out)
   one Session:        npx stewardctl describe hello
+  a Schedule:         npx stewardctl describe sched/heartbeat   (its next 5 times)
   submit and wait:    npx stewardctl submit --image busybox:1.36 --command echo hi --wait
   kubectl:            hack/kubectl.sh get sessions
   metrics:            curl http://${METRICS_ADDR}/metrics

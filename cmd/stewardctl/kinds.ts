@@ -54,6 +54,12 @@ export interface CliKind<T extends KubernetesObject = KubernetesObject> {
   cancelPatch?: object;
   /** Prints the logs of the object's pods. */
   logs?(ctx: Ctx, obj: T, opts: LogsOptions): Promise<void>;
+  /** More `describe` output after the fields (e.g. a Schedule's next times), one line each. */
+  describeMore?(obj: T, now: number): string[];
+  /** The patch that suspends (true) or resumes (false) the object, for kinds that can be. */
+  suspendPatch?(suspend: boolean): object;
+  /** Starts a run of the object now (`trigger`); resolves with the run's `kind/name`. */
+  trigger?(ctx: Ctx, obj: T, opts: { name?: string }): Promise<string>;
 }
 
 /** A resource argument resolved: which kind, which name. */

@@ -10,6 +10,8 @@ import { registerList } from './commands/list.js';
 import { registerLogs } from './commands/logs.js';
 import type { Deps } from './commands/shared.js';
 import { registerSubmit } from './commands/submit.js';
+import { registerResume, registerSuspend } from './commands/suspend-resume.js';
+import { registerTrigger } from './commands/trigger.js';
 import { registerWait } from './commands/wait.js';
 import type { KindRegistry } from './kinds.js';
 import { packageVersion } from './version.js';
@@ -35,8 +37,8 @@ export function program(opts: MainOptions = {}): Command {
   };
   const prog = new Command('stewardctl')
     .description(
-      'Submit and manage Steward Sessions.\n' +
-        'A resource is NAME (a Session) or KIND/NAME (sess/NAME, session/NAME).\n' +
+      'Submit and manage Steward Sessions and Schedules.\n' +
+        'A resource is NAME (a Session) or KIND/NAME (sess/NAME, session/NAME, sched/NAME, schedule/NAME).\n' +
         'Exit codes: 0 success; 1 a failed Session or an API error; 2 bad usage or input; 130 interrupted.',
     )
     .version(packageVersion(), '-v, --version', 'print the version');
@@ -48,6 +50,9 @@ export function program(opts: MainOptions = {}): Command {
   registerLogs(prog, deps);
   registerCancel(prog, deps);
   registerDelete(prog, deps);
+  registerTrigger(prog, deps);
+  registerSuspend(prog, deps);
+  registerResume(prog, deps);
   registerCompletion(prog, deps);
   // Usage errors are one line and exit 2; help and --version exit 0.
   const writeErr = (s: string) => stderr(`stewardctl: ${s.replace(/^error: /, '')}`);

@@ -130,8 +130,10 @@ export function validateSpec(spec: unknown, runnerImage: string | undefined): st
       if (typeof e !== 'object' || e === null || typeof (e as { name?: unknown }).name !== 'string') {
         return 'spec.template.env entries need a name';
       }
-      if ((e as { name: string }).name.startsWith('STEWARD_')) {
-        return `spec.template.env: ${(e as { name: string }).name} is reserved (STEWARD_ variables are set by Steward)`;
+      const name = (e as { name: string }).name;
+      // STEWARD_SCHEDULED_TIME is the one a Schedule puts here, for the runs it starts.
+      if (name.startsWith('STEWARD_') && name !== 'STEWARD_SCHEDULED_TIME') {
+        return `spec.template.env: ${name} is reserved (STEWARD_ variables are set by Steward)`;
       }
     }
   }

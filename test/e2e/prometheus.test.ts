@@ -86,7 +86,10 @@ describe('expressions against a Prometheus scraping a running operator', () => {
   beforeAll(async () => {
     cp = await startControlPlane({ cluster: true });
     client = new KubeClient(cp.kubeConfig, { qps: 200, burst: 200 });
-    await installCRDs(client, [join(ROOT, 'manifests', 'crd', 'steward.dev_sessions.yaml')]);
+    await installCRDs(client, [
+      join(ROOT, 'manifests', 'crd', 'steward.dev_sessions.yaml'),
+      join(ROOT, 'manifests', 'crd', 'steward.dev_schedules.yaml'),
+    ]);
     const [port] = await freePorts(1);
     op = startOperator(cp.kubeconfigPath, [
       '--leader-elect',
@@ -117,13 +120,35 @@ describe('expressions against a Prometheus scraping a running operator', () => {
     await session('fails', { template: tpl(3, 0) });
     await session('retries', { template: tpl(4, 0), retry: { limit: 1, backoff: { initialSeconds: 1 } } });
     await session('rejected', { template: tpl(0, 0, { team: 'x'.repeat(70) }) });
+    // A Schedule for the Schedules row: two runs, then suspended (it misses nothing).
+    await client.create({
+      apiVersion: 'steward.dev/v1alpha1',
+      kind: 'Schedule',
+      metadata: { namespace: NS, name: 'tick' },
+      spec: { schedule: '*/2 * * * * *', sessionTemplate: { spec: { template: tpl(0, 0) } } },
+    });
+    const runsOfTick = async () =>
+      (await client.list(SESSION, { namespace: NS, labelSelector: { 'steward.dev/schedule': 'tick' } }))
+        .items;
+    await waitFor(async () => (await runsOfTick()).length >= 2, {
+      description: 'two runs of the Schedule',
+      timeoutMs: 60_000,
+      intervalMs: 200,
+    });
+    await client.patch(
+      { group: 'steward.dev', version: 'v1alpha1', kind: 'Schedule' },
+      { namespace: NS, name: 'tick' },
+      { type: 'merge', body: { spec: { suspend: true } } },
+    );
+    const runs = (await runsOfTick()).length;
     await waitFor(
       async () => {
         const items = (
           await client.list<KubernetesObject & { status?: { phase?: string } }>(SESSION, { namespace: NS })
         ).items;
         return (
-          items.length === 8 && items.every((s) => ['Succeeded', 'Failed'].includes(s.status?.phase ?? ''))
+          items.length >= 8 + runs &&
+          items.every((s) => ['Succeeded', 'Failed'].includes(s.status?.phase ?? ''))
         );
       },
       { description: 'all Sessions finished', timeoutMs: 120_000, intervalMs: 200 },

@@ -18,7 +18,7 @@ import {
   apply,
   createSession,
   finishJob,
-  installCrd,
+  installScheduleCrd,
   manifests,
   playPod,
   ROOT,
@@ -31,6 +31,7 @@ import {
 const SA_USER = 'system:serviceaccount:steward-system:steward-manager';
 const SA_GROUPS = ['system:serviceaccounts', 'system:serviceaccounts:steward-system'];
 const SESSION = { group: 'steward.dev', version: 'v1alpha1', kind: 'Session' };
+const SCHEDULE = { group: 'steward.dev', version: 'v1alpha1', kind: 'Schedule' };
 const IMG = { template: { image: 'busybox:1.36' } };
 
 let cp: ControlPlane;
@@ -66,7 +67,7 @@ beforeAll(async () => {
     ],
   });
   admin = new KubeClient(cp.kubeConfig, { qps: 500, burst: 500 });
-  await installCrd(admin);
+  await installScheduleCrd(admin);
   await apply(
     admin,
     manifests('manager').filter((o) => o.kind === 'Namespace'),
@@ -143,6 +144,37 @@ async function exercise(ns: string): Promise<void> {
   expect((await waitPhase(admin, ns, 'refused', 'Failed')).status?.reason).toBe('PolicyViolation');
 }
 
+/**
+ * Drives a Schedule through every path that writes: runs created, the active one cancelled
+ * (Replace), finished ones pruned (history limits 0), the status patched.
+ */
+async function exerciseSchedule(ns: string): Promise<void> {
+  const key = { namespace: ns, name: 'every-2s' };
+  await admin.create({
+    apiVersion: 'steward.dev/v1alpha1',
+    kind: 'Schedule',
+    metadata: key,
+    spec: {
+      schedule: '*/2 * * * * *',
+      concurrencyPolicy: 'Replace',
+      successfulRunsHistoryLimit: 0,
+      failedRunsHistoryLimit: 0,
+      sessionTemplate: { spec: IMG },
+    },
+  });
+  const deleted = () =>
+    admin
+      .list<KubernetesObject & { reason: string; involvedObject: { name: string } }>(
+        { group: '', version: 'v1', kind: 'Event' },
+        { namespace: ns },
+      )
+      .then((l) =>
+        l.items.some((e) => e.involvedObject.name === key.name && e.reason === 'SuccessfulDelete'),
+      );
+  await waitFor(deleted, { description: `${ns}: a run replaced, cancelled and pruned`, timeoutMs: 60_000 });
+  await admin.patch(SCHEDULE, key, { type: 'merge', body: { spec: { suspend: true } } });
+}
+
 async function asServiceAccount(): Promise<KubeConfig> {
   return cp.userKubeConfig(SA_USER, SA_GROUPS);
 }
@@ -166,9 +198,10 @@ describe('cluster-wide install (manifests/rbac)', () => {
     ]);
     await apply(admin, rbac);
     await admin.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'cluster-wide' } });
-    const op = await startOperator(await asServiceAccount(), { leaderElection: true });
+    const op = await startOperator(await asServiceAccount(), { leaderElection: true, schedules: true });
     try {
       await exercise('cluster-wide');
+      await exerciseSchedule('cluster-wide');
       const metrics = await (await fetch(`http://${op.mgr.metricsAddress}/metrics`)).text();
       expect(metrics).not.toMatch(/rest_client_requests_total\{code="403"/);
     } finally {
@@ -181,9 +214,14 @@ describe('cluster-wide install (manifests/rbac)', () => {
       .filter((o) => o.kind === 'ClusterRole' || o.kind === 'Role')
       .flatMap((o) => grants((o as unknown as { rules: Rule[] }).rules));
     // Not requests of their own, so not in the audit log: events are patched only when a repeat
-    // is aggregated, and sessions/finalizers update is what the admission plugin checks for the
-    // Jobs' owner references (it would have refused the Job creates above without it).
-    const notRequests = new Set(['/events: patch', 'steward.dev/sessions/finalizers: update']);
+    // is aggregated, and sessions/finalizers (schedules/finalizers) update is what the admission
+    // plugin checks for the Jobs' (the runs') owner references (it would have refused the Job
+    // (run) creates above without it).
+    const notRequests = new Set([
+      '/events: patch',
+      'steward.dev/sessions/finalizers: update',
+      'steward.dev/schedules/finalizers: update',
+    ]);
     const unused = granted.filter((g) => WRITES.test(g) && !notRequests.has(g) && !used.has(g));
     expect(unused).toEqual([]);
     const writes = [...used.keys()].filter((k) => WRITES.test(k)).sort();
@@ -194,8 +232,11 @@ describe('cluster-wide install (manifests/rbac)', () => {
         'batch/jobs: delete',
         'coordination.k8s.io/leases: create',
         'coordination.k8s.io/leases: update',
+        'steward.dev/sessions: create',
         'steward.dev/sessions: delete',
+        'steward.dev/sessions: patch',
         'steward.dev/sessions/status: patch',
+        'steward.dev/schedules/status: patch',
       ].sort(),
     );
   });
@@ -248,9 +289,14 @@ describe('namespaced install (manifests/namespaced)', () => {
       saClient.close();
     }
     const mark = auditLines().length - 1;
-    const op = await startOperator(sa, { leaderElection: true, namespaces: [...namespaces, 'team-b'] });
+    const op = await startOperator(sa, {
+      leaderElection: true,
+      namespaces: [...namespaces, 'team-b'],
+      schedules: true,
+    });
     try {
       await exercise('sessions');
+      await exerciseSchedule('sessions');
       await exercise('team-b');
       await createSession(admin, 'unwatched', 'ignored', IMG);
       const metrics = await (await fetch(`http://${op.mgr.metricsAddress}/metrics`)).text();

@@ -13,6 +13,7 @@ import {
   setupSessionController,
   type TenantPolicy,
 } from '../../controllers/session/index.js';
+import { setupScheduleController } from '../../controllers/schedule/index.js';
 import { type Client, isAlreadyExists, type KubernetesObject, Manager } from '../../lib/index.js';
 import {
   createAll,
@@ -44,9 +45,23 @@ export async function installCrd(client: Client): Promise<void> {
 }
 
 /** Runs the operator in this process. */
+/** Installs the Schedule CRD (with the Session CRD its runs need) and waits until Established. */
+export async function installScheduleCrd(client: Client): Promise<void> {
+  await installCRDs(client, [
+    join(ROOT, 'manifests', 'crd', 'steward.dev_sessions.yaml'),
+    join(ROOT, 'manifests', 'crd', 'steward.dev_schedules.yaml'),
+  ]);
+}
+
+/** Runs the operator in this process; `schedules` adds the Schedule controller. */
 export async function startOperator(
   kubeConfig: KubeConfig,
-  opts: { namespaces?: string[]; leaderElection?: boolean; tenantPolicy?: TenantPolicy } = {},
+  opts: {
+    namespaces?: string[];
+    leaderElection?: boolean;
+    tenantPolicy?: TenantPolicy;
+    schedules?: boolean;
+  } = {},
 ): Promise<{ mgr: Manager; stop: () => Promise<void> }> {
   const mgr = await Manager.create({
     kubeConfig,
@@ -63,6 +78,7 @@ export async function startOperator(
     maxConcurrentReconciles: 10,
     tenantPolicy: opts.tenantPolicy,
   });
+  if (opts.schedules) await setupScheduleController(mgr, { runnerImage: 'runner:test' });
   const ac = new AbortController();
   const done = mgr.start(ac.signal);
   return {

@@ -49,6 +49,7 @@ async function describe(ctx: Ctx, kind: CliKind, obj: KubernetesObject): Promise
     ...kind.describe(obj),
   ];
   const lines = fields.filter(([, v]) => v !== undefined).map(([k, v]) => `${`${k}:`.padEnd(15)}${v}`);
+  lines.push(...(kind.describeMore?.(obj, ctx.now()) ?? []));
   ctx.out(`${lines.join('\n')}\nConditions:\n`);
   const conditions = (obj as Conditioned).status?.conditions ?? [];
   ctx.out(

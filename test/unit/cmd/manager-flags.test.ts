@@ -36,7 +36,8 @@ describe('manager flags', () => {
       cacheSyncTimeoutMs: 120_000,
       devMode: false,
       logLevel: 'info',
-      controllers: ['session'],
+      controllers: ['session', 'schedule'],
+      controllersExplicit: false,
       tenantPolicyPath: undefined,
       tenantPolicy: DEFAULT_TENANT_POLICY,
     });
@@ -105,8 +106,13 @@ describe('manager flags', () => {
   });
 
   test('controllers can be switched off by flag or FEATURE_<NAME>=false', () => {
-    expect(parse(['--controllers=session'])?.controllers).toEqual(['session']);
-    expect(parse([], { FEATURE_SESSION: 'false' })?.controllers).toEqual([]);
+    expect(parse(['--controllers=session'])).toMatchObject({
+      controllers: ['session'],
+      controllersExplicit: true,
+    });
+    expect(parse(['--controllers=schedule,session'])?.controllers).toEqual(['schedule', 'session']);
+    expect(parse([], { FEATURE_SESSION: 'false' })?.controllers).toEqual(['schedule']);
+    expect(parse([], { FEATURE_SESSION: 'false', FEATURE_SCHEDULE: 'no' })?.controllers).toEqual([]);
   });
 
   test('--help prints every flag and returns undefined', () => {

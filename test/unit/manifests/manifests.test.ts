@@ -6,6 +6,7 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { load, loadAll } from 'js-yaml';
 import { Registry } from 'prom-client';
+import { ScheduleMetrics } from '../../../controllers/schedule/metrics.js';
 import { SessionMetrics } from '../../../controllers/session/metrics.js';
 import * as BOUNDS from '../../../controllers/session/bounds.js';
 import { DEFAULTS, FAILURE_CLASSES, PHASES } from '../../../controllers/session/types.js';
@@ -106,6 +107,7 @@ describe('manifests/ files', () => {
       expect.arrayContaining([
         'manifests/kustomization.yaml',
         'manifests/crd/steward.dev_sessions.yaml',
+        'manifests/crd/steward.dev_schedules.yaml',
         'manifests/rbac/role.yaml',
         'manifests/rbac/leader_election_role.yaml',
         'manifests/manager/deployment.yaml',
@@ -118,6 +120,8 @@ describe('manifests/ files', () => {
         'manifests/samples/session-hello.yaml',
         'manifests/samples/session-retry.yaml',
         'manifests/samples/session-timeout.yaml',
+        'manifests/samples/schedule-every-minute.yaml',
+        'manifests/samples/schedule-nightly.yaml',
       ]),
     );
     for (const [file, docs] of DOCS) expect([file, docs.length > 0]).toEqual([file, true]);
@@ -438,9 +442,12 @@ describe('RBAC', () => {
     expect(JSON.stringify(role.rules)).not.toContain('*');
     expect(norm(role.rules)).toEqual(
       [
-        'steward.dev/sessions: delete,get,list,watch',
+        'steward.dev/sessions: create,delete,get,list,patch,watch',
         'steward.dev/sessions/status: patch',
         'steward.dev/sessions/finalizers: update',
+        'steward.dev/schedules: get,list,watch',
+        'steward.dev/schedules/status: patch',
+        'steward.dev/schedules/finalizers: update',
         'batch/jobs: create,delete,get,list,watch',
         '/pods: get,list,watch',
         '/events: create,list,patch',
@@ -636,6 +643,8 @@ const METRICS: Record<string, { histogram?: boolean; labels: string[] }> = {
   steward_job_creation_duration_seconds: { histogram: true, labels: [] },
   steward_session_errors_total: { labels: ['namespace', 'phase', 'error_type'] },
   steward_session_stale_cache_requeues_total: { labels: ['namespace'] },
+  steward_schedule_runs_total: { labels: ['namespace', 'result'] },
+  steward_schedule_start_delay_seconds: { histogram: true, labels: ['namespace'] },
   controller_runtime_reconcile_total: { labels: ['controller', 'result'] },
   controller_runtime_reconcile_errors_total: { labels: ['controller'] },
   controller_runtime_terminal_reconcile_errors_total: { labels: ['controller'] },
@@ -692,9 +701,10 @@ function checkExpr(expr: string): string[] {
 }
 
 describe('metrics', () => {
-  test("the steward_ names and labels are those SessionMetrics registers", () => {
+  test("the steward_ names and labels are those SessionMetrics and ScheduleMetrics register", () => {
     const registry = new Registry();
     new SessionMetrics(registry);
+    new ScheduleMetrics(registry);
     const registered = registry
       .getMetricsAsArray()
       // labelNames is not in prom-client's types, but every metric has it.
@@ -735,6 +745,7 @@ describe('Prometheus rules', () => {
       'StewardLeaderFlapping',
       'StewardOperatorDown',
       'StewardReconcileErrorRatioHigh',
+      'StewardScheduleRunsMissed',
       'StewardSessionsStuck',
       'StewardWorkQueueDepthGrowing',
     ]);
@@ -813,6 +824,8 @@ describe('Grafana dashboard', () => {
       'steward_reconcile_duration_seconds',
       'steward_job_creation_duration_seconds',
       'steward_session_errors_total',
+      'steward_schedule_runs_total',
+      'steward_schedule_start_delay_seconds',
       'controller_runtime_reconcile_total',
       'controller_runtime_reconcile_time_seconds',
       'workqueue_depth',

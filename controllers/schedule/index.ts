@@ -1,0 +1,41 @@
+export * from './types.js';
+export {
+  CronError,
+  CronSchedule,
+  COUNT_WALK_LIMIT,
+  MACROS,
+  timeZoneProblem,
+  type TimeCount,
+} from './cron.js';
+export {
+  decide,
+  withRunStarted,
+  withStartRejected,
+  type Decision,
+  type DecideInput,
+  type Missed,
+} from './decide.js';
+export { runsToPrune } from './history.js';
+export { ScheduleMetrics, type RunResult } from './metrics.js';
+export { ScheduleReconciler, type ScheduleReconcilerOptions, type Recorder } from './reconciler.js';
+export {
+  buildRun,
+  manualRunName,
+  runKindOf,
+  runName,
+  RUN_KINDS,
+  scheduleLabelValue,
+  SESSION_RUNS,
+  viewRun,
+  WORKFLOW_RUNS,
+  type BuildRunOptions,
+  type RunKind,
+  type RunState,
+  type RunView,
+} from './runs.js';
+export { validateScheduleSpec, type SpecProblem } from './validate.js';
+export {
+  KindNotInstalledError,
+  setupScheduleController,
+  type ScheduleControllerOptions,
+} from './controller.js';

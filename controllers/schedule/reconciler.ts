@@ -1,0 +1,363 @@
+import {
+  type Client,
+  type Clock,
+  type ConditionInput,
+  isControlledBy,
+  isAlreadyExists,
+  isBadRequest,
+  isConflict,
+  isInvalid,
+  isNotFound,
+  type KubernetesObject,
+  type Reader,
+  realClock,
+  type ReconcileContext,
+  type Reconciler,
+  type Request,
+  type Result,
+  rfc3339Time,
+  setCondition,
+} from '../../lib/index.js';
+import { type Decision, decide, type DecideInput, withRunStarted, withStartRejected } from './decide.js';
+import type { ScheduleMetrics } from './metrics.js';
+import {
+  buildRun,
+  RUN_KINDS,
+  type RunKind,
+  runKindOf,
+  type RunView,
+  scheduleLabelValue,
+  viewRun,
+} from './runs.js';
+import {
+  CONDITION_FAILED,
+  CONDITION_READY,
+  LABEL_SCHEDULE,
+  type Schedule,
+  SCHEDULE_GVK,
+  type ScheduleStatus,
+} from './types.js';
+import { type SpecProblem, validateScheduleSpec } from './validate.js';
+
+/** Where events go; `EventRecorder` fits. */
+export interface Recorder {
+  event(obj: KubernetesObject, type: 'Normal' | 'Warning', reason: string, message: string): unknown;
+}
+
+export interface ScheduleReconcilerOptions {
+  /** Writes, and the read of a run that AlreadyExists. */
+  client: Client;
+  /** Reads of Schedules and their runs. Default `client`; the Manager passes its cache. */
+  reader?: Reader;
+  recorder?: Recorder;
+  metrics?: ScheduleMetrics;
+  clock?: Clock;
+  /**
+   * The run kinds whose objects this operator watches (and so can list). A Schedule of another
+   * kind gets Ready=False, reason RunKindNotInstalled. Default: Sessions and Workflows.
+   */
+  runKinds?: readonly RunKind[];
+  /** The Session operator's --runner-image, for validating Session templates that name none. */
+  runnerImage?: string;
+}
+
+const VALID: ConditionInput = { type: CONDITION_FAILED, status: 'False', reason: 'SpecValid', message: '' };
+
+/**
+ * Starts the runs of a Schedule at its scheduled times, exactly once per time:
+ *
+ *     observe: the Schedule and the runs it owns (from the cache)
+ *     decide:  decide() — which time is due, what to start, skip, cancel, prune (pure)
+ *     act:     cancel (Replace), create the run, write the status, then prune
+ *
+ * A run's name is derived from the Schedule and its scheduled time, so a second create for a
+ * time — after a crash between the create and the status write, a leader failover, or a stale
+ * cache — gets AlreadyExists and adopts the run instead of starting another. The status patch
+ * carries the resourceVersion read, so a decision made from a stale Schedule is discarded by a
+ * conflict (and made again from a fresh read) before its missed and skipped times are counted.
+ * Pruning comes after the status write, so a pruned run's time is always covered by
+ * lastScheduleTime. The reconcile asks to be requeued for exactly the next scheduled time.
+ */
+export class ScheduleReconciler implements Reconciler {
+  readonly #client: Client;
+  readonly #reader: Reader;
+  readonly #recorder: Recorder | undefined;
+  readonly #metrics: ScheduleMetrics | undefined;
+  readonly #clock: Clock;
+  readonly #kinds: readonly RunKind[];
+  readonly #runnerImage: string | undefined;
+
+  constructor(opts: ScheduleReconcilerOptions) {
+    this.#client = opts.client;
+    this.#reader = opts.reader ?? opts.client;
+    this.#recorder = opts.recorder;
+    this.#metrics = opts.metrics;
+    this.#clock = opts.clock ?? realClock;
+    this.#kinds = opts.runKinds ?? RUN_KINDS;
+    this.#runnerImage = opts.runnerImage;
+  }
+
+  async reconcile(req: Request, ctx: ReconcileContext): Promise<Result | void> {
+    let schedule: Schedule;
+    try {
+      schedule = await this.#reader.get<Schedule>(SCHEDULE_GVK, req, { signal: ctx.signal });
+    } catch (err) {
+      if (isNotFound(err)) return; // Deleted: its runs go with it (owner references).
+      throw err;
+    }
+    if (schedule.metadata?.deletionTimestamp) return;
+    this.#metrics?.namespaceSeen(schedule.metadata?.namespace ?? '');
+    try {
+      return await this.#run(schedule, ctx);
+    } catch (err) {
+      if (isConflict(err)) {
+        // Decided from a stale read: read again and decide again.
+        ctx.logger.debug('Conflict writing Schedule status; requeueing');
+        return { requeue: true };
+      }
+      throw err;
+    }
+  }
+
+  async #run(schedule: Schedule, ctx: ReconcileContext): Promise<Result | void> {
+    const checked = validateScheduleSpec(schedule.spec, { runnerImage: this.#runnerImage });
+    if ('problem' in checked) return this.#invalid(schedule, checked.problem, ctx);
+    const kind = runKindOf(schedule.spec)!;
+    if (!this.#kinds.includes(kind)) {
+      const message =
+        `${kind.gvk.kind} runs need the ${kind.gvk.kind} CRD (${kind.gvk.group}), which was not installed ` +
+        'when the operator started: install it and restart the operator';
+      await this.#writeStatus(schedule, { nextScheduleTime: undefined }, [
+        { type: CONDITION_READY, status: 'False', reason: 'RunKindNotInstalled', message },
+        VALID,
+      ]);
+      return;
+    }
+
+    const runs = await this.#listRuns(schedule, ctx);
+    const input: DecideInput = { now: this.#clock.now(), schedule, cron: checked.cron, runs };
+    let decision = decide(input);
+    const namespace = schedule.metadata!.namespace ?? '';
+
+    for (const r of decision.cancel) await this.#cancel(schedule, r, decision.start!, ctx);
+    let rejected: { reason: string; message: string } | undefined;
+    if (decision.start !== undefined) {
+      const outcome = await this.#start(schedule, kind, decision.start, ctx);
+      if ('rejected' in outcome) {
+        rejected = outcome.rejected;
+        decision = withStartRejected(input, decision);
+      } else {
+        decision = withRunStarted(input, decision, viewRun(kind, outcome.run));
+      }
+    }
+
+    const ready: ConditionInput = rejected
+      ? { type: CONDITION_READY, status: 'False', ...rejected }
+      : { type: CONDITION_READY, ...decision.ready };
+    const failed: ConditionInput = rejected ? { type: CONDITION_FAILED, status: 'True', ...rejected } : VALID;
+    await this.#writeStatus(schedule, decision.status, [ready, failed]);
+
+    // Counted only now that the status holds them: a conflict above means they are decided again.
+    if (decision.skipped !== undefined) {
+      this.#metrics?.runs(namespace, 'skipped');
+      const active = decision.status.active?.map((r) => r.name).join(', ');
+      void this.#recorder?.event(
+        schedule,
+        'Normal',
+        'Skipped',
+        `Skipped ${rfc3339Time(decision.skipped)}: ${active} still active (concurrencyPolicy Forbid)`,
+      );
+    }
+    if (decision.missed) this.#recordMissed(schedule, decision, ctx);
+    for (const r of decision.prune) await this.#prune(schedule, r, ctx);
+    return decision.requeueAfterMs === undefined ? undefined : { requeueAfterMs: decision.requeueAfterMs };
+  }
+
+  /** The runs the Schedule owns, of every kind this operator watches. */
+  async #listRuns(schedule: Schedule, ctx: ReconcileContext): Promise<RunView[]> {
+    const out: RunView[] = [];
+    for (const kind of this.#kinds) {
+      const list = await this.#reader.list(kind.gvk, {
+        namespace: schedule.metadata!.namespace,
+        labelSelector: { [LABEL_SCHEDULE]: scheduleLabelValue(schedule.metadata!.name!) },
+        signal: ctx.signal,
+      });
+      for (const obj of list.items) {
+        if (isControlledBy(obj, schedule)) out.push(viewRun(kind, obj));
+      }
+    }
+    return out;
+  }
+
+  /** Creates the run for `scheduledMs`; AlreadyExists with our owner is the same run. */
+  async #start(
+    schedule: Schedule,
+    kind: RunKind,
+    scheduledMs: number,
+    ctx: ReconcileContext,
+  ): Promise<{ run: KubernetesObject } | { rejected: { reason: string; message: string } }> {
+    const run = buildRun(schedule, kind, scheduledMs);
+    const name = run.metadata!.name!;
+    const namespace = schedule.metadata!.namespace ?? '';
+    let created: KubernetesObject;
+    try {
+      created = await this.#client.create(run, { signal: ctx.signal });
+    } catch (err) {
+      if (isInvalid(err) || isBadRequest(err)) {
+        // The template makes a run the API server refuses (something the Schedule's schema
+        // cannot check): the time is not retried, and the next one tries again.
+        const message = `The API server rejected ${kind.gvk.kind} ${name}: ${(err as Error).message}`;
+        void this.#recorder?.event(schedule, 'Warning', 'RunRejected', message);
+        return { rejected: { reason: 'RunRejected', message } };
+      }
+      if (!isAlreadyExists(err)) throw err;
+      const existing = await this.#client.get(kind.gvk, { namespace, name }, { signal: ctx.signal });
+      if (!isControlledBy(existing, schedule)) {
+        const message = `${kind.gvk.kind} ${name} exists and is not owned by this Schedule`;
+        void this.#recorder?.event(schedule, 'Warning', 'RunNameConflict', message);
+        return { rejected: { reason: 'RunNameConflict', message } };
+      }
+      ctx.logger.debug('The run of this time exists already', { run: name });
+      return { run: existing };
+    }
+    const delaySeconds = (this.#clock.now() - scheduledMs) / 1000;
+    this.#metrics?.runs(namespace, 'started');
+    this.#metrics?.startDelay(namespace, delaySeconds);
+    ctx.logger.info('Started run', {
+      run: name,
+      kind: kind.gvk.kind,
+      scheduledTime: rfc3339Time(scheduledMs),
+      delaySeconds,
+    });
+    void this.#recorder?.event(
+      schedule,
+      'Normal',
+      'Started',
+      `Started ${kind.gvk.kind} ${name} for ${rfc3339Time(scheduledMs)}`,
+    );
+    return { run: created };
+  }
+
+  /** concurrencyPolicy Replace: `spec.cancel: true` on an active run (it then ends Cancelled). */
+  async #cancel(schedule: Schedule, run: RunView, forMs: number, ctx: ReconcileContext): Promise<void> {
+    const kind = this.#kindOf(run);
+    if (kind === undefined) return;
+    try {
+      // The uid makes the patch a precondition: never cancel a newer object of the same name.
+      await this.#client.patch(
+        kind.gvk,
+        { namespace: run.ref.namespace, name: run.ref.name },
+        { type: 'merge', body: { metadata: { uid: run.ref.uid }, spec: { cancel: true } } },
+        { signal: ctx.signal },
+      );
+    } catch (err) {
+      if (isNotFound(err)) return;
+      throw err;
+    }
+    ctx.logger.info('Cancelled active run (concurrencyPolicy Replace)', { run: run.ref.name });
+    void this.#recorder?.event(
+      schedule,
+      'Normal',
+      'Replaced',
+      `Cancelled active ${run.ref.kind} ${run.ref.name} for the run of ${rfc3339Time(forMs)} (concurrencyPolicy Replace)`,
+    );
+  }
+
+  #kindOf(run: RunView): RunKind | undefined {
+    return this.#kinds.find((k) => k.gvk.kind === run.ref.kind);
+  }
+
+  async #prune(schedule: Schedule, run: RunView, ctx: ReconcileContext): Promise<void> {
+    const kind = this.#kindOf(run);
+    if (kind === undefined) return;
+    try {
+      await this.#client.delete(
+        kind.gvk,
+        { namespace: run.ref.namespace, name: run.ref.name },
+        { propagationPolicy: 'Background', preconditions: { uid: run.ref.uid }, signal: ctx.signal },
+      );
+    } catch (err) {
+      if (isNotFound(err) || isConflict(err)) return;
+      throw err;
+    }
+    const limit = run.state === 'succeeded' ? 'successfulRunsHistoryLimit' : 'failedRunsHistoryLimit';
+    void this.#recorder?.event(
+      schedule,
+      'Normal',
+      'SuccessfulDelete',
+      `Deleted finished ${run.ref.kind} ${run.ref.name} (${run.phase ?? run.state}; ${limit})`,
+    );
+  }
+
+  #recordMissed(schedule: Schedule, decision: Decision, ctx: ReconcileContext): void {
+    const m = decision.missed!;
+    this.#metrics?.runs(schedule.metadata!.namespace ?? '', 'missed', m.count);
+    const count = `${m.exact ? '' : 'about '}${m.count} scheduled time${m.count === 1 ? '' : 's'}`;
+    const span =
+      m.count === 1 ? rfc3339Time(m.latest) : `from ${rfc3339Time(m.first)} to ${rfc3339Time(m.latest)}`;
+    const why = m.pastDeadline
+      ? `; the latest is past startingDeadlineSeconds (${schedule.spec!.startingDeadlineSeconds}s), so none runs`
+      : decision.start !== undefined || decision.skipped !== undefined
+        ? '; only the latest due time is handled'
+        : '';
+    const message = `Missed ${count} ${span}${why}`;
+    ctx.logger.info('Missed scheduled times', {
+      count: m.count,
+      exact: m.exact,
+      first: m.first,
+      latest: m.latest,
+    });
+    void this.#recorder?.event(schedule, 'Warning', 'MissedSchedule', message);
+  }
+
+  async #invalid(schedule: Schedule, problem: SpecProblem, ctx: ReconcileContext): Promise<void> {
+    const prev = schedule.status?.conditions?.find((c) => c.type === CONDITION_FAILED);
+    const changed = await this.#writeStatus(schedule, { nextScheduleTime: undefined }, [
+      { type: CONDITION_READY, status: 'False', reason: problem.reason, message: problem.message },
+      { type: CONDITION_FAILED, status: 'True', reason: problem.reason, message: problem.message },
+    ]);
+    if (changed && (prev?.status !== 'True' || prev.message !== problem.message)) {
+      ctx.logger.info('Schedule spec is invalid', { reason: problem.reason, message: problem.message });
+      void this.#recorder?.event(schedule, 'Warning', problem.reason, problem.message);
+    }
+  }
+
+  /**
+   * Merge-patches the status with `fields` and `conditions`, conditional on the resourceVersion
+   * read. Returns false (and writes nothing) when nothing would change.
+   */
+  async #writeStatus(
+    schedule: Schedule,
+    fields: Partial<ScheduleStatus>,
+    conditions: ConditionInput[],
+  ): Promise<boolean> {
+    const old = schedule.status ?? {};
+    const now = this.#clock.now();
+    const generation = schedule.metadata?.generation;
+    const next: ScheduleStatus = {
+      ...old,
+      ...fields,
+      observedGeneration: generation,
+      conditions: conditions.reduce(
+        (cs, c) => setCondition(cs, { ...c, observedGeneration: generation }, now),
+        old.conditions ?? [],
+      ),
+    };
+    const body: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(next) as Array<[keyof ScheduleStatus, unknown]>) {
+      const empty = v === undefined || (Array.isArray(v) && v.length === 0 && k === 'active');
+      const was = old[k];
+      if (JSON.stringify(empty ? undefined : v) !== JSON.stringify(was)) body[k] = empty ? null : v;
+    }
+    if (Object.keys(body).length === 0) return false;
+    await this.#client.patchStatus(
+      SCHEDULE_GVK,
+      { namespace: schedule.metadata!.namespace, name: schedule.metadata!.name! },
+      {
+        type: 'merge',
+        body: { metadata: { resourceVersion: schedule.metadata!.resourceVersion }, status: body },
+      },
+    );
+    return true;
+  }
+}

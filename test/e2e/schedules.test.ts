@@ -1,0 +1,156 @@
+// Schedules on the full local cluster: the operator as a real process (the Session and Schedule
+// controllers), the job controller, the scheduler and kwok running the runs' pods, the garbage
+// collector removing pruned runs' Jobs. kwok ends each pod with the exit code of its
+// steward.dev/fake-exit-code annotation after steward.dev/fake-run-seconds.
+import { join } from 'node:path';
+import {
+  ANNOTATION_SCHEDULED_TIME,
+  LABEL_SCHEDULE,
+  type Schedule,
+  SCHEDULE_GVK,
+} from '../../controllers/schedule/index.js';
+import { JOB_GVK, SESSION_GVK } from '../../controllers/session/index.js';
+import { isNotFound, KubeClient, type KubernetesObject } from '../../lib/index.js';
+import {
+  type ControlPlane,
+  FAKE_EXIT_CODE_ANNOTATION,
+  FAKE_RUN_SECONDS_ANNOTATION,
+  installCRDs,
+  startControlPlane,
+  waitFor,
+} from '../../lib/testing/index.js';
+import { type OperatorProcess, ROOT, startOperator } from './operator.js';
+
+const NS = 'default';
+type Run = KubernetesObject & { status?: { phase?: string; jobName?: string } };
+type Job = KubernetesObject & {
+  spec?: { template?: { spec?: { containers?: Array<{ env?: Array<{ name: string; value?: string }> }> } } };
+};
+
+let cp: ControlPlane;
+let client: KubeClient;
+let op: OperatorProcess;
+
+beforeAll(async () => {
+  cp = await startControlPlane({ cluster: true, nodes: { count: 2 } });
+  client = new KubeClient(cp.kubeConfig, { qps: 500, burst: 500 });
+  await installCRDs(client, [
+    join(ROOT, 'manifests', 'crd', 'steward.dev_sessions.yaml'),
+    join(ROOT, 'manifests', 'crd', 'steward.dev_schedules.yaml'),
+  ]);
+  op = startOperator(cp.kubeconfigPath, ['--namespace', NS]);
+});
+afterAll(async () => {
+  expect(await op?.stop()).toBe(0);
+  client?.close();
+  await cp?.stop();
+});
+
+async function runs(schedule: string): Promise<Run[]> {
+  const items = (
+    await client.list<Run>(SESSION_GVK, { namespace: NS, labelSelector: { [LABEL_SCHEDULE]: schedule } })
+  ).items;
+  return items.sort((a, b) => (a.metadata!.name! < b.metadata!.name! ? -1 : 1));
+}
+const get = (name: string) => client.get<Schedule>(SCHEDULE_GVK, { namespace: NS, name });
+
+test('a Schedule of Sessions runs end to end: pods get STEWARD_SCHEDULED_TIME, history pruned, runs go with the Schedule', async () => {
+  const schedule = (name: string, exitCode: number) =>
+    client.create({
+      apiVersion: 'steward.dev/v1alpha1',
+      kind: 'Schedule',
+      metadata: { namespace: NS, name },
+      spec: {
+        schedule: '*/3 * * * * *',
+        successfulRunsHistoryLimit: 2,
+        failedRunsHistoryLimit: 1,
+        sessionTemplate: {
+          spec: {
+            template: {
+              image: 'busybox:1.36',
+              command: ['sh', '-c', 'echo "$STEWARD_SCHEDULED_TIME"'],
+              annotations: {
+                [FAKE_EXIT_CODE_ANNOTATION]: String(exitCode),
+                [FAKE_RUN_SECONDS_ANNOTATION]: '1',
+              },
+            },
+          },
+        },
+      },
+    });
+  await schedule('passes', 0);
+  await schedule('fails', 3);
+
+  // Five runs started each; then suspended, so that once the active ones finish, exactly the
+  // history limits remain: the newest finished runs, the older ones deleted.
+  const fiveStarted = (name: string) =>
+    waitFor(
+      async () => {
+        const s = await get(name);
+        const last = Date.parse(s.status?.lastScheduleTime ?? '') || 0;
+        return last - Date.parse(s.metadata!.creationTimestamp!) >= 5 * 3_000;
+      },
+      { description: `${name}: five runs started`, timeoutMs: 120_000, intervalMs: 250 },
+    );
+  await Promise.all([fiveStarted('passes'), fiveStarted('fails')]);
+  for (const name of ['passes', 'fails']) {
+    await client.patch(
+      SCHEDULE_GVK,
+      { namespace: NS, name },
+      { type: 'merge', body: { spec: { suspend: true } } },
+    );
+  }
+  const settled = async (name: string, phase: string, keep: number) =>
+    waitFor(
+      async () => {
+        const s = await get(name);
+        const all = await runs(name);
+        const finished = all.filter((r) => r.status?.phase === phase);
+        return (s.status?.activeCount ?? 1) === 0 && all.length === keep && finished.length === keep
+          ? { s, finished }
+          : undefined;
+      },
+      { description: `${name}: no run active, ${keep} ${phase} kept`, timeoutMs: 120_000, intervalMs: 250 },
+    );
+  const passes = await settled('passes', 'Succeeded', 2);
+  const fails = await settled('fails', 'Failed', 1);
+
+  // The kept runs are the newest (the first three times' runs are gone), and each run's pod had
+  // its scheduled time.
+  const all = await runs('passes');
+  const kept = passes.finished.map((r) => Date.parse(r.metadata!.annotations![ANNOTATION_SCHEDULED_TIME]!));
+  expect(Math.min(...kept)).toBeGreaterThan(Date.parse(passes.s.metadata!.creationTimestamp!) + 3 * 3_000);
+  for (const r of passes.finished) {
+    const job = await client.get<Job>(JOB_GVK, { namespace: NS, name: r.status!.jobName! });
+    const env = job.spec!.template!.spec!.containers![0]!.env!;
+    expect(env.find((e) => e.name === 'STEWARD_SCHEDULED_TIME')?.value).toBe(
+      r.metadata!.annotations![ANNOTATION_SCHEDULED_TIME],
+    );
+  }
+  expect(passes.s.status?.lastSuccessfulTime).toBeDefined();
+  expect(fails.s.status?.lastSuccessfulTime).toBeUndefined();
+  const events = await client.list<KubernetesObject & { reason: string; involvedObject: { name: string } }>(
+    { group: '', version: 'v1', kind: 'Event' },
+    { namespace: NS },
+  );
+  const reasons = (name: string) =>
+    new Set(events.items.filter((e) => e.involvedObject.name === name).map((e) => e.reason));
+  expect([...reasons('passes')].sort()).toEqual(expect.arrayContaining(['Started', 'SuccessfulDelete']));
+  expect([...reasons('fails')].sort()).toEqual(expect.arrayContaining(['Started', 'SuccessfulDelete']));
+
+  // Deleting the Schedule deletes its runs, and their Jobs, through owner references.
+  const jobs = all.map((r) => r.status?.jobName).filter((j): j is string => j !== undefined);
+  await client.delete(SCHEDULE_GVK, { namespace: NS, name: 'passes' }, { propagationPolicy: 'Background' });
+  await waitFor(async () => (await runs('passes')).length === 0, {
+    description: 'the runs garbage-collected',
+    timeoutMs: 60_000,
+    intervalMs: 250,
+  });
+  for (const j of jobs) {
+    await waitFor(() => client.get(JOB_GVK, { namespace: NS, name: j }).then(() => false, isNotFound), {
+      description: `Job ${j} garbage-collected`,
+      timeoutMs: 60_000,
+      intervalMs: 250,
+    });
+  }
+});

@@ -1,0 +1,326 @@
+// The Schedule controller against a real kube-apiserver on the real clock, with seconds
+// schedules: runs appear on time, Forbid with a long run, Replace, suspend and resume, and the
+// operator (the built dist/cmd/manager.js) SIGKILLed across scheduled times. The test plays the
+// Session controller where a run must finish (a status patch): only the schedule controller runs.
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { promisify } from 'node:util';
+import {
+  ANNOTATION_SCHEDULED_TIME,
+  LABEL_SCHEDULE,
+  runName,
+  type Schedule,
+  SCHEDULE_GVK,
+  setupScheduleController,
+} from '../../controllers/schedule/index.js';
+import { SESSION_GVK } from '../../controllers/session/index.js';
+import { createLogger, KubeClient, type KubernetesObject, Manager } from '../../lib/index.js';
+import { type ControlPlane, installCRDs, startControlPlane, waitFor } from '../../lib/testing/index.js';
+import { startOperator } from '../e2e/operator.js';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+const NS = 'schedules';
+type Run = KubernetesObject & { spec?: { cancel?: boolean } };
+
+let cp: ControlPlane;
+let client: KubeClient;
+let mgr: Manager;
+let stopManager: () => Promise<void>;
+/** The operator's "Started run" log lines: the start delay measured where the run is created. */
+const started: Array<{ run: string; delaySeconds: number }> = [];
+
+beforeAll(async () => {
+  cp = await startControlPlane();
+  client = new KubeClient(cp.kubeConfig, { qps: 500, burst: 500 });
+  await installCRDs(client, [
+    join(ROOT, 'manifests/crd/steward.dev_sessions.yaml'),
+    join(ROOT, 'manifests/crd/steward.dev_schedules.yaml'),
+  ]);
+  for (const name of [NS, 'kill'])
+    await client.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
+  const logs = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      for (const line of chunk.toString().split('\n').filter(Boolean)) {
+        const l = JSON.parse(line) as { message?: string; run?: string; delaySeconds?: number };
+        if (l.message === 'Started run') started.push({ run: l.run!, delaySeconds: l.delaySeconds! });
+      }
+      done();
+    },
+  });
+  mgr = await Manager.create({
+    kubeConfig: cp.kubeConfig,
+    namespaces: [NS],
+    metricsBindAddress: '0',
+    healthProbeBindAddress: '0',
+    gracefulShutdownTimeoutMs: 5_000,
+    logger: createLogger({ level: 'info', stream: logs }),
+  });
+  await setupScheduleController(mgr);
+  const ac = new AbortController();
+  const done = mgr.start(ac.signal);
+  stopManager = async () => {
+    ac.abort();
+    await done;
+  };
+});
+afterAll(async () => {
+  await stopManager?.();
+  client?.close();
+  await cp?.stop();
+});
+
+async function create(name: string, spec: Record<string, unknown>, ns = NS): Promise<Schedule> {
+  return client.create<Schedule>({
+    apiVersion: 'steward.dev/v1alpha1',
+    kind: 'Schedule',
+    metadata: { namespace: ns, name },
+    spec: { sessionTemplate: { spec: { template: { image: 'busybox:1.36' } } }, ...spec } as Schedule['spec'],
+  });
+}
+
+const get = (name: string, ns = NS) => client.get<Schedule>(SCHEDULE_GVK, { namespace: ns, name });
+
+async function runs(schedule: string, ns = NS): Promise<Run[]> {
+  const items = (
+    await client.list<Run>(SESSION_GVK, { namespace: ns, labelSelector: { [LABEL_SCHEDULE]: schedule } })
+  ).items;
+  return items.sort((a, b) => (a.metadata!.name! < b.metadata!.name! ? -1 : 1));
+}
+const timeOf = (r: KubernetesObject) => Date.parse(r.metadata!.annotations![ANNOTATION_SCHEDULED_TIME]!);
+
+async function waitRuns(schedule: string, n: number, ns = NS, timeoutMs = 60_000): Promise<Run[]> {
+  return waitFor(
+    async () => {
+      const r = await runs(schedule, ns);
+      return r.length >= n ? r : undefined;
+    },
+    { description: `${n} runs of ${schedule}`, timeoutMs, intervalMs: 50 },
+  );
+}
+
+/** The status once it records a run for `time` or later (a run shows before its status write). */
+async function statusAfter(name: string, time: number, ns = NS): Promise<NonNullable<Schedule['status']>> {
+  return waitFor(
+    async () => {
+      const st = (await get(name, ns)).status;
+      return st?.lastScheduleTime && Date.parse(st.lastScheduleTime) >= time ? st : undefined;
+    },
+    { description: `the status of ${name} written for ${new Date(time).toISOString()}`, intervalMs: 50 },
+  );
+}
+
+const patchSchedule = (name: string, spec: Record<string, unknown>, ns = NS) =>
+  client.patch(SCHEDULE_GVK, { namespace: ns, name }, { type: 'merge', body: { spec } });
+
+/** Plays the Session controller: the run finished. */
+const finish = (run: Run, phase: string) =>
+  client.patchStatus(
+    SESSION_GVK,
+    { namespace: run.metadata!.namespace, name: run.metadata!.name! },
+    {
+      type: 'merge',
+      body: { status: { phase, completionTime: new Date().toISOString().replace(/\.\d+Z$/, 'Z') } },
+    },
+  );
+
+const quantile = (xs: number[], q: number) =>
+  [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil(q * xs.length) - 1)]!;
+
+test('every 2 s: one run per time, on time, none missed (start delay p99 printed)', async () => {
+  const s = await create('ontime', { schedule: '*/2 * * * * *' });
+  const created = Date.parse(s.metadata!.creationTimestamp!);
+  const got = await waitRuns('ontime', 6);
+  await patchSchedule('ontime', { suspend: true });
+  const times = got.slice(0, 6).map(timeOf);
+  // Consecutive even seconds, the first after the Schedule existed.
+  expect(times[0]).toBeGreaterThan(created);
+  expect(times.map((t) => t - times[0]!)).toEqual([0, 2000, 4000, 6000, 8000, 10000]);
+  expect(got.slice(0, 6).map((r) => r.metadata!.name)).toEqual(times.map((t) => runName('ontime', t)));
+  const status = await statusAfter('ontime', times[5]!);
+  expect(status.missedRuns ?? 0).toBe(0);
+  const delays = started.filter((x) => x.run.startsWith('ontime-')).map((x) => x.delaySeconds * 1000);
+  expect(delays.length).toBeGreaterThanOrEqual(6);
+  process.stdout.write(
+    `schedule start delay over ${delays.length} runs: p50 ${quantile(delays, 0.5).toFixed(1)} ms, ` +
+      `p99 ${quantile(delays, 0.99).toFixed(1)} ms, max ${Math.max(...delays).toFixed(1)} ms\n`,
+  );
+});
+
+test('Forbid with a long run: times are skipped (counted) until it finishes, then the next one runs', async () => {
+  await create('forbid', { schedule: '*/2 * * * * *', concurrencyPolicy: 'Forbid' });
+  const [first] = await waitRuns('forbid', 1);
+  const skipped = await waitFor(
+    async () => {
+      const st = (await get('forbid')).status;
+      return (st?.skippedRuns ?? 0) >= 2 ? st : undefined;
+    },
+    { description: 'two times skipped', timeoutMs: 30_000, intervalMs: 100 },
+  );
+  expect(await runs('forbid')).toHaveLength(1);
+  expect(skipped.active?.map((r) => r.name)).toEqual([first!.metadata!.name]);
+  await finish(first!, 'Succeeded');
+  const [, second] = await waitRuns('forbid', 2);
+  await patchSchedule('forbid', { suspend: true });
+  expect(timeOf(second!)).toBeGreaterThan(Date.parse(skipped.lastMissedTime!));
+  expect((await statusAfter('forbid', timeOf(second!))).missedRuns ?? 0).toBe(0);
+});
+
+test('Replace: the active run gets spec.cancel when the next time starts its run', async () => {
+  await create('replace', { schedule: '*/2 * * * * *', concurrencyPolicy: 'Replace' });
+  await waitRuns('replace', 2);
+  await patchSchedule('replace', { suspend: true });
+  const [first, second] = await runs('replace');
+  expect(first!.spec?.cancel).toBe(true);
+  expect(second!.spec?.cancel).toBe(false); // the CRD's default
+  expect(timeOf(second!) - timeOf(first!)).toBe(2000);
+});
+
+test('suspend: no runs while suspended; resume: the latest time runs, the ones between are missed', async () => {
+  await create('pause', { schedule: '*/2 * * * * *' });
+  await waitRuns('pause', 1);
+  await patchSchedule('pause', { suspend: true });
+  const suspended = await waitFor(
+    async () => {
+      const s = await get('pause');
+      const ready = s.status?.conditions?.find((c) => c.type === 'Ready');
+      return ready?.reason === 'Suspended' ? s : undefined;
+    },
+    { description: 'Ready=False Suspended', intervalMs: 50 },
+  );
+  const before = (await runs('pause')).length;
+  const last = Date.parse(suspended.status!.lastScheduleTime!);
+  // Let three scheduled times pass.
+  await waitFor(() => Date.now() > last + 7_000, {
+    description: 'three times passed',
+    timeoutMs: 15_000,
+    intervalMs: 100,
+  });
+  expect(await runs('pause')).toHaveLength(before);
+  const resumedAt = Date.now();
+  await patchSchedule('pause', { suspend: false });
+  const after = await waitRuns('pause', before + 1);
+  await patchSchedule('pause', { suspend: true });
+  // The catch-up run is for the latest time before the resume, not the first one missed.
+  expect(timeOf(after[before]!)).toBeGreaterThan(resumedAt - 2_000);
+  expect((await statusAfter('pause', timeOf(after[before]!))).missedRuns).toBeGreaterThanOrEqual(2);
+});
+
+test('the operator SIGKILLed across a scheduled time, and right after a create: exactly one run per time', async () => {
+  const period = 6_000;
+  await create('killed', { schedule: '*/6 * * * * *' }, 'kill');
+  const args = ['--controllers', 'schedule', '--namespace', 'kill'];
+  let op = startOperator(cp.kubeconfigPath, args);
+  try {
+    const [first] = await waitRuns('killed', 1, 'kill');
+    const t1 = timeOf(first!);
+    // Down from 1 s before the next time until 0.5 s after it.
+    await waitFor(() => Date.now() >= t1 + period - 1_000, { description: 'just before T2', intervalMs: 20 });
+    op.child.kill('SIGKILL');
+    await op.exited;
+    await waitFor(() => Date.now() >= t1 + period + 500, { description: 'just after T2', intervalMs: 20 });
+    op = startOperator(cp.kubeconfigPath, args);
+    const afterRestart = await waitRuns('killed', 2, 'kill');
+    expect(timeOf(afterRestart[1]!)).toBe(t1 + period); // the time crossed while down: caught up once
+    // Killed the moment the next run appears: between its create and the status write, or just after.
+    await waitRuns('killed', 3, 'kill');
+    op.child.kill('SIGKILL');
+    await op.exited;
+    op = startOperator(cp.kubeconfigPath, args);
+    const all = await waitRuns('killed', 4, 'kill');
+    const times = all.map(timeOf);
+    expect(times.map((t) => t - t1)).toEqual([0, period, 2 * period, 3 * period]);
+    expect(new Set(all.map((r) => r.metadata!.annotations![ANNOTATION_SCHEDULED_TIME])).size).toBe(4);
+    const s = await statusAfter('killed', t1 + 3 * period, 'kill');
+    expect(s.lastScheduleTime).toBe(new Date(t1 + 3 * period).toISOString().replace('.000Z', 'Z'));
+    expect(s.missedRuns ?? 0).toBe(0);
+  } finally {
+    op.child.kill('SIGKILL');
+    await op.exited;
+  }
+});
+
+/** Runs the compiled stewardctl to completion. */
+async function ctl(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(
+      process.execPath,
+      [join(ROOT, 'dist/cmd/stewardctl.js'), ...args],
+      {
+        env: { ...process.env, KUBECONFIG: cp.kubeconfigPath },
+      },
+    );
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+test('stewardctl: get, describe (next 5 times, in words), trigger, suspend and resume a Schedule', async () => {
+  await create('cli', { schedule: '30 2 * * *', timeZone: 'America/New_York' });
+  const ready = async (reason: string) =>
+    waitFor(
+      async () => (await get('cli')).status?.conditions?.find((c) => c.type === 'Ready')?.reason === reason,
+      { description: `Ready reason ${reason}`, intervalMs: 50 },
+    );
+  await ready('Scheduled');
+  const table = await ctl('get', 'sched/cli', '-n', NS);
+  expect(table.code).toBe(0);
+  expect(table.stdout).toMatch(
+    /^cli\s+30 2 \* \* \*\s+false\s+0\s+<none>\s+\d{4}-\d\d-\d\dT\d\d:30:00Z\s+\S+$/m,
+  );
+  const described = await ctl('describe', 'sched/cli', '-n', NS);
+  expect(described.stdout).toMatch(/^Description:\s+At 02:30 \(America\/New_York\)$/m);
+  const next = described.stdout
+    .slice(described.stdout.indexOf('Next 5 times (America/New_York):'))
+    .split('\n')
+    .slice(1, 6);
+  expect(next).toHaveLength(5);
+  for (const l of next) expect(l).toMatch(/^ {2}\d{4}-\d\d-\d\dT0[23]:[03]0:00-0[45]:00 {3}\S+Z$/);
+
+  const triggered = await ctl('trigger', 'sched/cli', '-n', NS);
+  expect(triggered).toMatchObject({ code: 0, stderr: '' });
+  const run = triggered.stdout.match(/^session\/(cli-manual-[0-9a-z]{5}) created$/m)![1]!;
+  // The operator sees the manual run as the Schedule's active run.
+  await waitFor(async () => (await get('cli')).status?.active?.some((r) => r.name === run), {
+    description: 'the manual run active in the status',
+    intervalMs: 50,
+  });
+  expect((await runs('cli')).map((r) => r.metadata!.annotations!['steward.dev/trigger'])).toEqual(['manual']);
+
+  expect((await ctl('suspend', 'sched/cli', '-n', NS)).stdout).toBe('schedule/cli suspended\n');
+  await ready('Suspended');
+  expect((await ctl('resume', 'sched/cli', '-n', NS)).stdout).toBe('schedule/cli resumed\n');
+  await ready('Scheduled');
+});
+
+test('without the Schedule CRD: --controllers schedule exits 1 saying so; by default the manager runs without it', async () => {
+  await stopManager();
+  await client.delete(
+    { group: 'apiextensions.k8s.io', version: 'v1', kind: 'CustomResourceDefinition' },
+    { name: 'schedules.steward.dev' },
+  );
+  await waitFor(
+    async () => {
+      try {
+        await client.list(SCHEDULE_GVK, { namespace: NS });
+        return false;
+      } catch {
+        return true;
+      }
+    },
+    { description: 'the Schedule CRD gone', intervalMs: 100 },
+  );
+  const explicit = startOperator(cp.kubeconfigPath, ['--controllers', 'schedule']);
+  expect(await explicit.exited).toBe(1);
+  expect(explicit.logs()).toContain('the Schedule CRD (steward.dev/v1alpha1) is not installed');
+  const byDefault = startOperator(cp.kubeconfigPath, ['--namespace', NS]);
+  await waitFor(() => byDefault.logs().includes('Starting workers'), {
+    description: `the session controller running (logs: ${byDefault.logs()})`,
+    timeoutMs: 30_000,
+    intervalMs: 50,
+  });
+  expect(byDefault.logs()).toContain('Not starting the schedule controller');
+  expect(await byDefault.stop()).toBe(0);
+});
