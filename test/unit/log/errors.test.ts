@@ -5,6 +5,7 @@ import { ConflictError, RequestError, statusErrorFrom } from '../../../lib/clien
 import { Controller } from '../../../lib/controller/index.js';
 import { createLogger, type Logger } from '../../../lib/log/index.js';
 import { serializeError } from '../../../lib/log/errors.js';
+import { FakeClock } from '../../../lib/testing/index.js';
 
 /** A parsed JSON log line. */
 type Line = Record<string, unknown> & { error?: unknown };
@@ -139,5 +140,56 @@ describe('logged errors', () => {
     expect(s.errors?.[1]).toBe('x');
     expect(JSON.stringify(s).length).toBeLessThan(20_000);
     expect(serializeError(new ConflictError({ status: 409 }), { stack: () => false }).stack).toBeUndefined();
+  });
+});
+
+describe('development mode (readable lines)', () => {
+  function devCaptured(): { logger: Logger; text: () => string } {
+    const stream = new PassThrough();
+    let text = '';
+    stream.on('data', (d: Buffer) => (text += d.toString()));
+    return { logger: createLogger({ development: true, stream }), text: () => text };
+  }
+
+  test('a cyclic object or a BigInt in a field is written, never thrown', () => {
+    const { logger, text } = devCaptured();
+    const cyclic: Record<string, unknown> = { a: 1 };
+    cyclic.self = cyclic;
+    expect(() => logger.error('cyclic', { detail: cyclic, count: 10n })).not.toThrow();
+    expect(text()).toContain('detail={"a":1,"self":"[Circular]"}');
+    expect(text()).toContain('count="10"');
+  });
+
+  test('a reconciler throwing a cyclic object does not end the worker', async () => {
+    const { logger, text } = devCaptured();
+    const clock = new FakeClock();
+    let calls = 0;
+    const c = new Controller(
+      'dev',
+      {
+        reconcile: async () => {
+          calls++;
+          const cyclic: Record<string, unknown> = { n: calls };
+          cyclic.self = cyclic;
+          throw cyclic;
+        },
+      },
+      { logger, clock, rateLimiter: { when: () => 1, forget: () => {}, numRequeues: () => 0 } },
+    );
+    const stop = new AbortController();
+    let ended: unknown = 'running';
+    const running = c.start(stop.signal).then(
+      () => (ended = 'resolved'),
+      (err: unknown) => (ended = err),
+    );
+    c.enqueue({ name: 'a' });
+    for (let i = 0; i < 20 && calls < 3; i++) {
+      await flush();
+      clock.step(1);
+    }
+    expect({ calls: Math.min(calls, 3), ended }).toEqual({ calls: 3, ended: 'running' });
+    expect(text()).toContain('Observed a panic in reconciler');
+    stop.abort();
+    await running;
   });
 });
