@@ -1,6 +1,7 @@
 // Logged errors keep their message, stack, cause chain and API fields: read back from a real
 // logger's JSON output, for the errors a controller actually logs.
 import { PassThrough } from 'node:stream';
+import { runInNewContext } from 'node:vm';
 import { ConflictError, RequestError, statusErrorFrom } from '../../../lib/client/errors.js';
 import { Controller } from '../../../lib/controller/index.js';
 import { createLogger, type Logger } from '../../../lib/log/index.js';
@@ -140,6 +141,35 @@ describe('logged errors', () => {
     expect(s.errors?.[1]).toBe('x');
     expect(JSON.stringify(s).length).toBeLessThan(20_000);
     expect(serializeError(new ConflictError({ status: 409 }), { stack: () => false }).stack).toBeUndefined();
+  });
+});
+
+describe('thrown values a plain JSON.stringify would lose', () => {
+  test('undefined, a symbol, a function, a BigInt and a field-less class instance are named', async () => {
+    class Oops {}
+    const shown = [];
+    for (const v of [undefined, Symbol('boom'), function namedFn() {}, 10n, new Oops()])
+      shown.push((await logOfThrowing(v)).error);
+    expect(shown).toEqual(['undefined', 'Symbol(boom)', '[Function: namedFn]', '10n', 'Oops {}']);
+  });
+
+  test('an object with a reference cycle is logged, the cycle marked', async () => {
+    const cyclic: Record<string, unknown> = { reason: 'loop' };
+    cyclic.self = cyclic;
+    expect((await logOfThrowing(cyclic)).error).toEqual({ reason: 'loop', self: '[Circular]' });
+  });
+
+  test('an Error made in another realm (a vm context; Node core errors under Jest) is not {}', async () => {
+    const foreign = runInNewContext('new RangeError("from another realm")') as Error;
+    expect(foreign instanceof Error).toBe(false);
+    const line = await logOfThrowing(foreign);
+    expect(line.error).toMatchObject({
+      name: 'RangeError',
+      message: 'from another realm',
+      stack: expect.stringContaining('from another realm'),
+    });
+    const wrapped = serializeError(new Error('outer', { cause: foreign }));
+    expect(wrapped.cause).toMatchObject({ name: 'RangeError', message: 'from another realm' });
   });
 });
 
