@@ -12,7 +12,7 @@ import { EventRecorder } from '../events/recorder.js';
 import { LeaderElector } from '../leaderelection/elector.js';
 import { type Logger, silentLogger } from '../log/logger.js';
 import { type Clock, realClock, type Timer } from '../util/clock.js';
-import { checkNumber } from '../util/options.js';
+import { checkNumber, describeValue } from '../util/options.js';
 import { ControllerBuilder } from './builder.js';
 import {
   DEFAULT_CACHE_SYNC_TIMEOUT_MS,
@@ -87,6 +87,19 @@ export interface ManagerOptions {
   /** Registry for every metric. Default: a new one with Node process metrics. */
   registry?: Registry;
   clock?: Clock;
+}
+
+/**
+ * A client budget (`qps`, `burst`), checked even when a given client makes it unused, so that
+ * a bad value fails with the Manager option's name. Any qps <= 0 turns throttling off.
+ */
+function checkBudget(prefix: string, opts: { qps?: number; burst?: number }): void {
+  if (opts.qps !== undefined && (typeof opts.qps !== 'number' || Number.isNaN(opts.qps))) {
+    throw new RangeError(
+      `Manager: ${prefix}qps must be a number (<= 0 disables throttling), got ${describeValue(opts.qps)}`,
+    );
+  }
+  checkNumber('Manager', `${prefix}burst`, opts.burst, { min: 1 });
 }
 
 /** The Manager stopped because this process lost its leader Lease; exit and start afresh. */
@@ -188,6 +201,8 @@ export class Manager {
     this.#cacheSyncTimeoutMs =
       checkNumber('Manager', 'cacheSyncTimeoutMs', opts.cacheSyncTimeoutMs, { exclusive: true }) ??
       DEFAULT_CACHE_SYNC_TIMEOUT_MS;
+    checkBudget('', opts);
+    if (opts.leaderElection !== undefined) checkBudget('leaderElection.', opts.leaderElection);
     this.logger = opts.logger ?? silentLogger();
     this.registry = opts.registry ?? Manager.#defaultRegistry();
     this.client =

@@ -212,6 +212,15 @@ describe('Manager on the fake client', () => {
       );
     }
     const le = { enabled: true, id: 'x', namespace: 'default' };
+    // The client budgets, the Manager's and the Lease's own, named as the Manager takes them.
+    for (const [opts, message] of [
+      [{ qps: NaN }, /^Manager: qps must be a number/],
+      [{ burst: 0 }, /^Manager: burst must be/],
+      [{ leaderElection: { ...le, qps: NaN } }, /^Manager: leaderElection\.qps must be a number/],
+      [{ leaderElection: { ...le, burst: Infinity } }, /^Manager: leaderElection\.burst must be/],
+    ] as const) {
+      await expect(Manager.create({ ...base, ...opts })).rejects.toThrow(message);
+    }
     await expect(
       Manager.create({ ...base, leaderElection: { ...le, leaseDurationMs: NaN } }),
     ).rejects.toThrow(/^LeaderElector: leaseDurationMs must be/);
