@@ -222,9 +222,9 @@ export class RestTransport {
     try {
       const json = JSON.parse(text) as Status;
       if (json && json.kind === 'Status') parsed = json;
-      else message = text.slice(0, 500);
+      else message = truncate(text, 500);
     } catch {
-      message = text.slice(0, 500) || res.statusMessage;
+      message = truncate(text, 500) || res.statusMessage;
     }
     const header = res.headers['retry-after'];
     return statusErrorFrom({
@@ -250,6 +250,13 @@ export class RestTransport {
       signal?.addEventListener('abort', onAbort, { once: true });
     });
   }
+}
+
+/** At most `max` UTF-16 units of `text`, never ending inside a surrogate pair (which prints as U+FFFD). */
+function truncate(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const last = text.charCodeAt(max - 1);
+  return text.slice(0, last >= 0xd800 && last <= 0xdbff ? max - 1 : max);
 }
 
 /** The transport's numeric options, named as `KubeClient` takes them (a RangeError if bad). */

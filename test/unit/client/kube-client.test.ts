@@ -197,6 +197,20 @@ describe('errors', () => {
     expect((err as Error).message).toContain('404 page not found');
   });
 
+  test('a long non-Status body, split across reads inside characters, is cut at a character boundary', async () => {
+    // 499 ASCII bytes, then 4-byte characters: the cut at 500 UTF-16 units falls inside the
+    // first one's surrogate pair, which would print as U+FFFD.
+    const body = Buffer.from('x'.repeat(499) + '😀'.repeat(10), 'utf8');
+    api.respond = (_r, res) => {
+      res.writeHead(502, { 'Content-Type': 'text/html' });
+      res.write(body.subarray(0, 501));
+      setImmediate(() => res.end(body.subarray(501)));
+    };
+    const err = (await client.get(POD, { namespace: 'ns', name: 'p' }).catch((e: unknown) => e)) as Error;
+    expect(err.message).not.toMatch(/\uFFFD|[\uD800-\uDBFF](?![\uDC00-\uDFFF])/);
+    expect(err.message).toContain('x'.repeat(499));
+  });
+
   test('connection refused becomes a RequestError with the cause', async () => {
     const kc = api.kubeConfig();
     await api.close();
