@@ -113,7 +113,9 @@ export class FakeClock implements Clock {
   }
 
   setTimeout(fn: () => void, ms: number): Timer {
-    const timer: FakeTimer = { at: this.#now + Math.max(0, ms), seq: this.#seq++, fn };
+    // NaN and negative mean now, as on realClock (Math.max(0, NaN) is NaN, which no due time
+    // compares with, and which step() would have made the clock's reading).
+    const timer: FakeTimer = { at: this.#now + (ms > 0 ? ms : 0), seq: this.#seq++, fn };
     let i = this.#timers.length;
     while (i > 0 && this.#timers[i - 1]!.at > timer.at) i--;
     this.#timers.splice(i, 0, timer);

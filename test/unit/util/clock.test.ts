@@ -47,6 +47,20 @@ describe('FakeClock', () => {
     expect(c.pendingTimers()).toBe(0);
   });
 
+  test('a NaN delay means now, as on the real clock: it fires first, with now() a number', () => {
+    const c = new FakeClock(1_000);
+    const seen: Array<[string, number]> = [];
+    c.setTimeout(() => seen.push(['later', c.now()]), 10);
+    c.setTimeout(() => seen.push(['nan', c.now()]), NaN);
+    c.step(0);
+    expect(seen).toEqual([['nan', 1_000]]);
+    c.step(10);
+    expect(seen).toEqual([
+      ['nan', 1_000],
+      ['later', 1_010],
+    ]);
+  });
+
   test('negative step is an error', () => {
     expect(() => new FakeClock().step(-1)).toThrow(RangeError);
   });
