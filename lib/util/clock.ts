@@ -129,7 +129,9 @@ export class FakeClock implements Clock {
 
   /** Advances time by `ms`, firing due timers in time order. */
   step(ms: number): void {
-    if (ms < 0) throw new RangeError(`FakeClock.step: negative step ${ms}`);
+    // NaN would fire every timer and leave the clock reading NaN; Infinity would read Infinity.
+    if (!(ms >= 0) || ms === Infinity)
+      throw new RangeError(`FakeClock.step: ${ms} is not a finite step >= 0`);
     const end = this.#now + ms;
     for (;;) {
       const next = this.#timers[0];

@@ -61,8 +61,14 @@ describe('FakeClock', () => {
     ]);
   });
 
-  test('negative step is an error', () => {
+  test('a negative, NaN or infinite step is an error', () => {
     expect(() => new FakeClock().step(-1)).toThrow(RangeError);
+    const c = new FakeClock(0);
+    let fired = 0;
+    c.setTimeout(() => fired++, 1_000);
+    expect(() => c.step(NaN)).toThrow(RangeError);
+    expect(() => c.step(Infinity)).toThrow(RangeError);
+    expect([fired, c.now()]).toEqual([0, 0]);
   });
 
   test('stepWall moves the wall clock alone: monotonic time and timers are untouched', () => {
