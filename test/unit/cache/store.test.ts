@@ -81,3 +81,16 @@ describe('Store: index functions that return something other than string[]', () 
     ]);
   });
 });
+
+test('the controller-owner index skips an owner reference without a uid, rather than failing', () => {
+  const errors: unknown[] = [];
+  const store = new Store<KubernetesObject>(
+    { [CONTROLLER_OWNER_INDEX]: controllerOwnerIndexFunc },
+    { onIndexError: (err) => errors.push(err) },
+  );
+  const handMade = obj('ns', 'a', 'x');
+  delete (handMade.metadata!.ownerReferences![0] as { uid?: string }).uid;
+  store.set('ns/a', handMade);
+  expect(errors).toEqual([]);
+  expect(store.indexKeys(CONTROLLER_OWNER_INDEX, 'x')).toEqual([]);
+});
