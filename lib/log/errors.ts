@@ -42,7 +42,7 @@ export function isError(v: unknown): v is Error {
  * stable `ERR_K8S_*` code. Duck-typed so that lib/log does not depend on lib/client.
  */
 export function isExpectedApiError(err: unknown): boolean {
-  const code = (err as { code?: unknown } | null)?.code;
+  const code = isError(err) ? read(err, 'code') : undefined;
   return isError(err) && typeof code === 'string' && code.startsWith('ERR_K8S_');
 }
 
@@ -53,21 +53,44 @@ export function isExpectedApiError(err: unknown): boolean {
  * syscall, address for system errors), the `cause` chain and an `AggregateError`'s errors.
  */
 export function serializeError(err: Error, opts: SerializeErrorOptions = {}, depth = 0): SerializedError {
-  const out: SerializedError = { name: err.name, message: err.message };
-  for (const [k, v] of Object.entries(err)) {
+  const out: SerializedError = { name: String(read(err, 'name')), message: String(read(err, 'message')) };
+  for (const k of Object.keys(err)) {
     if (k === 'cause' || k === 'errors' || k === 'name' || k === 'message' || k === 'stack') continue;
+    const v = read(err, k);
     if (v === null || ['string', 'number', 'boolean'].includes(typeof v)) out[k] = v;
   }
-  if (err.stack !== undefined && (opts.stack?.(err) ?? true)) out.stack = err.stack;
+  const stack = read(err, 'stack');
+  if (stack !== undefined && (opts.stack?.(err) ?? true)) out.stack = String(stack);
   if (depth >= MAX_DEPTH) return out;
-  const cause = err.cause;
+  const cause = read(err, 'cause');
   if (isError(cause)) out.cause = serializeError(cause, opts, depth + 1);
   else if (cause !== undefined) out.cause = primitiveOrString(cause);
-  const errors = (err as { errors?: unknown }).errors;
-  if (err.name === 'AggregateError' && Array.isArray(errors)) {
+  const errors = read(err, 'errors');
+  if (out.name === 'AggregateError' && Array.isArray(errors)) {
     out.errors = errors.map((e: unknown) => (isError(e) ? serializeError(e, opts, depth + 1) : String(e)));
   }
   return out;
+}
+
+/**
+ * `obj[key]`, or a string saying why it could not be read: a getter that throws (a library's
+ * lazy field, a Proxy) must not make the logging call throw, which would end whatever was
+ * reporting a failure (a controller's worker, an informer).
+ */
+function read(obj: object, key: string): unknown {
+  try {
+    return (obj as Record<string, unknown>)[key];
+  } catch (err) {
+    return unreadable(err);
+  }
+}
+
+function unreadable(err: unknown): string {
+  try {
+    return `[unreadable: ${isError(err) ? err.message : String(err)}]`;
+  } catch {
+    return '[unreadable]';
+  }
 }
 
 function primitiveOrString(v: unknown): string | number | boolean | null {
@@ -128,7 +151,14 @@ export const errorFields = winston.format((info, formatOpts?: unknown) => {
   const opts = (formatOpts ?? {}) as SerializeErrorOptions;
   for (const [k, v] of Object.entries(info)) {
     if (k === 'level' || k === 'message') continue;
-    const r = replaceErrors(k === 'error' && !isError(v) ? thrownValue(v) : v, opts, 0);
+    let r: unknown;
+    try {
+      r = replaceErrors(k === 'error' && !isError(v) ? thrownValue(v) : v, opts, 0);
+    } catch (err) {
+      // A getter in the value threw (serializeError reads each field with care; plain objects
+      // and inspect do not): the field says so rather than the line being lost.
+      r = unreadable(err);
+    }
     if (r !== v) info[k] = r;
   }
   if (isError(info.message)) info.message = info.message.message;

@@ -173,6 +173,38 @@ describe('thrown values a plain JSON.stringify would lose', () => {
   });
 });
 
+describe('errors whose properties throw when read', () => {
+  // A getter that throws (a lazy field of a library's error, a Proxy) made the logger throw
+  // inside the controller's catch block, which ended the worker and Controller.start.
+  test('what can be read is logged; the property that throws says so', async () => {
+    const err = new Error('boom');
+    Object.defineProperty(err, 'code', {
+      enumerable: true,
+      get() {
+        throw new Error('lazy field failed');
+      },
+    });
+    const line = await logOfThrowing(err);
+    expect(line.error).toMatchObject({
+      name: 'Error',
+      message: 'boom',
+      code: '[unreadable: lazy field failed]',
+      stack: expect.stringContaining('boom'),
+    });
+  });
+
+  test('a metadata object whose getter throws does not make the logging call throw', () => {
+    const { logger, lines } = captured();
+    const hostile = {
+      get detail(): string {
+        throw new Error('no');
+      },
+    };
+    expect(() => logger.warn('hostile', { hostile })).not.toThrow();
+    expect(lines()[0]).toMatchObject({ message: 'hostile', hostile: '[unreadable: no]' });
+  });
+});
+
 describe('development mode (readable lines)', () => {
   function devCaptured(): { logger: Logger; text: () => string } {
     const stream = new PassThrough();
