@@ -14,8 +14,10 @@ export const namespaceIndexFunc: IndexFunc = (obj) => [obj.metadata?.namespace ?
 
 /** Indexes objects by their controller owner's uid, under `CONTROLLER_OWNER_INDEX`. */
 export const controllerOwnerIndexFunc: IndexFunc = (obj) => {
-  const ref = controllerOf(obj);
-  return ref ? [ref.uid] : [];
+  // The API server requires a uid on every owner reference; an object made by hand (a test's
+  // fake) may lack one, and has no owner to be found by then.
+  const uid = controllerOf(obj)?.uid;
+  return typeof uid === 'string' && uid !== '' ? [uid] : [];
 };
 
 // Field index values are stored twice, namespaced and not, so that a namespaced lookup is one

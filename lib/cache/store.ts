@@ -1,4 +1,5 @@
 import type { KubernetesObject } from '../client/object.js';
+import { describeValue } from '../util/options.js';
 
 /** Computes the index values of an object; an object may sit under several values or none. */
 export type IndexFunc<T extends KubernetesObject = KubernetesObject> = (obj: T) => string[];
@@ -146,7 +147,12 @@ export class Store<T extends KubernetesObject = KubernetesObject> {
   #indexOne(name: string, fn: IndexFunc<T>, key: string, obj: T): IndexFunctionError | undefined {
     let values: string[];
     try {
-      values = [...new Set(fn(obj))];
+      const returned: unknown = fn(obj);
+      // Checked, not trusted: a string is iterable too, and would index the object under
+      // each of its characters.
+      if (!Array.isArray(returned) || !returned.every((v) => typeof v === 'string'))
+        throw new TypeError(`returned ${describeValue(returned)}, not an array of strings`);
+      values = [...new Set(returned as string[])];
     } catch (cause) {
       const err = new IndexFunctionError(name, key, cause);
       if (this.#onIndexError === undefined) return err;

@@ -4,7 +4,8 @@ import https from 'node:https';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Registry } from 'prom-client';
 import type { Clock } from '../util/clock.js';
-import { realClock } from '../util/clock.js';
+import { MAX_TIMER_DELAY_MS, realClock } from '../util/clock.js';
+import { checkNumber, describeValue } from '../util/options.js';
 import type { Status, StatusError } from './errors.js';
 import { RequestError, statusErrorFrom } from './errors.js';
 import { ClientMetrics } from './metrics.js';
@@ -45,7 +46,10 @@ export interface TransportOptions {
   retry?: RetryOptions;
   /** Where to register `rest_client_*` metrics. None means no metrics are recorded at all. */
   registry?: Registry;
-  /** Idle timeout of a non-streaming request, in ms. Default 60 000. */
+  /**
+   * Idle timeout of a non-streaming request, in ms: 0 means none; beyond Node's timer limit
+   * (about 24.8 days) it is held at that limit. Default 60 000.
+   */
   requestTimeoutMs?: number;
   /** Default `steward`. */
   userAgent?: string;
@@ -83,10 +87,12 @@ export class RestTransport {
       ? new https.Agent({ keepAlive: true })
       : new http.Agent({ keepAlive: true });
     this.#clock = opts.clock ?? realClock;
+    checkTransportOptions(opts);
     this.#bucket = new TokenBucket({ qps: opts.qps, burst: opts.burst, clock: this.#clock });
     this.#retry = { ...defaultRetryOptions, ...opts.retry };
     this.#metrics = opts.registry ? new ClientMetrics(opts.registry) : undefined;
-    this.#timeoutMs = opts.requestTimeoutMs ?? 60_000;
+    // A socket timer: Node truncates a longer one with a TimeoutOverflowWarning.
+    this.#timeoutMs = Math.min(opts.requestTimeoutMs ?? 60_000, MAX_TIMER_DELAY_MS);
     this.#userAgent = opts.userAgent ?? 'steward';
   }
 
@@ -216,9 +222,9 @@ export class RestTransport {
     try {
       const json = JSON.parse(text) as Status;
       if (json && json.kind === 'Status') parsed = json;
-      else message = text.slice(0, 500);
+      else message = truncate(text, 500);
     } catch {
-      message = text.slice(0, 500) || res.statusMessage;
+      message = truncate(text, 500) || res.statusMessage;
     }
     const header = res.headers['retry-after'];
     return statusErrorFrom({
@@ -244,6 +250,28 @@ export class RestTransport {
       signal?.addEventListener('abort', onAbort, { once: true });
     });
   }
+}
+
+/** At most `max` UTF-16 units of `text`, never ending inside a surrogate pair (which prints as U+FFFD). */
+function truncate(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const last = text.charCodeAt(max - 1);
+  return text.slice(0, last >= 0xd800 && last <= 0xdbff ? max - 1 : max);
+}
+
+/** The transport's numeric options, named as `KubeClient` takes them (a RangeError if bad). */
+function checkTransportOptions(opts: TransportOptions): void {
+  const what = 'KubeClient';
+  // Any qps <= 0 turns throttling off; only NaN (or not a number) is meaningless.
+  if (opts.qps !== undefined && (typeof opts.qps !== 'number' || Number.isNaN(opts.qps)))
+    throw new RangeError(
+      `${what}: qps must be a number (<= 0 disables throttling), got ${describeValue(opts.qps)}`,
+    );
+  checkNumber(what, 'burst', opts.burst, { min: 1 });
+  checkNumber(what, 'requestTimeoutMs', opts.requestTimeoutMs, { infinite: true });
+  checkNumber(what, 'retry.maxRetries', opts.retry?.maxRetries, { integer: true, infinite: true });
+  checkNumber(what, 'retry.baseDelayMs', opts.retry?.baseDelayMs);
+  checkNumber(what, 'retry.maxDelayMs', opts.retry?.maxDelayMs);
 }
 
 async function readBody(res: IncomingMessage): Promise<Buffer> {

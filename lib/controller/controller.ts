@@ -1,11 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { Registry } from 'prom-client';
+import { isError } from '../log/errors.js';
 import { type Logger, silentLogger } from '../log/logger.js';
 import { type Clock, monotonicNow, realClock } from '../util/clock.js';
 import { checkNumber } from '../util/options.js';
 import { RateLimitingQueue } from '../workqueue/rate-limiting.js';
 import type { RateLimiter } from '../workqueue/rate-limiters.js';
 import { type ControllerMetrics, controllerMetrics, type ReconcileOutcome } from './metrics.js';
+import { checkResult } from './result.js';
 import {
   ReconcileTimeoutError,
   TerminalError,
@@ -50,7 +52,7 @@ export interface ControllerOptions {
  * `TypeError` with a `cause` is excluded because `fetch` reports network failures that way.
  */
 function isPanic(err: unknown): boolean {
-  if (!(err instanceof Error)) return true;
+  if (!isError(err)) return true;
   if (err instanceof ReferenceError || err instanceof SyntaxError || err instanceof EvalError) return true;
   return err instanceof TypeError && err.cause === undefined;
 }
@@ -61,7 +63,8 @@ function isPanic(err: unknown): boolean {
  * Outcomes, as controller-runtime: a thrown error requeues the request with backoff; a
  * `TerminalError` is logged and counted and not requeued; `requeueAfterMs` forgets the backoff
  * and requeues after that long; `requeue: true` requeues with backoff; success forgets the
- * backoff. No exception or rejection ever ends a worker.
+ * backoff. A returned value that is not a `Result` counts as an error (`InvalidResultError`).
+ * No exception or rejection ever ends a worker.
  *
  * Usually built by the Manager's builder (`mgr.controller(name)…complete(r)`); build one by
  * hand only to drive it from your own event sources.
@@ -181,7 +184,8 @@ export class Controller {
     };
     let outcome: ReconcileOutcome;
     try {
-      const result = (await this.#reconciler.reconcile(req, ctx)) ?? {};
+      // A result that is not a Result is an error of the reconciler's (InvalidResultError).
+      const result = checkResult(await this.#reconciler.reconcile(req, ctx));
       if (result.requeueAfterMs !== undefined && result.requeueAfterMs > 0) {
         this.queue.forget(req);
         this.queue.addAfter(req, result.requeueAfterMs, { priority: result.priority });

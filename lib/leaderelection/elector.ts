@@ -111,7 +111,12 @@ export class LeaderElector {
 
   constructor(opts: LeaderElectorOptions) {
     const positive = { exclusive: true };
-    this.#leaseMs = checkNumber(WHAT, 'leaseDurationMs', opts.leaseDurationMs, positive) ?? 15_000;
+    // The Lease holds it as whole seconds in an int32 (leaseDurationSeconds).
+    this.#leaseMs =
+      checkNumber(WHAT, 'leaseDurationMs', opts.leaseDurationMs, {
+        ...positive,
+        max: (2 ** 31 - 1) * 1000,
+      }) ?? 15_000;
     this.#renewDeadlineMs = checkNumber(WHAT, 'renewDeadlineMs', opts.renewDeadlineMs, positive) ?? 10_000;
     this.#retryMs = checkNumber(WHAT, 'retryPeriodMs', opts.retryPeriodMs, positive) ?? 2_000;
     if (!(this.#leaseMs > this.#renewDeadlineMs)) {

@@ -21,6 +21,25 @@ export interface LoggerOptions {
 
 const LEVELS = ['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly'];
 
+/**
+ * `JSON.stringify` for the readable format, which must never throw: a reference cycle is shown
+ * as "[Circular]" and a BigInt as its digits (the JSON format's serialiser does the same). A
+ * logging call that throws would end whatever was reporting a failure (a worker, an informer).
+ */
+function readableJson(value: unknown): string {
+  const ancestors: unknown[] = [];
+  const text = JSON.stringify(value, function (this: unknown, _key, v: unknown) {
+    if (typeof v === 'bigint') return v.toString();
+    if (typeof v !== 'object' || v === null) return v;
+    // `this` is the object holding `v`: pop back to it, so only the path to `v` is its ancestry.
+    while (ancestors.length > 0 && ancestors[ancestors.length - 1] !== this) ancestors.pop();
+    if (ancestors.includes(v)) return '[Circular]';
+    ancestors.push(v);
+    return v;
+  }) as string | undefined;
+  return text ?? String(value);
+}
+
 /** Builds the process logger: JSON lines in production, readable lines in development mode. */
 export function createLogger(opts: LoggerOptions = {}): Logger {
   const level = opts.level ?? 'info';
@@ -41,7 +60,7 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
         colorize(),
         printf(({ level: lvl, message, timestamp: ts, stack, ...fields }) => {
           const rest = Object.entries(fields)
-            .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
+            .map(([k, v]) => `${k}=${typeof v === 'string' ? v : readableJson(v)}`)
             .join(' ');
           return `${String(ts)} ${lvl} ${String(message)}${rest ? ` ${rest}` : ''}${stack ? `\n${String(stack)}` : ''}`;
         }),

@@ -11,8 +11,8 @@ import type { Controller } from '../controller/controller.js';
 import { EventRecorder } from '../events/recorder.js';
 import { LeaderElector } from '../leaderelection/elector.js';
 import { type Logger, silentLogger } from '../log/logger.js';
-import { type Clock, realClock, type Timer } from '../util/clock.js';
-import { checkNumber } from '../util/options.js';
+import { type Clock, monotonicNow, realClock, type Timer } from '../util/clock.js';
+import { checkNumber, describeValue } from '../util/options.js';
 import { ControllerBuilder } from './builder.js';
 import {
   DEFAULT_CACHE_SYNC_TIMEOUT_MS,
@@ -87,6 +87,19 @@ export interface ManagerOptions {
   /** Registry for every metric. Default: a new one with Node process metrics. */
   registry?: Registry;
   clock?: Clock;
+}
+
+/**
+ * A client budget (`qps`, `burst`), checked even when a given client makes it unused, so that
+ * a bad value fails with the Manager option's name. Any qps <= 0 turns throttling off.
+ */
+function checkBudget(prefix: string, opts: { qps?: number; burst?: number }): void {
+  if (opts.qps !== undefined && (typeof opts.qps !== 'number' || Number.isNaN(opts.qps))) {
+    throw new RangeError(
+      `Manager: ${prefix}qps must be a number (<= 0 disables throttling), got ${describeValue(opts.qps)}`,
+    );
+  }
+  checkNumber('Manager', `${prefix}burst`, opts.burst, { min: 1 });
 }
 
 /** The Manager stopped because this process lost its leader Lease; exit and start afresh. */
@@ -188,6 +201,8 @@ export class Manager {
     this.#cacheSyncTimeoutMs =
       checkNumber('Manager', 'cacheSyncTimeoutMs', opts.cacheSyncTimeoutMs, { exclusive: true }) ??
       DEFAULT_CACHE_SYNC_TIMEOUT_MS;
+    checkBudget('', opts);
+    if (opts.leaderElection !== undefined) checkBudget('leaderElection.', opts.leaderElection);
     this.logger = opts.logger ?? silentLogger();
     this.registry = opts.registry ?? Manager.#defaultRegistry();
     this.client =
@@ -345,7 +360,9 @@ export class Manager {
     let leading = false;
     const everyReplica = this.#runnables.filter((r) => r.needLeaderElection === false);
     const replicaStop = new AbortController();
-    const replicaRuns = everyReplica.map((r) => r.start(replicaStop.signal));
+    const replicaRuns = everyReplica.map((r, i) =>
+      track(`runnable ${i} (every replica)`, r.start(replicaStop.signal)),
+    );
     const startLeading = () => {
       leading = true;
       log.info('Starting controllers', { controllers: this.#controllers.map((c) => c.controller.name) });
@@ -392,13 +409,15 @@ export class Manager {
         }
       }
     } finally {
-      // Graceful stop: no new work; in-flight reconciles get gracefulShutdownTimeoutMs.
+      // Graceful stop: no new work; in-flight reconciles and runnables share one budget of
+      // gracefulShutdownTimeoutMs, as in controller-runtime, whatever ignores its signal.
+      const deadline = monotonicNow(this.#clock) + this.#gracefulShutdownTimeoutMs;
       leaderStop.abort();
-      await this.#drain(leaderRuns);
+      await this.#drain(leaderRuns, deadline);
       electorStop.abort();
       await electorRun;
       replicaStop.abort();
-      await Promise.allSettled(replicaRuns);
+      await this.#abandonLate(replicaRuns, deadline);
       cacheStop.abort();
       await cacheRun;
       await Promise.all(servers.map((s) => s.close()));
@@ -425,26 +444,20 @@ export class Manager {
   }
 
   /**
-   * Waits for the leader's controllers and runnables to finish, at most the graceful shutdown
-   * timeout in all. When it runs out, the signals of in-flight reconciles are aborted and
-   * whatever still runs is abandoned: a reconcile that ignores its signal must not keep the
-   * process (or, after a lost Lease, a replacement) waiting without bound.
+   * Waits for the leader's controllers and runnables to finish, until `deadline` (monotonic)
+   * at most. When it passes, the signals of in-flight reconciles are aborted and whatever
+   * still runs is abandoned: a reconcile that ignores its signal must not keep the process
+   * (or, after a lost Lease, a replacement) waiting without bound.
    */
-  async #drain(runs: LeaderRun[]): Promise<void> {
+  async #drain(runs: LeaderRun[], deadline: number): Promise<void> {
     if (runs.length === 0) return;
-    const timeoutMs = this.#gracefulShutdownTimeoutMs;
-    let timer: Timer | undefined;
-    const timedOut = new Promise<boolean>((resolve) => {
-      timer = this.#clock.setTimeout(() => resolve(true), timeoutMs);
-    });
-    const finished = Promise.all(runs.map((r) => r.done)).then(() => false);
-    const late = await Promise.race([finished, timedOut]);
-    if (timer !== undefined) this.#clock.clearTimeout(timer);
-    if (!late) return;
+    const finished = Promise.all(runs.map((r) => r.done));
+    if (await this.#settledBy(finished, deadline)) return;
     for (const { controller } of this.#controllers) controller.abortInFlight();
     // One turn of the event loop for reconciles that honour their signal to settle.
     await Promise.race([finished, new Promise((resolve) => setImmediate(resolve))]);
     const stuck = runs.filter((r) => !r.settled).map((r) => r.name);
+    const timeoutMs = this.#gracefulShutdownTimeoutMs;
     if (stuck.length > 0) {
       this.logger.error('Graceful shutdown timed out; abandoning reconciles that ignore their signal', {
         timeoutMs,
@@ -453,6 +466,27 @@ export class Manager {
     } else {
       this.logger.warn('Graceful shutdown timed out; in-flight reconciles were aborted', { timeoutMs });
     }
+  }
+
+  /** Waits for `runs` until `deadline` (monotonic); then names and abandons those still running. */
+  async #abandonLate(runs: LeaderRun[], deadline: number): Promise<void> {
+    if (runs.length === 0) return;
+    if (await this.#settledBy(Promise.all(runs.map((r) => r.done)), deadline)) return;
+    this.logger.error('Graceful shutdown timed out; abandoning runnables that ignore their signal', {
+      timeoutMs: this.#gracefulShutdownTimeoutMs,
+      stuck: runs.filter((r) => !r.settled).map((r) => r.name),
+    });
+  }
+
+  /** True if `p` settles before `deadline` (monotonic), false once it passes. */
+  async #settledBy(p: Promise<unknown>, deadline: number): Promise<boolean> {
+    let timer: Timer | undefined;
+    const late = new Promise<boolean>((resolve) => {
+      timer = this.#clock.setTimeout(() => resolve(false), deadline - monotonicNow(this.#clock));
+    });
+    const settled = await Promise.race([p.then(() => true), late]);
+    if (timer !== undefined) this.#clock.clearTimeout(timer);
+    return settled;
   }
 
   // Rejects with a BindError naming the option and address when a port cannot be bound (the

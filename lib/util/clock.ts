@@ -113,7 +113,9 @@ export class FakeClock implements Clock {
   }
 
   setTimeout(fn: () => void, ms: number): Timer {
-    const timer: FakeTimer = { at: this.#now + Math.max(0, ms), seq: this.#seq++, fn };
+    // NaN and negative mean now, as on realClock (Math.max(0, NaN) is NaN, which no due time
+    // compares with, and which step() would have made the clock's reading).
+    const timer: FakeTimer = { at: this.#now + (ms > 0 ? ms : 0), seq: this.#seq++, fn };
     let i = this.#timers.length;
     while (i > 0 && this.#timers[i - 1]!.at > timer.at) i--;
     this.#timers.splice(i, 0, timer);
@@ -127,7 +129,9 @@ export class FakeClock implements Clock {
 
   /** Advances time by `ms`, firing due timers in time order. */
   step(ms: number): void {
-    if (ms < 0) throw new RangeError(`FakeClock.step: negative step ${ms}`);
+    // NaN would fire every timer and leave the clock reading NaN; Infinity would read Infinity.
+    if (!(ms >= 0) || ms === Infinity)
+      throw new RangeError(`FakeClock.step: ${ms} is not a finite step >= 0`);
     const end = this.#now + ms;
     for (;;) {
       const next = this.#timers[0];

@@ -1,3 +1,5 @@
+import { inspect } from 'node:util';
+
 /**
  * Validation of numeric options (timing knobs above all) at construction: a bad value fails at
  * once with a `RangeError` that names the option, rather than as a hot loop, a timer that never
@@ -40,6 +42,16 @@ export function checkNumber<V extends number | undefined>(
   if (ok) return value;
   const kind = integer ? 'an integer' : infinite ? 'a number' : 'a finite number';
   const range = `${exclusive ? '>' : '>='} ${min}${max === undefined ? '' : ` and <= ${max}`}`;
-  const shown = typeof value === 'number' ? String(value) : JSON.stringify(value);
-  throw new RangeError(`${owner}: ${option} must be ${kind} ${range}, got ${shown}`);
+  throw new RangeError(`${owner}: ${option} must be ${kind} ${range}, got ${describeValue(value)}`);
+}
+
+/**
+ * A value as an error message shows it: numbers as written, strings quoted, BigInts with their
+ * `n`, anything else as `util.inspect` shows it (`JSON.stringify` would throw on a BigInt).
+ */
+export function describeValue(value: unknown): string {
+  if (typeof value === 'number') return String(value);
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'bigint') return `${value}n`;
+  return inspect(value, { depth: 1, breakLength: Infinity });
 }

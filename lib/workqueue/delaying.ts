@@ -1,6 +1,7 @@
 import type { Timer } from '../util/clock.js';
+import { describeValue } from '../util/options.js';
 import { MinHeap, type HeapEntry } from './heap.js';
-import { type AddOptions, Queue, type QueueOptions } from './queue.js';
+import { type AddOptions, checkPriority, Queue, type QueueOptions } from './queue.js';
 
 /** An item waiting for its delay; `at` is its due time on the monotonic clock. */
 interface Waiting<T> extends HeapEntry {
@@ -30,25 +31,34 @@ export class DelayingQueue<T> extends Queue<T> {
   }
 
   /**
-   * Adds `item` after `delayMs`: any length (`Infinity` never adds it); zero, negative or NaN
-   * adds it now. If its key is already waiting, the earlier of the two times is kept (and the
-   * higher priority). Dropped after shutdown.
+   * Adds `item` after `delayMs`: any length (`Infinity` never adds it, and keeps nothing
+   * waiting); zero, negative or NaN adds it now. If its key is already waiting, the earlier of
+   * the two times is kept (and the higher priority). Dropped after shutdown. A delay or
+   * priority that is not a number is a RangeError (a string delay would be concatenated to
+   * the clock's reading).
    */
   addAfter(item: T, delayMs: number, opts?: AddOptions): void {
     if (this.shuttingDown()) return;
+    if (typeof delayMs !== 'number')
+      throw new RangeError(`work queue: delayMs must be a number, got ${describeValue(delayMs)}`);
+    // Checked here as well as in add(): a waiting item is added from the timer, where a throw
+    // would be an uncaught exception.
+    const priority = checkPriority(opts);
     if (!(delayMs > 0)) {
       this.add(item, opts);
       return;
     }
     const key = this.keyOf(item);
     const at = this.monotonic() + delayMs;
-    const priority = opts?.priority ?? 0;
     const waiting = this.#waiting.get(key);
     if (waiting !== undefined) {
       if (priority > waiting.priority) waiting.priority = priority;
       if (at >= waiting.at) return;
       waiting.at = at;
       this.#heap.update(waiting);
+    } else if (at === Infinity) {
+      // Never due: an entry would only hold the key's memory for ever.
+      return;
     } else {
       const entry: Waiting<T> = { key, item, priority, at, seq: this.#seq++, index: -1 };
       this.#waiting.set(key, entry);

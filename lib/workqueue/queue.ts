@@ -1,6 +1,6 @@
 import type { Registry } from 'prom-client';
 import { type Clock, realClock } from '../util/clock.js';
-import { checkNumber } from '../util/options.js';
+import { checkNumber, describeValue } from '../util/options.js';
 import { Fifo } from './fifo.js';
 import { defaultKeyOf, type KeyFunc } from './key.js';
 import { queueMetrics, type QueueMetrics } from './metrics.js';
@@ -30,6 +30,18 @@ export interface QueueOptions<T> {
 export interface AddOptions {
   /** Higher is served first; FIFO within a level. Default 0. The initial list uses -100. */
   priority?: number;
+}
+
+/**
+ * The priority of `opts`: 0 when none is given. Anything but a number (NaN included, which
+ * compares neither higher nor lower than any level) is a RangeError, thrown before the queue
+ * changes.
+ */
+export function checkPriority(opts: AddOptions | undefined): number {
+  const priority = opts?.priority ?? 0;
+  if (typeof priority !== 'number' || Number.isNaN(priority))
+    throw new RangeError(`work queue: priority must be a number, got ${describeValue(priority)}`);
+  return priority;
 }
 
 /** The priority controller-runtime gives to events from an informer's initial list. */
@@ -161,10 +173,13 @@ export class Queue<T> {
     }
   }
 
-  /** Queues `item` unless its key is already queued; a key being processed is queued on `done()`. */
+  /**
+   * Queues `item` unless its key is already queued; a key being processed is queued on `done()`.
+   * A priority that is not a number (or NaN) is a RangeError.
+   */
   add(item: T, opts?: AddOptions): void {
     if (this.#shuttingDown) return;
-    const priority = opts?.priority ?? 0;
+    const priority = checkPriority(opts);
     const key = this.keyOf(item);
     const slot = this.#slots.get(key);
     if (slot !== undefined && slot.state === IDLE) {

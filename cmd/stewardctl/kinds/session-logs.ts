@@ -1,5 +1,6 @@
 // `stewardctl logs SESSION [-f] [--attempt N]`: the log of an attempt's pod; with -f, followed
 // across attempts until the Session ends.
+import { StringDecoder } from 'node:string_decoder';
 import {
   ANNOTATION_SESSION,
   isTerminal,
@@ -126,8 +127,13 @@ async function copyLog(ctx: Ctx, pod: Pod, follow: boolean): Promise<void> {
       `cannot read the log of pod ${podName}${waiting ? ' (its container has not started)' : ''}: ${why}`,
     );
   }
+  // Reads split the log wherever the network did, inside a multi-byte character too: the
+  // decoder carries a partial character over to the next read instead of writing U+FFFD.
+  const decoder = new StringDecoder('utf8');
   try {
-    for await (const chunk of res) ctx.out((chunk as Buffer).toString('utf8'));
+    for await (const chunk of res) ctx.out(decoder.write(chunk as Buffer));
+    const rest = decoder.end();
+    if (rest !== '') ctx.out(rest);
   } catch (err) {
     if (!ctx.signal.aborted)
       throw new CliError(`the log of pod ${podName} broke off: ${(err as Error).message}`);

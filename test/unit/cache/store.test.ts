@@ -57,3 +57,40 @@ describe('Store', () => {
     expect(() => s.byIndex('nope', 'x')).toThrow(/no indexer/);
   });
 });
+
+describe('Store: index functions that return something other than string[]', () => {
+  // A string is iterable: `[...new Set('default')]` would index the object under 'd', 'e',
+  // 'f', … without a word. Anything but an array of strings is reported like a throw, and the
+  // object is stored without values in that index.
+  test.each([
+    ['a string', 'default'],
+    ['undefined', undefined],
+    ['an array with a number', ['a', 1]],
+    ['a Set', new Set(['a'])],
+  ])('%s', (_what, returned) => {
+    const errors: string[] = [];
+    const store = new Store<KubernetesObject>(
+      { bad: () => returned as unknown as string[] },
+      { onIndexError: (err) => errors.push(err.message) },
+    );
+    store.set('ns/a', obj('ns', 'a'));
+    expect(store.get('ns/a')).toBeDefined();
+    expect(['d', 'default', 'a', '1'].flatMap((v) => store.indexKeys('bad', v))).toEqual([]);
+    expect(errors).toEqual([
+      expect.stringMatching(/^index function "bad" threw for ns\/a: .*array of strings/),
+    ]);
+  });
+});
+
+test('the controller-owner index skips an owner reference without a uid, rather than failing', () => {
+  const errors: unknown[] = [];
+  const store = new Store<KubernetesObject>(
+    { [CONTROLLER_OWNER_INDEX]: controllerOwnerIndexFunc },
+    { onIndexError: (err) => errors.push(err) },
+  );
+  const handMade = obj('ns', 'a', 'x');
+  delete (handMade.metadata!.ownerReferences![0] as { uid?: string }).uid;
+  store.set('ns/a', handMade);
+  expect(errors).toEqual([]);
+  expect(store.indexKeys(CONTROLLER_OWNER_INDEX, 'x')).toEqual([]);
+});

@@ -1,3 +1,5 @@
+import http from 'node:http';
+import { jest } from '@jest/globals';
 import { Registry } from 'prom-client';
 import {
   AlreadyExistsError,
@@ -195,6 +197,20 @@ describe('errors', () => {
     expect((err as Error).message).toContain('404 page not found');
   });
 
+  test('a long non-Status body, split across reads inside characters, is cut at a character boundary', async () => {
+    // 499 ASCII bytes, then 4-byte characters: the cut at 500 UTF-16 units falls inside the
+    // first one's surrogate pair, which would print as U+FFFD.
+    const body = Buffer.from('x'.repeat(499) + '😀'.repeat(10), 'utf8');
+    api.respond = (_r, res) => {
+      res.writeHead(502, { 'Content-Type': 'text/html' });
+      res.write(body.subarray(0, 501));
+      setImmediate(() => res.end(body.subarray(501)));
+    };
+    const err = (await client.get(POD, { namespace: 'ns', name: 'p' }).catch((e: unknown) => e)) as Error;
+    expect(err.message).not.toMatch(/\uFFFD|[\uD800-\uDBFF](?![\uDC00-\uDFFF])/);
+    expect(err.message).toContain('x'.repeat(499));
+  });
+
   test('connection refused becomes a RequestError with the cause', async () => {
     const kc = api.kubeConfig();
     await api.close();
@@ -221,6 +237,29 @@ async function drive<T>(clock: FakeClock, p: Promise<T>): Promise<T> {
   }
   return p;
 }
+
+describe('request timeout', () => {
+  // The idle timeout is a Node socket timer: beyond 2^31-1 ms Node truncates it with a
+  // TimeoutOverflowWarning, and Infinity (or NaN, or a negative value) made every request fail
+  // with ERR_OUT_OF_RANGE. Jest gives a test its own `process`, so the warning itself is not
+  // observable here; the delays handed to Node are (as in long-delay.test.ts).
+  test('any requestTimeoutMs from 0 (none) to Infinity works and never overflows a Node timer', async () => {
+    const spy = jest.spyOn(http.ClientRequest.prototype, 'setTimeout');
+    api.respond = (_r, res) => json(res, 200, { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' } });
+    try {
+      for (const requestTimeoutMs of [0, 1_000, 2 ** 31, 30 * 86_400_000, Infinity]) {
+        const c = new KubeClient(api.kubeConfig(), { qps: -1, requestTimeoutMs, retry: { maxRetries: 0 } });
+        const pod = await c.get(POD, { namespace: 'ns', name: 'p' });
+        c.close();
+        expect([requestTimeoutMs, pod.metadata?.name]).toEqual([requestTimeoutMs, 'p']);
+      }
+      const handed = spy.mock.calls.map(([ms]) => ms);
+      expect(handed.filter((ms) => !(ms >= 0 && ms <= 2 ** 31 - 1))).toEqual([]);
+    } finally {
+      spy.mockRestore();
+    }
+  });
+});
 
 describe('retries, throttling and metrics', () => {
   test('429 with Retry-After is retried after that long, and counted by code', async () => {

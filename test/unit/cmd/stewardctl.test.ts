@@ -1,7 +1,15 @@
 // stewardctl's commands in-process against a FakeClient: argument forms, output formats, usage
 // errors, bulk operations, event order and the completion script.
 import { execFileSync } from 'node:child_process';
-import { SESSION_GVK, type Session } from '../../../controllers/session/index.js';
+import { Readable } from 'node:stream';
+import {
+  ANNOTATION_SESSION,
+  LABEL_ATTEMPT,
+  LABEL_SESSION,
+  SESSION_GVK,
+  type Session,
+  sessionLabelValue,
+} from '../../../controllers/session/index.js';
 import { FakeClient } from '../../../lib/testing/index.js';
 import type { Ctx } from '../../../cmd/stewardctl/context.js';
 import { sortEvents, type CoreEvent } from '../../../cmd/stewardctl/events.js';
@@ -262,4 +270,34 @@ test('describe shows a Session’s attempt history', async () => {
     expect.stringMatching(/^ {2}2 +0 +Completed +2026-01-01T11:03:00Z +Job b-2 completed$/),
   ]);
   expect((await run(client, 'describe', 'a')).stdout).toMatch(/^History:\n {2}<none>$/m);
+});
+
+test('logs: a multi-byte character split across network reads reaches stdout intact', async () => {
+  const client = await fixture();
+  await client.create({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: {
+      namespace: NS,
+      name: 'a-1-pod',
+      labels: { [LABEL_SESSION]: sessionLabelValue('a'), [LABEL_ATTEMPT]: '1' },
+      annotations: { [ANNOTATION_SESSION]: 'a' },
+    },
+  });
+  const text = 'é漢😀 done\n';
+  const bytes = Buffer.from(text, 'utf8');
+  for (let k = 1; k < bytes.length; k++) {
+    let stdout = '';
+    const ctx = (): Ctx => ({
+      client,
+      namespace: NS,
+      out: (s) => (stdout += s),
+      note: () => {},
+      openLog: async () => Readable.from([bytes.subarray(0, k), bytes.subarray(k)]),
+      signal: new AbortController().signal,
+      now: () => NOW,
+    });
+    const code = await main(['logs', 'a'], { context: ctx, stderr: () => {} });
+    expect([k, code, stdout]).toEqual([k, 0, text]);
+  }
 });

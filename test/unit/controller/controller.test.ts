@@ -1,3 +1,4 @@
+import { PassThrough } from 'node:stream';
 import { Registry } from 'prom-client';
 import {
   Controller,
@@ -7,6 +8,7 @@ import {
   type Request,
   type Result,
 } from '../../../lib/controller/index.js';
+import { createLogger } from '../../../lib/log/index.js';
 import { FakeClock } from '../../../lib/util/clock.js';
 
 const flush = () => new Promise<void>((r) => setImmediate(r));
@@ -287,5 +289,67 @@ describe('Controller concurrency and stopping', () => {
       );
     }
     expect(new Controller('x', r, { cacheSyncTimeoutMs: 5_000 }).cacheSyncTimeoutMs).toBe(5_000);
+  });
+});
+
+describe('Results a reconciler must not return', () => {
+  // Plain JavaScript (or an `as any`) can return anything. Each of these is a bug in the
+  // reconciler: it is counted and logged as an error and retried with backoff, never taken
+  // at face value (a string delay is concatenated to the clock, a NaN priority reorders the
+  // queue) and never a hot loop.
+  const garbage: Array<[string, unknown, RegExp]> = [
+    ['a string delay', { requeueAfterMs: '1000' }, /requeueAfterMs must be a number, got "1000"/],
+    ['a BigInt delay', { requeueAfterMs: 10n }, /requeueAfterMs must be a number, got 10n/],
+    ['a NaN priority', { requeueAfterMs: 100, priority: NaN }, /priority must be a number, got NaN/],
+    ['a string priority', { requeue: true, priority: 'high' }, /priority must be a number, got "high"/],
+    ['a non-boolean requeue', { requeue: 'yes' }, /requeue must be a boolean, got "yes"/],
+    ['a number', 5, /not a Result: 5/],
+  ];
+  for (const [what, result, message] of garbage) {
+    test(`${what}: counted as an error, logged with what was wrong, retried after the backoff`, async () => {
+      const clock = new FakeClock();
+      const registry = new Registry();
+      const logged: unknown[] = [];
+      const logger = createLogger({ level: 'error', stream: new PassThrough() });
+      logger.on('data', (info: { level: string; error?: unknown }) => {
+        if (info.level === 'error') logged.push(info.error);
+      });
+      let calls = 0;
+      const c = new Controller(
+        'garbage',
+        {
+          reconcile: async () => {
+            calls++;
+            return (calls === 1 ? result : undefined) as Result;
+          },
+        },
+        { clock, registry, logger },
+      );
+      const stop = new AbortController();
+      const running = c.start(stop.signal);
+      c.enqueue({ name: 'a' });
+      await waitFor(() => calls === 1, 'first call');
+      await flush();
+      expect(c.queue.len() + c.queue.waitingLen()).toBe(1);
+      clock.step(5); // the first backoff of the default rate limiter
+      await waitFor(() => calls === 2, 'the retry');
+      const count = (result: string) =>
+        metric(registry, 'controller_runtime_reconcile_total', { controller: 'garbage', result });
+      expect([await count('error'), await count('success')]).toEqual([1, 1]);
+      expect(logged).toHaveLength(1);
+      expect((logged[0] as Error).message).toMatch(message);
+      stop.abort();
+      await running;
+    });
+  }
+
+  test('requeueAfterMs of Infinity means never: nothing is kept waiting for it', async () => {
+    const { calls, c, stop, running } = setup(async () => ({ requeueAfterMs: Infinity }));
+    c.enqueue({ name: 'a' });
+    await waitFor(() => calls.get('a') === 1, 'call');
+    await flush();
+    expect([c.queue.len(), c.queue.waitingLen()]).toEqual([0, 0]);
+    stop.abort();
+    await running;
   });
 });

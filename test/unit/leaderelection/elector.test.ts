@@ -21,12 +21,15 @@ describe('LeaderElector', () => {
       ['renewDeadlineMs', -5],
       ['retryPeriodMs', -2_000],
       ['retryPeriodMs', Infinity],
+      // leaseDurationSeconds is an int32: the API server would refuse every write of the Lease.
+      ['leaseDurationMs', 2 ** 31 * 1000],
     ] as const) {
       expect(() => new LeaderElector({ ...base, [option]: value })).toThrow(
         new RegExp(`^LeaderElector: ${option} must be a finite number > 0`),
       );
     }
     expect(new LeaderElector(base).identity).toMatch(/^.+_[0-9a-f-]{36}$/);
+    expect(() => new LeaderElector({ ...base, leaseDurationMs: 30 * 86_400_000 })).not.toThrow();
   });
 
   test('one leader; it renews; the record is client-go’s', async () => {

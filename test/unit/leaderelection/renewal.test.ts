@@ -2,8 +2,10 @@
 // conditional on that resourceVersion), a GET + PUT only when that fails, and never an attempt
 // that outlives the renew deadline.
 import type { Client } from '../../../lib/client/client.js';
+import { KubeClient } from '../../../lib/client/kube-client.js';
 import { LeaderElector } from '../../../lib/leaderelection/index.js';
-import { type FakeAction, FakeClient, FakeClock } from '../../../lib/testing/index.js';
+import { type FakeAction, FakeClient, FakeClock, waitFor } from '../../../lib/testing/index.js';
+import { json, LoopbackApi, status } from '../client/loopback.js';
 import { advance, candidate, holdLease, lease } from './helpers.js';
 
 function recordLeaseCalls(client: FakeClient): string[] {
@@ -101,5 +103,64 @@ describe('LeaderElector renewals', () => {
     expect(events).toEqual([expect.stringMatching(/^stopped at 10\d{3}$/)]);
     expect(Number(events[0]!.split(' ').at(-1))).toBeLessThanOrEqual(10_010);
     expect(aborted.length).toBeGreaterThan(0);
+  });
+});
+
+describe('LeaderElector renewals through a real KubeClient (loopback server, real time)', () => {
+  // The transport retries a PUT answered 503 with Retry-After (up to 5 times), and the elector
+  // falls back to GET + PUT: neither may send a renewal after the renew deadline. Real timers
+  // and sockets; the server answers each failing PUT after 150 ms, so one attempt with its
+  // retries would run ~2 s, twice the deadline, if it were not cut off there.
+  test('a failing API: renewals, retries included, stop at the renew deadline', async () => {
+    const RENEW_DEADLINE_MS = 1_000;
+    // Room for a loaded machine's event-loop lag; far below what an uncut attempt overshoots.
+    const SLACK_MS = 400;
+    const api = await LoopbackApi.start();
+    let stored: Record<string, unknown> | undefined;
+    let version = 0;
+    let failing = false;
+    let lastRenewed = 0;
+    const failedPuts: number[] = [];
+    api.respond = (req, res) => {
+      if (req.method === 'GET') return stored ? json(res, 200, stored) : status(res, 404, 'NotFound');
+      if (failing) {
+        if (req.method === 'PUT') failedPuts.push(performance.now());
+        setTimeout(() => status(res, 503, 'ServiceUnavailable', { 'Retry-After': '0' }), 150);
+        return;
+      }
+      const body = JSON.parse(req.body) as { metadata: object };
+      stored = { ...body, metadata: { ...body.metadata, resourceVersion: String(++version) } };
+      lastRenewed = performance.now();
+      json(res, req.method === 'POST' ? 201 : 200, stored);
+    };
+    const client = new KubeClient(api.kubeConfig(), { qps: -1 });
+    let stoppedAt = 0;
+    const elector = new LeaderElector({
+      client,
+      namespace: 'ns',
+      name: 'lease',
+      identity: 'me',
+      leaseDurationMs: 1_500,
+      renewDeadlineMs: RENEW_DEADLINE_MS,
+      retryPeriodMs: 200,
+      onStoppedLeading: () => (stoppedAt = performance.now()),
+    });
+    try {
+      const done = elector.run(new AbortController().signal);
+      // Created, then renewed once: the optimistic path is in use.
+      await waitFor(() => elector.isLeader() && version >= 2, {
+        timeoutMs: 10_000,
+        intervalMs: 10,
+      });
+      failing = true;
+      await done;
+      const deadline = lastRenewed + RENEW_DEADLINE_MS;
+      expect(failedPuts.length).toBeGreaterThan(1);
+      expect(failedPuts.filter((t) => t > deadline + SLACK_MS)).toEqual([]);
+      expect(stoppedAt).toBeLessThan(deadline + SLACK_MS);
+    } finally {
+      client.close();
+      await api.close();
+    }
   });
 });

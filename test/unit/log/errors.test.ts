@@ -1,10 +1,12 @@
 // Logged errors keep their message, stack, cause chain and API fields: read back from a real
 // logger's JSON output, for the errors a controller actually logs.
 import { PassThrough } from 'node:stream';
+import { runInNewContext } from 'node:vm';
 import { ConflictError, RequestError, statusErrorFrom } from '../../../lib/client/errors.js';
 import { Controller } from '../../../lib/controller/index.js';
 import { createLogger, type Logger } from '../../../lib/log/index.js';
 import { serializeError } from '../../../lib/log/errors.js';
+import { FakeClock } from '../../../lib/testing/index.js';
 
 /** A parsed JSON log line. */
 type Line = Record<string, unknown> & { error?: unknown };
@@ -139,5 +141,117 @@ describe('logged errors', () => {
     expect(s.errors?.[1]).toBe('x');
     expect(JSON.stringify(s).length).toBeLessThan(20_000);
     expect(serializeError(new ConflictError({ status: 409 }), { stack: () => false }).stack).toBeUndefined();
+  });
+});
+
+describe('thrown values a plain JSON.stringify would lose', () => {
+  test('undefined, a symbol, a function, a BigInt and a field-less class instance are named', async () => {
+    class Oops {}
+    const shown = [];
+    for (const v of [undefined, Symbol('boom'), function namedFn() {}, 10n, new Oops()])
+      shown.push((await logOfThrowing(v)).error);
+    expect(shown).toEqual(['undefined', 'Symbol(boom)', '[Function: namedFn]', '10n', 'Oops {}']);
+  });
+
+  test('an object with a reference cycle is logged, the cycle marked', async () => {
+    const cyclic: Record<string, unknown> = { reason: 'loop' };
+    cyclic.self = cyclic;
+    expect((await logOfThrowing(cyclic)).error).toEqual({ reason: 'loop', self: '[Circular]' });
+  });
+
+  test('an Error made in another realm (a vm context; Node core errors under Jest) is not {}', async () => {
+    const foreign = runInNewContext('new RangeError("from another realm")') as Error;
+    expect(foreign instanceof Error).toBe(false);
+    const line = await logOfThrowing(foreign);
+    expect(line.error).toMatchObject({
+      name: 'RangeError',
+      message: 'from another realm',
+      stack: expect.stringContaining('from another realm'),
+    });
+    const wrapped = serializeError(new Error('outer', { cause: foreign }));
+    expect(wrapped.cause).toMatchObject({ name: 'RangeError', message: 'from another realm' });
+  });
+});
+
+describe('errors whose properties throw when read', () => {
+  // A getter that throws (a lazy field of a library's error, a Proxy) made the logger throw
+  // inside the controller's catch block, which ended the worker and Controller.start.
+  test('what can be read is logged; the property that throws says so', async () => {
+    const err = new Error('boom');
+    Object.defineProperty(err, 'code', {
+      enumerable: true,
+      get() {
+        throw new Error('lazy field failed');
+      },
+    });
+    const line = await logOfThrowing(err);
+    expect(line.error).toMatchObject({
+      name: 'Error',
+      message: 'boom',
+      code: '[unreadable: lazy field failed]',
+      stack: expect.stringContaining('boom'),
+    });
+  });
+
+  test('a metadata object whose getter throws does not make the logging call throw', () => {
+    const { logger, lines } = captured();
+    const hostile = {
+      get detail(): string {
+        throw new Error('no');
+      },
+    };
+    expect(() => logger.warn('hostile', { hostile })).not.toThrow();
+    expect(lines()[0]).toMatchObject({ message: 'hostile', hostile: '[unreadable: no]' });
+  });
+});
+
+describe('development mode (readable lines)', () => {
+  function devCaptured(): { logger: Logger; text: () => string } {
+    const stream = new PassThrough();
+    let text = '';
+    stream.on('data', (d: Buffer) => (text += d.toString()));
+    return { logger: createLogger({ development: true, stream }), text: () => text };
+  }
+
+  test('a cyclic object or a BigInt in a field is written, never thrown', () => {
+    const { logger, text } = devCaptured();
+    const cyclic: Record<string, unknown> = { a: 1 };
+    cyclic.self = cyclic;
+    expect(() => logger.error('cyclic', { detail: cyclic, count: 10n })).not.toThrow();
+    expect(text()).toContain('detail={"a":1,"self":"[Circular]"}');
+    expect(text()).toContain('count="10"');
+  });
+
+  test('a reconciler throwing a cyclic object does not end the worker', async () => {
+    const { logger, text } = devCaptured();
+    const clock = new FakeClock();
+    let calls = 0;
+    const c = new Controller(
+      'dev',
+      {
+        reconcile: async () => {
+          calls++;
+          const cyclic: Record<string, unknown> = { n: calls };
+          cyclic.self = cyclic;
+          throw cyclic;
+        },
+      },
+      { logger, clock, rateLimiter: { when: () => 1, forget: () => {}, numRequeues: () => 0 } },
+    );
+    const stop = new AbortController();
+    let ended: unknown = 'running';
+    const running = c.start(stop.signal).then(
+      () => (ended = 'resolved'),
+      (err: unknown) => (ended = err),
+    );
+    c.enqueue({ name: 'a' });
+    for (let i = 0; i < 20 && calls < 3; i++) {
+      await flush();
+      clock.step(1);
+    }
+    expect({ calls: Math.min(calls, 3), ended }).toEqual({ calls: 3, ended: 'running' });
+    expect(text()).toContain('Observed a panic in reconciler');
+    stop.abort();
+    await running;
   });
 });

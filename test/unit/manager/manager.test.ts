@@ -194,6 +194,29 @@ describe('Manager on the fake client', () => {
     expect(r.signal?.aborted).toBe(true);
   });
 
+  test('graceful stop: runnables that ignore their signal, on the leader or on every replica, are abandoned at the timeout', async () => {
+    const client = new FakeClient();
+    const mgr = await Manager.create({
+      kubeConfig: new KubeConfig(),
+      client,
+      metricsBindAddress: '0',
+      healthProbeBindAddress: '0',
+      gracefulShutdownTimeoutMs: 100,
+    });
+    const started: string[] = [];
+    const deaf = (name: string) => () => {
+      started.push(name);
+      return new Promise<void>(() => {});
+    };
+    mgr.add({ start: deaf('leader') });
+    mgr.add({ start: deaf('every replica'), needLeaderElection: false });
+    const stop = new AbortController();
+    const running = mgr.start(stop.signal);
+    await until(() => started.length === 2, 'runnables started');
+    stop.abort();
+    await settlesWithin(running, 3_000, 'start()');
+  });
+
   test('bad options fail at creation', async () => {
     await expect(
       Manager.create({ kubeConfig: new KubeConfig(), client: new FakeClient(), metricsBindAddress: 'nope' }),
@@ -212,6 +235,15 @@ describe('Manager on the fake client', () => {
       );
     }
     const le = { enabled: true, id: 'x', namespace: 'default' };
+    // The client budgets, the Manager's and the Lease's own, named as the Manager takes them.
+    for (const [opts, message] of [
+      [{ qps: NaN }, /^Manager: qps must be a number/],
+      [{ burst: 0 }, /^Manager: burst must be/],
+      [{ leaderElection: { ...le, qps: NaN } }, /^Manager: leaderElection\.qps must be a number/],
+      [{ leaderElection: { ...le, burst: Infinity } }, /^Manager: leaderElection\.burst must be/],
+    ] as const) {
+      await expect(Manager.create({ ...base, ...opts })).rejects.toThrow(message);
+    }
     await expect(
       Manager.create({ ...base, leaderElection: { ...le, leaseDurationMs: NaN } }),
     ).rejects.toThrow(/^LeaderElector: leaseDurationMs must be/);

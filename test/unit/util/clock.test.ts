@@ -47,8 +47,28 @@ describe('FakeClock', () => {
     expect(c.pendingTimers()).toBe(0);
   });
 
-  test('negative step is an error', () => {
+  test('a NaN delay means now, as on the real clock: it fires first, with now() a number', () => {
+    const c = new FakeClock(1_000);
+    const seen: Array<[string, number]> = [];
+    c.setTimeout(() => seen.push(['later', c.now()]), 10);
+    c.setTimeout(() => seen.push(['nan', c.now()]), NaN);
+    c.step(0);
+    expect(seen).toEqual([['nan', 1_000]]);
+    c.step(10);
+    expect(seen).toEqual([
+      ['nan', 1_000],
+      ['later', 1_010],
+    ]);
+  });
+
+  test('a negative, NaN or infinite step is an error', () => {
     expect(() => new FakeClock().step(-1)).toThrow(RangeError);
+    const c = new FakeClock(0);
+    let fired = 0;
+    c.setTimeout(() => fired++, 1_000);
+    expect(() => c.step(NaN)).toThrow(RangeError);
+    expect(() => c.step(Infinity)).toThrow(RangeError);
+    expect([fired, c.now()]).toEqual([0, 0]);
   });
 
   test('stepWall moves the wall clock alone: monotonic time and timers are untouched', () => {

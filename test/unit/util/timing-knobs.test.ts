@@ -1,7 +1,9 @@
+import { KubeConfig } from '@kubernetes/client-node';
 import { ReconnectBackoff } from '../../../lib/cache/backoff.js';
 import { InformerCache } from '../../../lib/cache/informer-cache.js';
 import { SharedInformer } from '../../../lib/cache/informer.js';
 import { Reflector } from '../../../lib/cache/reflector.js';
+import { KubeClient } from '../../../lib/client/kube-client.js';
 import { DiscoveryRESTMapper } from '../../../lib/client/rest-mapper.js';
 import { TokenBucket } from '../../../lib/client/throttle.js';
 import { Controller } from '../../../lib/controller/index.js';
@@ -30,6 +32,13 @@ const BAD_OR_INFINITE = [-1, NaN, Infinity];
 const noop = { reconcile: async () => {} };
 const fake = new FakeClient();
 const sink = { replace: () => {}, event: () => {} };
+const kubeConfig = new KubeConfig();
+kubeConfig.loadFromOptions({
+  clusters: [{ name: 'c', server: 'https://127.0.0.1:6443' }],
+  users: [{ name: 'u' }],
+  contexts: [{ name: 'c', cluster: 'c', user: 'u' }],
+  currentContext: 'c',
+});
 
 // [what, option, bad values, build with the value]
 const cases: Array<[string, string, number[], (v: number) => unknown]> = [
@@ -173,6 +182,27 @@ const cases: Array<[string, string, number[], (v: number) => unknown]> = [
     [0, ...BAD_OR_INFINITE],
     (v) => new EventRecorder(fake, { component: 'x', refillMs: v }),
   ],
+  ['KubeClient', 'requestTimeoutMs', BAD, (v) => new KubeClient(kubeConfig, { requestTimeoutMs: v })],
+  ['KubeClient', 'qps', [NaN], (v) => new KubeClient(kubeConfig, { qps: v })],
+  ['KubeClient', 'burst', [0, ...BAD_OR_INFINITE], (v) => new KubeClient(kubeConfig, { burst: v })],
+  [
+    'KubeClient',
+    'retry.maxRetries',
+    [1.5, ...BAD],
+    (v) => new KubeClient(kubeConfig, { retry: { maxRetries: v } }),
+  ],
+  [
+    'KubeClient',
+    'retry.baseDelayMs',
+    BAD_OR_INFINITE,
+    (v) => new KubeClient(kubeConfig, { retry: { baseDelayMs: v } }),
+  ],
+  [
+    'KubeClient',
+    'retry.maxDelayMs',
+    BAD_OR_INFINITE,
+    (v) => new KubeClient(kubeConfig, { retry: { maxDelayMs: v } }),
+  ],
   [
     'DiscoveryRESTMapper',
     'missRefreshIntervalMs',
@@ -205,5 +235,9 @@ describe('good values are accepted', () => {
     expect(() => new Controller('c', noop, { reconcileTimeoutMs: 30 * 86_400_000 })).not.toThrow();
     expect(() => new ReconnectBackoff(new FakeClock(), { jitter: 0, factor: 1 })).not.toThrow();
     expect(() => new Reflector(fake, sink, { gvk: CM, watchTimeoutSeconds: [60, 60] })).not.toThrow();
+    // No request timeout; a timeout beyond Node's timer limit; retry for ever.
+    for (const requestTimeoutMs of [0, 30 * 86_400_000, Infinity])
+      expect(() => new KubeClient(kubeConfig, { requestTimeoutMs }).close()).not.toThrow();
+    expect(() => new KubeClient(kubeConfig, { retry: { maxRetries: Infinity } }).close()).not.toThrow();
   });
 });

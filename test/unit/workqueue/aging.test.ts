@@ -1,7 +1,13 @@
 import fc from 'fast-check';
 import { Registry } from 'prom-client';
 import { FakeClock } from '../../../lib/util/clock.js';
-import { LOW_PRIORITY, Queue } from '../../../lib/workqueue/index.js';
+import {
+  type AddOptions,
+  exponentialFailureRateLimiter,
+  LOW_PRIORITY,
+  Queue,
+  RateLimitingQueue,
+} from '../../../lib/workqueue/index.js';
 
 /**
  * Priority aging, checked against the bound `Queue` documents:
@@ -57,19 +63,20 @@ test('the wait does not restart when the higher level drains for a while and com
 
 type Cmd =
   | { op: 'add'; key: string; priority: number }
+  | { op: 'addAfter'; key: string; priority: number; delay: number }
+  | { op: 'addRateLimited'; key: string; priority: number }
   | { op: 'get' }
   | { op: 'done'; pick: number }
-  | { op: 'step'; ms: number };
+  | { op: 'step'; ms: number }
+  | { op: 'shutDownWithDrain' };
 
 const KEYS = ['a', 'b', 'c', 'd', 'e', 'f'];
+const key = fc.constantFrom(...KEYS);
+const priority = fc.constantFrom(LOW_PRIORITY, -1, 0, 0, 5);
 const cmd: fc.Arbitrary<Cmd> = fc.oneof(
   {
     weight: 5,
-    arbitrary: fc.record({
-      op: fc.constant('add' as const),
-      key: fc.constantFrom(...KEYS),
-      priority: fc.constantFrom(LOW_PRIORITY, -1, 0, 0, 5),
-    }),
+    arbitrary: fc.record({ op: fc.constant('add' as const), key, priority }),
   },
   { weight: 3, arbitrary: fc.constant({ op: 'get' as const }) },
   { weight: 3, arbitrary: fc.record({ op: fc.constant('done' as const), pick: fc.nat() }) },
@@ -81,6 +88,47 @@ const cmd: fc.Arbitrary<Cmd> = fc.oneof(
     }),
   },
 );
+// The delaying layers feed the same levels: items due after a delay or a retry's backoff
+// arrive with their priority (the timer adds them), and a drain keeps serving what is queued.
+const delayedCmd: fc.Arbitrary<Cmd> = fc.oneof(
+  { weight: 12, arbitrary: cmd },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      op: fc.constant('addAfter' as const),
+      key,
+      priority,
+      delay: fc.oneof(fc.integer({ min: -5, max: 40 }), fc.constant(MAX_WAIT)),
+    }),
+  },
+  { weight: 2, arbitrary: fc.record({ op: fc.constant('addRateLimited' as const), key, priority }) },
+);
+// Commands with, at some point or never, a drain.
+const delayedCmds: fc.Arbitrary<Cmd[]> = fc
+  .tuple(fc.array(delayedCmd, { maxLength: 150 }), fc.option(fc.nat(150)))
+  .map(([cmds, at]) =>
+    at === null ? cmds : [...cmds.slice(0, at), { op: 'shutDownWithDrain' as const }, ...cmds.slice(at)],
+  );
+
+/** A rate-limiting queue that reports every add it is given, the delay timer's included. */
+class ReportingQueue extends RateLimitingQueue<string> {
+  constructor(
+    clock: FakeClock,
+    registry: Registry | undefined,
+    readonly onAdd: (key: string, priority: number) => void,
+  ) {
+    super({
+      clock,
+      registry,
+      maxPriorityWaitMs: MAX_WAIT,
+      rateLimiter: exponentialFailureRateLimiter(1, 32),
+    });
+  }
+  override add(item: string, opts?: AddOptions): void {
+    if (!this.shuttingDown()) this.onAdd(item, opts?.priority ?? 0);
+    super.add(item, opts);
+  }
+}
 
 interface Queued {
   seq: number;
@@ -89,13 +137,14 @@ interface Queued {
   agingFrom: number | undefined;
 }
 
-async function check(cmds: Cmd[], withMetrics: boolean): Promise<void> {
+async function check(cmds: Cmd[], withMetrics: boolean, delaying = false): Promise<void> {
   const clock = new FakeClock(0);
-  const q = new Queue<string>({
-    clock,
-    maxPriorityWaitMs: MAX_WAIT,
-    registry: withMetrics ? new Registry() : undefined,
-  });
+  const registry = withMetrics ? new Registry() : undefined;
+  // With `delaying`, the model learns of every add from the queue itself (the timer adds too).
+  const modelled = delaying
+    ? new ReportingQueue(clock, registry, (key, priority) => modelAdd(key, priority))
+    : undefined;
+  const q = modelled ?? new Queue<string>({ clock, maxPriorityWaitMs: MAX_WAIT, registry });
   let seq = 0;
   const queued = new Map<string, Queued>();
   const processing = new Map<string, { dirty: boolean; priority: number }>();
@@ -109,25 +158,36 @@ async function check(cmds: Cmd[], withMetrics: boolean): Promise<void> {
     queued.set(key, { seq: seq++, priority, agingFrom: undefined });
     startAgingIfShared();
   };
+  function modelAdd(key: string, priority: number): void {
+    const inQueue = queued.get(key);
+    const inWork = processing.get(key);
+    if (inQueue !== undefined) {
+      // A raise keeps the item's place in time (seq) and its aging clock.
+      if (priority > inQueue.priority) inQueue.priority = priority;
+      startAgingIfShared();
+    } else if (inWork !== undefined) {
+      inWork.priority = inWork.dirty ? Math.max(inWork.priority, priority) : priority;
+      inWork.dirty = true;
+    } else {
+      push(key, priority);
+    }
+  }
 
   for (const c of cmds) {
     switch (c.op) {
-      case 'add': {
+      case 'add':
         q.add(c.key, { priority: c.priority });
-        const inQueue = queued.get(c.key);
-        const inWork = processing.get(c.key);
-        if (inQueue !== undefined) {
-          // A raise keeps the item's place in time (seq) and its aging clock.
-          if (c.priority > inQueue.priority) inQueue.priority = c.priority;
-          startAgingIfShared();
-        } else if (inWork !== undefined) {
-          inWork.priority = inWork.dirty ? Math.max(inWork.priority, c.priority) : c.priority;
-          inWork.dirty = true;
-        } else {
-          push(c.key, c.priority);
-        }
+        if (modelled === undefined) modelAdd(c.key, c.priority);
         break;
-      }
+      case 'addAfter':
+        modelled?.addAfter(c.key, c.delay, { priority: c.priority });
+        break;
+      case 'addRateLimited':
+        modelled?.addRateLimited(c.key, { priority: c.priority });
+        break;
+      case 'shutDownWithDrain':
+        void modelled?.shutDownWithDrain();
+        break;
       case 'get': {
         if (queued.size === 0) break; // a get on an empty queue would wait: not modelled here
         const now = clock.monotonic();
@@ -183,4 +243,11 @@ describe('aging bound over random interleavings', () => {
       );
     });
   }
+
+  test('with addAfter and addRateLimited feeding priorities, and a drain', async () => {
+    await fc.assert(
+      fc.asyncProperty(delayedCmds, fc.boolean(), (cmds, withMetrics) => check(cmds, withMetrics, true)),
+      { numRuns: 500 },
+    );
+  });
 });

@@ -94,3 +94,35 @@ describe('DelayingQueue.addAfter', () => {
     expect(q.waitingLen()).toBe(0);
   });
 });
+
+describe('DelayingQueue input a caller should not pass', () => {
+  test('a delay that is not a number, or a NaN or non-number priority, is a RangeError naming it', () => {
+    const q = new DelayingQueue<string>({ clock: new FakeClock() });
+    expect(() => q.addAfter('a', '1000' as unknown as number)).toThrow(
+      new RangeError('work queue: delayMs must be a number, got "1000"'),
+    );
+    expect(() => q.add('a', { priority: NaN })).toThrow(
+      new RangeError('work queue: priority must be a number, got NaN'),
+    );
+    expect(() => q.addAfter('a', 10, { priority: '1' as unknown as number })).toThrow(
+      new RangeError('work queue: priority must be a number, got "1"'),
+    );
+    expect([q.len(), q.waitingLen()]).toEqual([0, 0]);
+    // Infinite priorities are still ordered; NaN and negative delays still mean now.
+    q.add('low', { priority: -Infinity });
+    q.add('high', { priority: Infinity });
+    q.addAfter('now', NaN);
+    expect(q.len()).toBe(3);
+  });
+
+  test('Infinity keeps nothing waiting, so a key that is never due costs no memory', () => {
+    const clock = new FakeClock();
+    const q = new DelayingQueue<string>({ clock });
+    q.addAfter('never', Infinity);
+    expect([q.waitingLen(), clock.pendingTimers()]).toEqual([0, 0]);
+    q.addAfter('soon', 10);
+    q.addAfter('soon', Infinity); // the earlier time is kept
+    clock.step(10);
+    expect([q.len(), q.waitingLen()]).toEqual([1, 0]);
+  });
+});
