@@ -124,6 +124,22 @@ describe('specs that used to leave a Session with no status', () => {
       message: 'spec.input is nested more than 100 levels deep',
     });
   });
+
+  // valueFrom, envFrom and tolerations keep unknown fields (they are a pod's own types), and the
+  // safe default tenant policy allows a fieldRef: serializing the Job built from this used to
+  // throw RangeError on every reconcile, leaving the Session with no status.
+  test('a template field nested 4,600 levels deep: Failed/InvalidSpec naming the field', async () => {
+    const s = name('deepenv');
+    const deep = `${'{"a":'.repeat(4_600)}1${'}'.repeat(4_600)}`;
+    const body = `{"apiVersion":"steward.dev/v1alpha1","kind":"Session","metadata":{"namespace":"${NS}","name":"${s}"},"spec":{"template":{"image":"busybox:1.36","env":[{"name":"A","valueFrom":{"fieldRef":{"fieldPath":"metadata.name","x":${deep}}}}]}}}`;
+    const res = await fetchAsAdmin(`/apis/steward.dev/v1alpha1/namespaces/${NS}/sessions`, body);
+    expect(res.status).toBe(201);
+    const failed = await waitPhase(client, NS, s, 'Failed');
+    expect(failed.status).toMatchObject({
+      reason: 'InvalidSpec',
+      message: 'spec.template.env[0].valueFrom is nested more than 100 levels deep',
+    });
+  });
 });
 
 /** POSTs a raw JSON body with the control plane's admin credentials. */

@@ -274,6 +274,24 @@ describe('9. a deeply nested input fails the Session with why', () => {
     expect(await h.jobs()).toHaveLength(0);
   });
 
+  test.each([
+    ['env[0].valueFrom', (deep: unknown) => ({ env: [{ name: 'A', valueFrom: { fieldRef: deep } }] })],
+    ['envFrom[1]', (deep: unknown) => ({ envFrom: [{ prefix: 'P_' }, { configMapRef: deep }] })],
+    ['tolerations[0]', (deep: unknown) => ({ tolerations: [{ operator: 'Exists', x: deep }] })],
+  ])('a template field nested 1,500 levels (%s): Failed/InvalidSpec naming it, no Job', async (path, at) => {
+    const h = new Harness();
+    let deep: unknown = 1;
+    for (let i = 0; i < 1_500; i++) deep = { a: deep };
+    await h.create('deep', { ...SPEC, template: { ...SPEC.template, ...at(deep) } });
+    expect(await h.reconcile('deep')).toBeUndefined();
+    expect((await h.session('deep')).status).toMatchObject({
+      phase: 'Failed',
+      reason: 'InvalidSpec',
+      message: `spec.template.${path} is nested more than 100 levels deep`,
+    });
+    expect(await h.jobs()).toHaveLength(0);
+  });
+
   test('an input too large for one environment variable: Failed/InvalidSpec', async () => {
     const h = new Harness();
     await h.create('large', { ...SPEC, input: 'x'.repeat(200_000) });
