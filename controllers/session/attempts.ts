@@ -7,6 +7,7 @@ import {
   isControlledBy,
   isInvalid,
   isNotFound,
+  isRequestEntityTooLarge,
   isStatusError,
   type KubernetesObject,
   type Reader,
@@ -58,8 +59,11 @@ export class AttemptJobs {
       this.#metrics?.jobCreated((this.#clock.now() - started) / 1000);
       return { job: created };
     } catch (err) {
-      // Something the CRD schema cannot check (a label value, an env name).
-      if (isInvalid(err) || isBadRequest(err)) return { rejected: (err as Error).message };
+      // Something the CRD schema cannot check (a label value, an env name), or a Job too large
+      // to store: the same spec would be refused again.
+      if (isInvalid(err) || isBadRequest(err) || isRequestEntityTooLarge(err)) {
+        return { rejected: (err as Error).message };
+      }
       if (isStatusError(err) && !isAlreadyExists(err) && !isConflict(err)) {
         ctx.logger.info('The API refused to create the Job; retrying', { error: err.message });
         return { refused: err.message };

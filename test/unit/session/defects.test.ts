@@ -47,6 +47,42 @@ describe('2. every string written to status fits the schema', () => {
     for (const c of s.conditions!) expect(c.message.length).toBeLessThanOrEqual(MAX_MESSAGE_LENGTH);
   });
 
+  // A Session stored within a few KB of etcd's limit (env values have no length bound).
+  const tooLarge = (what: string) =>
+    new InternalError({ status: 500, reason: '', message: `${what}: etcdserver: request is too large` });
+
+  test('no room for the status: the smallest terminal one is recorded, and the Job goes', async () => {
+    const h = new Harness();
+    const patchStatus = h.client.patchStatus.bind(h.client);
+    // Only a write without conditions is small enough.
+    h.client.patchStatus = ((gvk, key, patch, opts) => {
+      const status = (patch as { body?: { status?: { conditions?: unknown } } }).body?.status;
+      if (gvk.kind === 'Session' && status?.conditions !== null) throw tooLarge('PATCH');
+      return patchStatus(gvk, key, patch, opts);
+    }) as typeof h.client.patchStatus;
+    await h.create('full', SPEC);
+    await h.reconcile('full');
+    const s = (await h.session('full')).status!;
+    expect(s).toMatchObject({ phase: 'Failed', reason: 'InvalidSpec', attempt: 1 });
+    expect(s.message).toMatch(/^Cannot record the Session's progress: the Session is too large/);
+    expect(s.completionTime).toBeDefined();
+    // The Job created before the write was refused does not run on.
+    await h.reconcile('full');
+    expect((await h.jobs()).filter((j) => !j.metadata?.deletionTimestamp)).toHaveLength(0);
+  });
+
+  test('a Job too large to store is JobRejected at once, not retried as a passing refusal', async () => {
+    const h = new Harness();
+    h.client.prependReactor((a) =>
+      a.verb === 'create' && a.gvk.kind === 'Job'
+        ? tooLarge('POST /apis/batch/v1/namespaces/ns/jobs')
+        : undefined,
+    );
+    await h.create('bigjob', { ...SPEC, retry: { limit: 3 } });
+    expect(await h.reconcile('bigjob')).toBeUndefined();
+    expect((await h.session('bigjob')).status).toMatchObject({ phase: 'Failed', reason: 'JobRejected' });
+  });
+
   test('a pod’s long termination message is truncated too', async () => {
     const h = new Harness();
     await h.create('m', SPEC);
