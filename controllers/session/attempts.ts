@@ -73,7 +73,17 @@ export class AttemptJobs {
     const key = { namespace: job.metadata!.namespace, name: job.metadata!.name! };
     const existing = await this.#client.get<Job>(JOB_GVK, key, { signal: ctx.signal });
     if (!isControlledBy(existing, session)) {
-      return { conflict: `Job ${key.name} exists and is not owned by this Session` };
+      const previous = earlierIncarnation(existing, session);
+      if (previous === undefined) {
+        return { conflict: `Job ${key.name} exists and is not owned by this Session` };
+      }
+      // A Session of this name that was deleted (the name is ours now, so it cannot exist):
+      // its Job waits for the garbage collector. Delete it as the collector would, and try
+      // again shortly, as for any passing refusal.
+      await this.#delete(session, existing, ctx);
+      return {
+        refused: `Job ${key.name} still belongs to an earlier Session of this name (uid ${previous}); it is being deleted`,
+      };
     }
     ctx.logger.info('Adopted the existing Job of this attempt', { job: key.name });
     return { job: existing };
@@ -175,4 +185,17 @@ interface EventFields {
   message?: string;
   lastTimestamp?: string;
   eventTime?: string;
+}
+
+/**
+ * The uid of the earlier Session of the same name that controls `job`, if that is who does: a
+ * Session deleted with background propagation leaves its Jobs to the garbage collector, and a
+ * Session created again under its name asks for the same Job names.
+ */
+function earlierIncarnation(job: Job, session: Session): string | undefined {
+  const owner = job.metadata?.ownerReferences?.find((o) => o.controller === true);
+  if (owner === undefined || owner.kind !== 'Session' || !owner.apiVersion.startsWith('steward.dev/')) {
+    return undefined;
+  }
+  return owner.name === session.metadata?.name && owner.uid !== session.metadata?.uid ? owner.uid : undefined;
 }
