@@ -129,10 +129,15 @@ export class AttemptJobs {
     }
   }
 
-  /** What attempt `attempt`'s pod says: from the cache, or (`fresh`) from the API. */
+  /**
+   * What attempt `attempt`'s pod says: from the cache, or (`fresh`) from the API. Only the pods
+   * of `job` count: an earlier Session of the same name may have left pods with the same labels
+   * behind, still waiting for the garbage collector.
+   */
   async pod(
     session: Session,
     attempt: number,
+    job: Job,
     fresh: boolean,
     ctx: ReconcileContext,
   ): Promise<PodView | undefined> {
@@ -144,7 +149,7 @@ export class AttemptJobs {
       },
       signal: ctx.signal,
     });
-    return observePods(pods.items);
+    return observePods(pods.items.filter((p) => !ownedByAnotherJob(p, job)));
   }
 
   /**
@@ -198,4 +203,10 @@ function earlierIncarnation(job: Job, session: Session): string | undefined {
     return undefined;
   }
   return owner.name === session.metadata?.name && owner.uid !== session.metadata?.uid ? owner.uid : undefined;
+}
+
+/** Whether the pod's controller is a Job other than `job` (a pod with no owner is not excluded). */
+function ownedByAnotherJob(pod: Pod, job: Job): boolean {
+  const owner = pod.metadata?.ownerReferences?.find((o) => o.controller === true);
+  return owner !== undefined && owner.kind === 'Job' && owner.uid !== job.metadata?.uid;
 }

@@ -334,7 +334,7 @@ export class SessionReconciler implements Reconciler {
     }
     const finished = jobFinished(job);
     if (finished?.type === 'Complete') {
-      const pod = phase === 'Running' ? undefined : await this.#jobs.pod(session, attempt, false, ctx);
+      const pod = phase === 'Running' ? undefined : await this.#jobs.pod(session, attempt, job, false, ctx);
       const exitCode = pod?.terminated?.exitCode ?? 0;
       const message = `Job ${name} completed`;
       const history = this.#record(session, { reason: 'Completed', exitCode, message }, job, now);
@@ -348,11 +348,11 @@ export class SessionReconciler implements Reconciler {
       };
     }
     if (finished?.type === 'Failed') {
-      let pod = await this.#jobs.pod(session, attempt, false, ctx);
+      let pod = await this.#jobs.pod(session, attempt, job, false, ctx);
       if (!podReported(pod)) {
         // The pod cache can lag the Job cache: never decide on missing data. Ask the API, and
         // if the pod has not reported even there, give it a little while.
-        pod = await this.#jobs.pod(session, attempt, true, ctx);
+        pod = await this.#jobs.pod(session, attempt, job, true, ctx);
         const failedAt = ms(finished.lastTransitionTime);
         const wait = failedAt + POD_REPORT_WAIT_MS - now;
         if (!podReported(pod) && pod !== undefined && !pod.deleting && wait > 0) {
@@ -363,7 +363,7 @@ export class SessionReconciler implements Reconciler {
       return { result: await this.#attemptFailed(session, failure, now, ctx, { job }) };
     }
 
-    const pod = await this.#jobs.pod(session, attempt, false, ctx);
+    const pod = await this.#jobs.pod(session, attempt, job, false, ctx);
     if (phase === 'Starting') {
       if (pod?.running) {
         const first = status.runningTime === undefined;

@@ -9,7 +9,15 @@ import {
   type KubernetesObject,
 } from '../../../lib/index.js';
 import { Registry } from 'prom-client';
-import { jobName, type Session, SESSION_GVK } from '../../../controllers/session/index.js';
+import {
+  ANNOTATION_SESSION,
+  jobName,
+  LABEL_ATTEMPT,
+  LABEL_SESSION,
+  POD_GVK,
+  type Session,
+  SESSION_GVK,
+} from '../../../controllers/session/index.js';
 import { MAX_MESSAGE_LENGTH, MAX_SECONDS } from '../../../controllers/session/bounds.js';
 import { Harness } from './harness.js';
 
@@ -169,6 +177,72 @@ describe('4. exit codes are never decided from a pod cache that lags', () => {
     expect(s).toMatchObject({ exitCode: 75 });
     expect(['Pending', 'Starting']).toContain(s.phase);
     expect(s.attempt).toBeGreaterThanOrEqual(1);
+  });
+});
+
+describe('4b. only the pods of the attempt’s own Job count', () => {
+  // A Session deleted and created again under its name: the old Job's pods, still waiting for
+  // the garbage collector, carry the same session and attempt labels as the new Job's.
+  async function oldPod(h: Harness, state: 'running' | { exitCode: number }) {
+    const old = {
+      apiVersion: 'batch/v1',
+      kind: 'Job',
+      name: 'again-1',
+      uid: 'old-job-uid',
+      controller: true,
+    };
+    await h.client.create({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: {
+        namespace: 'ns',
+        name: 'again-1-old',
+        labels: { [LABEL_SESSION]: 'again', [LABEL_ATTEMPT]: '1' },
+        annotations: { [ANNOTATION_SESSION]: 'again' },
+        ownerReferences: [old],
+      },
+      spec: { containers: [{ name: 'session', image: 'x' }] },
+    });
+    const at = new Date(h.clock.now()).toISOString();
+    const status =
+      state === 'running'
+        ? {
+            phase: 'Running',
+            containerStatuses: [{ name: 'session', state: { running: { startedAt: at } } }],
+          }
+        : {
+            phase: 'Failed',
+            containerStatuses: [
+              {
+                name: 'session',
+                state: { terminated: { exitCode: state.exitCode, reason: 'Error', startedAt: at } },
+              },
+            ],
+          };
+    await h.client.patchStatus(
+      POD_GVK,
+      { namespace: 'ns', name: 'again-1-old' },
+      { type: 'merge', body: { status } },
+    );
+  }
+
+  test('the old Job’s running pod does not make the new attempt Running', async () => {
+    const h = new Harness();
+    await h.create('again', SPEC);
+    await h.reconcile('again');
+    await oldPod(h, 'running');
+    await h.reconcile('again');
+    expect((await h.session('again')).status?.phase).toBe('Starting');
+  });
+
+  test('the old Job’s failed pod does not give the new, completed attempt its exit code', async () => {
+    const h = new Harness();
+    await h.create('again', SPEC);
+    await h.reconcile('again');
+    await oldPod(h, { exitCode: 9 });
+    await h.finishJob('again', 1, 'Complete');
+    await h.reconcile('again');
+    expect((await h.session('again')).status).toMatchObject({ phase: 'Succeeded', exitCode: 0 });
   });
 });
 
