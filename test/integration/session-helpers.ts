@@ -13,7 +13,13 @@ import {
   setupSessionController,
   type TenantPolicy,
 } from '../../controllers/session/index.js';
-import { type Client, isAlreadyExists, type KubernetesObject, Manager } from '../../lib/index.js';
+import {
+  type Client,
+  isAlreadyExists,
+  type KubernetesObject,
+  type Logger,
+  Manager,
+} from '../../lib/index.js';
 import {
   createAll,
   finishJob as finishJobAt,
@@ -46,10 +52,16 @@ export async function installCrd(client: Client): Promise<void> {
 /** Runs the operator in this process. */
 export async function startOperator(
   kubeConfig: KubeConfig,
-  opts: { namespaces?: string[]; leaderElection?: boolean; tenantPolicy?: TenantPolicy } = {},
+  opts: {
+    namespaces?: string[];
+    leaderElection?: boolean;
+    tenantPolicy?: TenantPolicy;
+    logger?: Logger;
+  } = {},
 ): Promise<{ mgr: Manager; stop: () => Promise<void> }> {
   const mgr = await Manager.create({
     kubeConfig,
+    logger: opts.logger,
     namespaces: opts.namespaces,
     metricsBindAddress: '127.0.0.1:0',
     healthProbeBindAddress: '0',
