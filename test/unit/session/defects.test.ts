@@ -337,6 +337,23 @@ describe('6. a Job the API refuses to create (quota) is reported, and retried wi
     expect(s).toMatchObject({ phase: 'Starting', reason: 'FailedCreate' });
     expect(s.message).toContain('exceeded quota: pods');
   });
+
+  // Every such check lists events from the API: a fixed 5 s poll for as long as the start
+  // timeout allows (up to 2^31−1 s) made 100 Sessions waiting out a pods quota spend the whole
+  // default client budget (20 QPS) on it.
+  test('a Job that stays podless is checked less and less often, up to every 5 min', async () => {
+    const h = new Harness();
+    await h.create('w', { ...SPEC, startTimeoutSeconds: 86_400 });
+    await h.reconcile('w');
+    const delays: number[] = [];
+    for (let i = 0; i < 12; i++) {
+      h.clock.step(delays[i - 1] ?? 5_000);
+      delays.push(((await h.reconcile('w')) as { requeueAfterMs: number }).requeueAfterMs);
+    }
+    expect(delays.slice(0, 6)).toEqual([5_000, 10_000, 20_000, 40_000, 80_000, 160_000]);
+    expect(delays.slice(7)).toEqual([300_000, 300_000, 300_000, 300_000, 300_000]);
+    expect((await h.session('w')).status?.phase).toBe('Starting');
+  });
 });
 
 describe('7. the stale-cache guard backs off and is counted', () => {
