@@ -58,6 +58,9 @@ const positiveNumber = (v: string) => {
   return n;
 };
 const bindAddress = (v: string) => {
+  // The framework reads '' as "no server", but as a flag value it is a mistake (an unset
+  // variable in a manifest, say): '0' is the documented way to turn a server off.
+  if (v === '') throw new InvalidArgumentError('must not be empty: give host:port, :port, or 0 to disable');
   try {
     parseBindAddress(v);
   } catch (err) {
@@ -96,6 +99,30 @@ const list = (v: string) =>
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean);
+// Empty means every namespace (as WATCH_NAMESPACE="" does for operator-sdk operators); a name
+// that cannot be a namespace would be watched, found empty, and reported ready.
+const namespaceList = (v: string) => {
+  const names = list(v);
+  for (const n of names) {
+    if (n.length > 63 || !DNS_LABEL.test(n)) {
+      throw new InvalidArgumentError(
+        `"${n}" is not a namespace name: lower-case letters, digits and '-', at most 63 characters`,
+      );
+    }
+  }
+  return names;
+};
+const controllerList = (v: string) => {
+  const names = list(v);
+  if (names.length === 0) {
+    throw new InvalidArgumentError(`must name at least one controller (${CONTROLLERS.join(', ')})`);
+  }
+  return names;
+};
+const nonEmpty = (v: string) => {
+  if (v.trim() === '') throw new InvalidArgumentError('must not be empty');
+  return v;
+};
 const LOG_LEVELS = ['error', 'warn', 'info', 'debug'];
 
 function program(): Command {
@@ -155,9 +182,13 @@ function program(): Command {
         'comma-separated namespaces to watch (default: all)',
       )
         .env('NAMESPACE')
-        .argParser(list),
+        .argParser(namespaceList),
     )
-    .addOption(new Option('--runner-image <image>', 'image for Sessions that name none').env('RUNNER_IMAGE'))
+    .addOption(
+      new Option('--runner-image <image>', 'image for Sessions that name none')
+        .env('RUNNER_IMAGE')
+        .argParser(nonEmpty),
+    )
     .addOption(
       new Option('--kube-api-qps <qps>', 'client-side rate limit for API requests')
         .env('KUBE_API_QPS')
@@ -203,7 +234,7 @@ function program(): Command {
         `comma-separated controllers to run (${CONTROLLERS.join(', ')}; by default those whose CRD is installed); FEATURE_<NAME>=false also disables one`,
       )
         .default([...CONTROLLERS], CONTROLLERS.join(','))
-        .argParser(list),
+        .argParser(controllerList),
     )
     .addOption(
       new Option(

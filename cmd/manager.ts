@@ -28,13 +28,23 @@ async function main(): Promise<number> {
   if (flags === undefined) return 0;
   const logger = createLogger({ level: flags.logLevel, development: flags.devMode });
   const kubeConfig = new KubeConfig();
-  try {
-    if (flags.kubeconfig) kubeConfig.loadFromFile(flags.kubeconfig);
-    else kubeConfig.loadFromDefault();
-    if (!kubeConfig.getCurrentCluster()) throw new Error('no cluster in the kubeconfig');
-  } catch (err) {
-    logger.error('Cannot load a kubeconfig', { error: (err as Error).message });
-    return 1;
+  // A file named by --kubeconfig that cannot serve is a bad flag value (exit 2, like a bad
+  // --tenant-policy); a default one that cannot ($KUBECONFIG, ~/.kube/config, in-cluster) is
+  // the environment's problem (exit 1).
+  if (flags.kubeconfig) {
+    const problem = kubeconfigProblem(kubeConfig, flags.kubeconfig);
+    if (problem !== undefined) {
+      process.stderr.write(`manager: option '--kubeconfig <path>': ${flags.kubeconfig}: ${problem}\n`);
+      return 2;
+    }
+  } else {
+    try {
+      kubeConfig.loadFromDefault();
+      if (!kubeConfig.getCurrentCluster()) throw new Error('no cluster in the kubeconfig');
+    } catch (err) {
+      logger.error('Cannot load a kubeconfig', { error: (err as Error).message });
+      return 1;
+    }
   }
   let mgr: Manager;
   try {
@@ -110,6 +120,17 @@ async function main(): Promise<number> {
     return 1;
   }
   return 0;
+}
+
+/** Loads `path` into `kubeConfig`; why it cannot serve, in one line, or undefined. */
+function kubeconfigProblem(kubeConfig: KubeConfig, path: string): string | undefined {
+  try {
+    kubeConfig.loadFromFile(path);
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    return e.code ? `cannot read it: ${e.code}` : `not a kubeconfig: ${e.message.split('\n')[0]}`;
+  }
+  return kubeConfig.getCurrentCluster() ? undefined : 'no current cluster in it';
 }
 
 /** The flag a Manager option comes from, for messages a user acts on. */

@@ -6,6 +6,17 @@ import type { CliKind, Progress } from './kinds.js';
 /** Ctrl-C during a wait: the shell's code for SIGINT. */
 export const INTERRUPTED = 130;
 
+export interface WaitOptions {
+  /**
+   * The object as the caller already has it (submit: the created object). Following starts from
+   * it instead of a fresh read, so nothing between the two is missed: a Session that fails at
+   * once and is deleted by a TTL of 0 before a read could find it still reports its phase.
+   */
+  from?: KubernetesObject;
+  /** How long without a change before a "still …" line. Default 10 s. */
+  progressEveryMs?: number;
+}
+
 /**
  * Streams an object's phase changes until it is terminal; resolves with its final progress.
  *
@@ -18,7 +29,7 @@ export async function waitForEnd(
   ctx: Ctx,
   kind: CliKind,
   name: string,
-  progressEveryMs = 10_000,
+  { from, progressEveryMs = 10_000 }: WaitOptions = {},
 ): Promise<Progress> {
   const progressOf = kind.progress;
   if (progressOf === undefined)
@@ -44,7 +55,7 @@ export async function waitForEnd(
   }, progressEveryMs);
   ticker.unref();
   try {
-    let obj = await read(ctx, kind, name, what);
+    let obj = from ?? (await read(ctx, kind, name, what));
     let failures = 0;
     for (;;) {
       if (show(obj).terminal) return last!;

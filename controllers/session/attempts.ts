@@ -7,6 +7,7 @@ import {
   isControlledBy,
   isInvalid,
   isNotFound,
+  isRequestEntityTooLarge,
   isStatusError,
   type KubernetesObject,
   type Reader,
@@ -58,8 +59,11 @@ export class AttemptJobs {
       this.#metrics?.jobCreated((this.#clock.now() - started) / 1000);
       return { job: created };
     } catch (err) {
-      // Something the CRD schema cannot check (a label value, an env name).
-      if (isInvalid(err) || isBadRequest(err)) return { rejected: (err as Error).message };
+      // Something the CRD schema cannot check (a label value, an env name), or a Job too large
+      // to store: the same spec would be refused again.
+      if (isInvalid(err) || isBadRequest(err) || isRequestEntityTooLarge(err)) {
+        return { rejected: (err as Error).message };
+      }
       if (isStatusError(err) && !isAlreadyExists(err) && !isConflict(err)) {
         ctx.logger.info('The API refused to create the Job; retrying', { error: err.message });
         return { refused: err.message };
@@ -69,7 +73,17 @@ export class AttemptJobs {
     const key = { namespace: job.metadata!.namespace, name: job.metadata!.name! };
     const existing = await this.#client.get<Job>(JOB_GVK, key, { signal: ctx.signal });
     if (!isControlledBy(existing, session)) {
-      return { conflict: `Job ${key.name} exists and is not owned by this Session` };
+      const previous = earlierIncarnation(existing, session);
+      if (previous === undefined) {
+        return { conflict: `Job ${key.name} exists and is not owned by this Session` };
+      }
+      // A Session of this name that was deleted (the name is ours now, so it cannot exist):
+      // its Job waits for the garbage collector. Delete it as the collector would, and try
+      // again shortly, as for any passing refusal.
+      await this.#delete(session, existing, ctx);
+      return {
+        refused: `Job ${key.name} still belongs to an earlier Session of this name (uid ${previous}); it is being deleted`,
+      };
     }
     ctx.logger.info('Adopted the existing Job of this attempt', { job: key.name });
     return { job: existing };
@@ -115,10 +129,15 @@ export class AttemptJobs {
     }
   }
 
-  /** What attempt `attempt`'s pod says: from the cache, or (`fresh`) from the API. */
+  /**
+   * What attempt `attempt`'s pod says: from the cache, or (`fresh`) from the API. Only the pods
+   * of `job` count: an earlier Session of the same name may have left pods with the same labels
+   * behind, still waiting for the garbage collector.
+   */
   async pod(
     session: Session,
     attempt: number,
+    job: Job,
     fresh: boolean,
     ctx: ReconcileContext,
   ): Promise<PodView | undefined> {
@@ -130,7 +149,7 @@ export class AttemptJobs {
       },
       signal: ctx.signal,
     });
-    return observePods(pods.items);
+    return observePods(pods.items.filter((p) => !ownedByAnotherJob(p, job)));
   }
 
   /**
@@ -171,4 +190,23 @@ interface EventFields {
   message?: string;
   lastTimestamp?: string;
   eventTime?: string;
+}
+
+/**
+ * The uid of the earlier Session of the same name that controls `job`, if that is who does: a
+ * Session deleted with background propagation leaves its Jobs to the garbage collector, and a
+ * Session created again under its name asks for the same Job names.
+ */
+function earlierIncarnation(job: Job, session: Session): string | undefined {
+  const owner = job.metadata?.ownerReferences?.find((o) => o.controller === true);
+  if (owner === undefined || owner.kind !== 'Session' || !owner.apiVersion.startsWith('steward.dev/')) {
+    return undefined;
+  }
+  return owner.name === session.metadata?.name && owner.uid !== session.metadata?.uid ? owner.uid : undefined;
+}
+
+/** Whether the pod's controller is a Job other than `job` (a pod with no owner is not excluded). */
+function ownedByAnotherJob(pod: Pod, job: Job): boolean {
+  const owner = pod.metadata?.ownerReferences?.find((o) => o.controller === true);
+  return owner !== undefined && owner.kind === 'Job' && owner.uid !== job.metadata?.uid;
 }

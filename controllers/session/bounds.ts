@@ -50,6 +50,14 @@ export const MAX_INPUT_BYTES = 131_072 - 'STEWARD_INPUT='.length - 1;
  */
 export const MAX_INPUT_DEPTH = 100;
 
+/**
+ * How deeply each free-form field of the template (`env[].valueFrom`, `envFrom[]`,
+ * `tolerations[]`: the schema keeps their unknown fields, as they are a pod's own types) may
+ * nest. The real fields are two or three levels deep; the bound keeps a spec the schema accepts
+ * from making a Job that cannot even be serialized.
+ */
+export const MAX_TEMPLATE_DEPTH = 100;
+
 const MARKER = (cut: number) => ` … [${cut} more characters truncated]`;
 
 /**

@@ -3,6 +3,7 @@ import {
   MAX_INPUT_BYTES,
   MAX_INPUT_DEPTH,
   MAX_RETRY_LIMIT,
+  MAX_TEMPLATE_DEPTH,
   MAX_SECONDS,
 } from './bounds.js';
 import type { Failure } from './failure.js';
@@ -137,6 +138,8 @@ export function validateSpec(spec: unknown, runnerImage: string | undefined): st
       }
     }
   }
+  const deep = templateDepthProblem(t);
+  if (deep !== undefined) return deep;
   for (const f of ['labels', 'annotations', 'nodeSelector'] as const) {
     if (t[f] !== undefined && !isStringMap(t[f])) return `spec.template.${f} must map strings to strings`;
   }
@@ -194,16 +197,49 @@ export function validateSpec(spec: unknown, runnerImage: string | undefined): st
  */
 export function inputProblem(input: unknown): string | undefined {
   if (input === undefined) return undefined;
-  const stack: Array<[unknown, number]> = [[input, 1]];
-  while (stack.length > 0) {
-    const [v, depth] = stack.pop()!;
-    if (v === null || typeof v !== 'object') continue;
-    if (depth > MAX_INPUT_DEPTH) return `spec.input is nested more than ${MAX_INPUT_DEPTH} levels deep`;
-    for (const child of Object.values(v)) stack.push([child, depth + 1]);
+  if (nestedDeeperThan(input, MAX_INPUT_DEPTH)) {
+    return `spec.input is nested more than ${MAX_INPUT_DEPTH} levels deep`;
   }
   const bytes = Buffer.byteLength(JSON.stringify(input));
   if (bytes > MAX_INPUT_BYTES) {
     return `spec.input is ${bytes} bytes as JSON; at most ${MAX_INPUT_BYTES} fit in the STEWARD_INPUT environment variable`;
   }
   return undefined;
+}
+
+/**
+ * Why a free-form field of the template (kept unknown fields and all by the schema) cannot be
+ * put in a Job, or undefined: nested too deeply for the Job's serialization to survive.
+ */
+function templateDepthProblem(t: Record<string, unknown>): string | undefined {
+  const fields: Array<[string, unknown]> = [];
+  const list = (name: string) => (Array.isArray(t[name]) ? (t[name] as unknown[]) : []);
+  list('env').forEach((e, i) => {
+    if (typeof e === 'object' && e !== null)
+      fields.push([`env[${i}].valueFrom`, (e as { valueFrom?: unknown }).valueFrom]);
+  });
+  list('envFrom').forEach((e, i) => fields.push([`envFrom[${i}]`, e]));
+  list('tolerations').forEach((e, i) => fields.push([`tolerations[${i}]`, e]));
+  for (const [path, value] of fields) {
+    if (nestedDeeperThan(value, MAX_TEMPLATE_DEPTH)) {
+      return `spec.template.${path} is nested more than ${MAX_TEMPLATE_DEPTH} levels deep`;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Whether `value` nests objects or arrays more than `max` levels deep (a top-level object is one
+ * level). Measured without recursion: a value nested thousands of levels would overflow the
+ * stack of anything that recursed, JSON.stringify included.
+ */
+function nestedDeeperThan(value: unknown, max: number): boolean {
+  const stack: Array<[unknown, number]> = [[value, 1]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!;
+    if (v === null || typeof v !== 'object') continue;
+    if (depth > max) return true;
+    for (const child of Object.values(v)) stack.push([child, depth + 1]);
+  }
+  return false;
 }

@@ -77,8 +77,14 @@ const MAX_REQUEUE_MS = 86_400_000;
 /** A failed Job whose pod has not said how it ended yet: wait this long from the failure. */
 const POD_REPORT_WAIT_MS = 10_000;
 const POD_REPORT_POLL_MS = 1_000;
-/** A Job with no pod this long: look for the reason its pod cannot be created; again as often. */
+/**
+ * A Job with no pod this long: look for the reason its pod cannot be created (a list of events
+ * from the API). Looked at again after as long as it has been podless, up to the cap: a pod
+ * created meanwhile brings a reconcile at once (pods are watched), so only the reason's update
+ * waits, and Sessions waiting out a quota for hours do not spend the client's budget on events.
+ */
 const POD_CREATE_CHECK_MS = 5_000;
+const POD_CREATE_CHECK_MAX_MS = 300_000;
 /** Bound on Sessions whose refused creations are tracked: the oldest entries are dropped. */
 const MAX_TRACKED = 10_000;
 
@@ -334,7 +340,7 @@ export class SessionReconciler implements Reconciler {
     }
     const finished = jobFinished(job);
     if (finished?.type === 'Complete') {
-      const pod = phase === 'Running' ? undefined : await this.#jobs.pod(session, attempt, false, ctx);
+      const pod = phase === 'Running' ? undefined : await this.#jobs.pod(session, attempt, job, false, ctx);
       const exitCode = pod?.terminated?.exitCode ?? 0;
       const message = `Job ${name} completed`;
       const history = this.#record(session, { reason: 'Completed', exitCode, message }, job, now);
@@ -348,11 +354,11 @@ export class SessionReconciler implements Reconciler {
       };
     }
     if (finished?.type === 'Failed') {
-      let pod = await this.#jobs.pod(session, attempt, false, ctx);
+      let pod = await this.#jobs.pod(session, attempt, job, false, ctx);
       if (!podReported(pod)) {
         // The pod cache can lag the Job cache: never decide on missing data. Ask the API, and
         // if the pod has not reported even there, give it a little while.
-        pod = await this.#jobs.pod(session, attempt, true, ctx);
+        pod = await this.#jobs.pod(session, attempt, job, true, ctx);
         const failedAt = ms(finished.lastTransitionTime);
         const wait = failedAt + POD_REPORT_WAIT_MS - now;
         if (!podReported(pod) && pod !== undefined && !pod.deleting && wait > 0) {
@@ -363,7 +369,7 @@ export class SessionReconciler implements Reconciler {
       return { result: await this.#attemptFailed(session, failure, now, ctx, { job }) };
     }
 
-    const pod = await this.#jobs.pod(session, attempt, false, ctx);
+    const pod = await this.#jobs.pod(session, attempt, job, false, ctx);
     if (phase === 'Starting') {
       if (pod?.running) {
         const first = status.runningTime === undefined;
@@ -433,7 +439,8 @@ export class SessionReconciler implements Reconciler {
             await this.#status.write(session, { phase: 'Starting', reason: 'FailedCreate', message }, ctx);
           }
         }
-        return { result: after(Math.min(POD_CREATE_CHECK_MS, deadline - now)) };
+        const again = Math.min(Math.max(now - created, POD_CREATE_CHECK_MS), POD_CREATE_CHECK_MAX_MS);
+        return { result: after(Math.min(again, deadline - now)) };
       }
       const check = podless ? created + POD_CREATE_CHECK_MS : Infinity;
       return { result: after(Math.min(deadline, check) - now) };

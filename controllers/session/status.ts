@@ -6,6 +6,7 @@ import {
   MAX_MESSAGE_LENGTH,
   truncate,
 } from './bounds.js';
+import type { Change } from './transitions.js';
 import {
   type AttemptRecord,
   CONDITION_FINISHED,
@@ -25,6 +26,39 @@ export function boundStatus<T extends Partial<SessionStatus>>(change: T): T {
   const out = { ...change };
   if (out.message !== undefined) out.message = truncate(out.message, MAX_MESSAGE_LENGTH);
   if (out.reason !== undefined) out.reason = boundReason(out.reason, 'Unknown');
+  return out;
+}
+
+/** What the smallest terminal status says at most, so that it fits where a full one did not. */
+const SMALLEST_MESSAGE_LENGTH = 512;
+
+/**
+ * The status to record instead of `change` when the Session leaves no room for it (the API
+ * refused the write as too large: the spec is within a few KB of etcd's limit): `change` itself
+ * if terminal, else Failed/InvalidSpec, with a short message saying why, and only the fields a
+ * user needs. The caller drops the conditions and keeps the stored history, so the write adds
+ * less than any other could.
+ */
+export function smallestTerminal(
+  change: Change,
+  apiMessage: string,
+  now: string,
+): Change & { completionTime: string } {
+  const why = `the Session is too large to hold its status (${truncate(apiMessage, 160)})`;
+  const terminal = isTerminal(change.phase);
+  const out: Change & { completionTime: string } = {
+    phase: terminal ? change.phase : 'Failed',
+    reason: terminal ? change.reason : 'InvalidSpec',
+    message: truncate(
+      terminal
+        ? `${why}; ${change.message}`
+        : `Cannot record the Session's progress: ${why}; keep its spec well under 1.5 MiB`,
+      SMALLEST_MESSAGE_LENGTH,
+    ),
+    completionTime: change.completionTime ?? now,
+  };
+  if (change.attempt !== undefined) out.attempt = change.attempt;
+  if (change.exitCode !== undefined) out.exitCode = change.exitCode;
   return out;
 }
 

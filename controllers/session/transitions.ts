@@ -1,7 +1,13 @@
-import { type Client, type Clock, type KubernetesObject, type ReconcileContext } from '../../lib/index.js';
+import {
+  type Client,
+  type Clock,
+  isRequestEntityTooLarge,
+  type KubernetesObject,
+  type ReconcileContext,
+} from '../../lib/index.js';
 import { MAX_EVENT_MESSAGE_LENGTH, truncate } from './bounds.js';
 import type { SessionMetrics } from './metrics.js';
-import { boundStatus, setConditions } from './status.js';
+import { boundStatus, setConditions, smallestTerminal } from './status.js';
 import { isTerminal, type Phase, type Session, SESSION_GVK, type SessionStatus } from './types.js';
 
 /** Where transition events go; `EventRecorder` fits. */
@@ -101,7 +107,7 @@ export class SessionTransitions {
     const now = this.#clock.now();
     // Every string is cut to what the schema allows, so that no status write (least of all a
     // terminal one) can be refused for its size.
-    const bounded = boundStatus(change);
+    let bounded = boundStatus(change);
     const body: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(bounded)) body[k] = v === undefined ? null : v;
     body.observedGeneration = session.metadata?.generation;
@@ -113,16 +119,28 @@ export class SessionTransitions {
       iso(now),
       session.metadata?.generation,
     );
-    const updated = await this.#client.patchStatus<Session>(
-      SESSION_GVK,
-      { namespace: session.metadata?.namespace, name: session.metadata!.name! },
-      {
-        type: 'merge',
-        // The resourceVersion makes the patch conditional on the state we decided from.
-        body: { metadata: { resourceVersion: session.metadata!.resourceVersion }, status: body },
-      },
-      { signal: ctx.signal },
-    );
+    let updated: Session;
+    try {
+      updated = await this.#patch(session, body, ctx);
+    } catch (err) {
+      if (!isRequestEntityTooLarge(err)) throw err;
+      // The Session itself leaves no room for this status (its spec is within a few KB of
+      // etcd's limit): record the smallest terminal status instead, which says so.
+      bounded = smallestTerminal(bounded, err.message, iso(now));
+      ctx.logger.warn('The Session is too large for its status; recording the smallest terminal one', {
+        error: err.message,
+      });
+      updated = await this.#patch(
+        session,
+        {
+          ...bounded,
+          nextRetryTime: null,
+          conditions: null,
+          observedGeneration: session.metadata?.generation,
+        },
+        ctx,
+      );
+    }
     const namespace = session.metadata!.namespace ?? '';
     const to = bounded.phase;
     const steps: Array<[Phase | '', Phase]> = unwritten ? [['', 'Pending']] : [];
@@ -145,6 +163,16 @@ export class SessionTransitions {
     );
     this.#supersede(session, updated);
     return updated;
+  }
+
+  /** A merge patch of the status, conditional on the resourceVersion the decision was made from. */
+  #patch(session: Session, status: Record<string, unknown>, ctx: ReconcileContext): Promise<Session> {
+    return this.#client.patchStatus<Session>(
+      SESSION_GVK,
+      { namespace: session.metadata?.namespace, name: session.metadata!.name! },
+      { type: 'merge', body: { metadata: { resourceVersion: session.metadata!.resourceVersion }, status } },
+      { signal: ctx.signal },
+    );
   }
 
   #supersede(before: Session, after: Session): void {

@@ -249,6 +249,18 @@ export const isServerTimeout = (err: unknown): err is ServerTimeoutError =>
  */
 export const isNoKindMatch = (err: unknown): err is NoKindMatchError => hasCode(err, 'ERR_K8S_NO_KIND_MATCH');
 
+/**
+ * Whether the request, or the object it would store, is too large: HTTP 413 (reason
+ * RequestEntityTooLarge, a body over the API server's limit), or etcd refusing the write (a 500
+ * saying `etcdserver: request is too large`: the stored object would pass etcd's request limit,
+ * 1.5 MiB by default). Sending the same object again cannot succeed.
+ */
+export const isRequestEntityTooLarge = (err: unknown): err is StatusError =>
+  isStatusError(err) &&
+  (err.status === 413 ||
+    err.reason === 'RequestEntityTooLarge' ||
+    /etcdserver: request is too large/.test(err.message));
+
 /** Returns undefined for a NotFound error and rethrows anything else (controller-runtime's IgnoreNotFound). */
 export function ignoreNotFound(err: unknown): undefined {
   if (isNotFound(err)) return undefined;

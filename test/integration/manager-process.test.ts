@@ -72,6 +72,21 @@ describe('manager start-up failures', () => {
     expect(line.message).toBe(`${flag} "${address}": cannot listen: address already in use (EADDRINUSE)`);
   });
 
+  test.each([
+    ['a missing file', 'missing', /missing: cannot read it: ENOENT/],
+    ['a file that is not a kubeconfig', 'not-yaml', /not-yaml: .+/],
+    ['a kubeconfig without a cluster', 'no-cluster', /no-cluster: no current cluster/],
+  ])('--kubeconfig naming %s: one usage line naming the flag, exit 2', async (_what, file, why) => {
+    await writeFile(join(dir, 'not-yaml'), 'clusters: [\n');
+    await writeFile(join(dir, 'no-cluster'), 'apiVersion: v1\nkind: Config\n');
+    const { code, stderr } = await manager(['--kubeconfig', join(dir, file)]);
+    expect(code).toBe(2);
+    const lines = stderr.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^manager: option '--kubeconfig <path>': /);
+    expect(lines[0]).toMatch(why);
+  });
+
   test('--leader-election-id "": one usage line, exit 2', async () => {
     const { code, stderr } = await manager(['--leader-elect', '--leader-election-id', '']);
     expect(code).toBe(2);

@@ -14,7 +14,13 @@ import {
   type TenantPolicy,
 } from '../../controllers/session/index.js';
 import { setupScheduleController } from '../../controllers/schedule/index.js';
-import { type Client, isAlreadyExists, type KubernetesObject, Manager } from '../../lib/index.js';
+import {
+  type Client,
+  isAlreadyExists,
+  type KubernetesObject,
+  type Logger,
+  Manager,
+} from '../../lib/index.js';
 import {
   createAll,
   finishJob as finishJobAt,
@@ -61,10 +67,12 @@ export async function startOperator(
     leaderElection?: boolean;
     tenantPolicy?: TenantPolicy;
     schedules?: boolean;
+    logger?: Logger;
   } = {},
 ): Promise<{ mgr: Manager; stop: () => Promise<void> }> {
   const mgr = await Manager.create({
     kubeConfig,
+    logger: opts.logger,
     namespaces: opts.namespaces,
     metricsBindAddress: '127.0.0.1:0',
     healthProbeBindAddress: '0',

@@ -3,6 +3,7 @@
 // and the specs that once wedged a Session with no status: a Job rejection whose message is
 // longer than status allows, and an input nested thousands of levels deep.
 import { MAX_MESSAGE_LENGTH, MAX_SECONDS } from '../../controllers/session/bounds.js';
+import { SESSION_GVK } from '../../controllers/session/index.js';
 import { isInvalid, KubeClient, type StatusError } from '../../lib/index.js';
 import { type ControlPlane, startControlPlane } from '../../lib/testing/index.js';
 import { createSession, installCrd, JOB, startOperator, waitJob, waitPhase } from './session-helpers.js';
@@ -123,6 +124,52 @@ describe('specs that used to leave a Session with no status', () => {
       reason: 'InvalidSpec',
       message: 'spec.input is nested more than 100 levels deep',
     });
+  });
+
+  // valueFrom, envFrom and tolerations keep unknown fields (they are a pod's own types), and the
+  // safe default tenant policy allows a fieldRef: serializing the Job built from this used to
+  // throw RangeError on every reconcile, leaving the Session with no status.
+  test('a template field nested 4,600 levels deep: Failed/InvalidSpec naming the field', async () => {
+    const s = name('deepenv');
+    const deep = `${'{"a":'.repeat(4_600)}1${'}'.repeat(4_600)}`;
+    const body = `{"apiVersion":"steward.dev/v1alpha1","kind":"Session","metadata":{"namespace":"${NS}","name":"${s}"},"spec":{"template":{"image":"busybox:1.36","env":[{"name":"A","valueFrom":{"fieldRef":{"fieldPath":"metadata.name","x":${deep}}}}]}}}`;
+    const res = await fetchAsAdmin(`/apis/steward.dev/v1alpha1/namespaces/${NS}/sessions`, body);
+    expect(res.status).toBe(201);
+    const failed = await waitPhase(client, NS, s, 'Failed');
+    expect(failed.status).toMatchObject({
+      reason: 'InvalidSpec',
+      message: 'spec.template.env[0].valueFrom is nested more than 100 levels deep',
+    });
+  });
+
+  // env values have no length bound in a pod, so a Session can be stored just under etcd's
+  // request limit (1.5 MiB) with room for no Job and no status: the Job was refused as a
+  // passing failure and retried, each status write was refused too, and the Session stayed
+  // with no status.
+  test('a Session just under etcd’s limit: Failed/JobRejected with a status that fits', async () => {
+    const env = (bytes: number) =>
+      Array.from({ length: 256 }, (_, i) => ({ name: `E${i}`, value: 'v'.repeat(Math.floor(bytes / 256)) }));
+    const spec = (bytes: number) => ({ template: { ...IMG.template, env: env(bytes) } });
+    // The largest that the API server stores, to within 256 bytes (the object's own overhead
+    // depends on its name and managed fields, so it is measured rather than assumed).
+    let lo = 1_400_000;
+    let hi = 1_600_000;
+    while (hi - lo > 256) {
+      const mid = Math.floor((lo + hi) / 2);
+      const probe = name('probe');
+      const stored = await createSession(client, NS, probe, spec(mid)).then(
+        () => true,
+        () => false,
+      );
+      if (stored) await client.delete(SESSION_GVK, { namespace: NS, name: probe });
+      if (stored) lo = mid;
+      else hi = mid;
+    }
+    const s = `${name('huge')}x`;
+    await createSession(client, NS, s, spec(lo - 2_048));
+    const failed = await waitPhase(client, NS, s, 'Failed');
+    expect(failed.status).toMatchObject({ reason: 'JobRejected' });
+    expect(failed.status!.message).toMatch(/request is too large/);
   });
 });
 

@@ -132,6 +132,35 @@ describe('lifecycle with the operator running', () => {
     });
   });
 
+  // Deleted and created again under the same name (kubectl delete && kubectl create, a Workflow
+  // re-run): the old Session's Job waits for the garbage collector (which never comes here: no
+  // controller manager), and its name is the new Session's first Job name. It used to end the
+  // new Session Failed/JobNameConflict.
+  test('a Session created again under its old name runs, although the old Job is not yet collected', async () => {
+    await createSession(client, NS, 'again', IMG);
+    const old = await waitJob(client, NS, 'again', 1);
+    await client.delete(
+      { group: 'steward.dev', version: 'v1alpha1', kind: 'Session' },
+      { namespace: NS, name: 'again' },
+      { propagationPolicy: 'Background' },
+    );
+    await waitFor(() => session(client, NS, 'again').then(() => false, isNotFound), {
+      description: 'the old Session gone',
+    });
+    const fresh = await createSession(client, NS, 'again', IMG);
+    await waitFor(
+      async () => {
+        const job = await client.get(JOB, { namespace: NS, name: 'again-1' });
+        return job.metadata?.ownerReferences?.[0]?.uid === fresh.metadata!.uid ? job : undefined;
+      },
+      { description: 'a Job of the new Session' },
+    );
+    expect((await session(client, NS, 'again')).status).toMatchObject({ phase: 'Starting', attempt: 1 });
+    await expect(client.get(JOB, { namespace: NS, name: 'again-1' })).resolves.not.toMatchObject({
+      metadata: { uid: old.metadata!.uid },
+    });
+  });
+
   test('TTL: a finished Session is deleted after ttlSecondsAfterFinished', async () => {
     await createSession(client, NS, 'ttl', { ...IMG, ttlSecondsAfterFinished: 1 });
     await waitJob(client, NS, 'ttl', 1);

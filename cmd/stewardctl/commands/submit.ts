@@ -51,7 +51,9 @@ export function registerSubmit(prog: Command, deps: Deps): void {
       const name = created.metadata!.name!;
       ctx.out(`${kind.singular}/${name} created\n`);
       if (opts.wait) {
-        const end = await waitForEnd({ ...ctx, namespace: created.metadata!.namespace! }, kind, name);
+        const end = await waitForEnd({ ...ctx, namespace: created.metadata!.namespace! }, kind, name, {
+          from: created,
+        });
         if (!end.succeeded) throw new CliError(`${kind.singular} ${name} ended ${end.phase}`);
       }
     });

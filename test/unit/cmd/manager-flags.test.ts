@@ -93,6 +93,16 @@ describe('manager flags', () => {
       [['--leader-election-namespace', ''], '--leader-election-namespace'],
       [['--leader-election-namespace', 'a.b'], '--leader-election-namespace'],
       [['--cache-sync-timeout', '0s'], '--cache-sync-timeout'],
+      // A namespace that cannot exist would be watched, found empty, and reported ready.
+      [['--namespace', 'team-a,Team-B'], '--namespace'],
+      [['--namespace', 'bad ns'], '--namespace'],
+      [['--watch-namespaces', 'x'.repeat(64)], '--namespace'],
+      // An empty value is not "off" (that is 0), nor a controller list, nor an image.
+      [['--metrics-bind-address', ''], '--metrics-bind-address'],
+      [['--health-probe-bind-address', ''], '--health-probe-bind-address'],
+      [['--controllers', ''], '--controllers'],
+      [['--controllers', ' , '], '--controllers'],
+      [['--runner-image', ''], '--runner-image'],
     ] as const) {
       const msg = usage([...argv]);
       expect(msg).toContain(flag);
@@ -100,6 +110,10 @@ describe('manager flags', () => {
     }
     expect(usage([], { MAX_CONCURRENT_RECONCILES: 'lots' })).toContain('--max-concurrent-reconciles');
     expect(usage([], { LEADER_ELECTION_ID: '' })).toContain('--leader-election-id');
+    expect(usage([], { NAMESPACE: 'prod,Staging' })).toContain('--namespace');
+    expect(usage([], { METRICS_BIND_ADDRESS: '' })).toContain('--metrics-bind-address');
+    // Empty means all namespaces, as WATCH_NAMESPACE="" does for operator-sdk operators.
+    expect(parse(['--namespace', ''])?.namespaces).toBeUndefined();
     expect(parse(['--leader-election-id', 'my-operator.example.com'])?.leaderElectionId).toBe(
       'my-operator.example.com',
     );

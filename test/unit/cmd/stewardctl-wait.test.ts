@@ -109,3 +109,25 @@ test('Ctrl-C (the signal) ends a wait with exit 130', async () => {
   abort();
   await expect(waiting).rejects.toMatchObject({ exitCode: 130 });
 });
+
+test('submit --wait follows from the object it created: ended and deleted before the first read, still its phase', async () => {
+  const { client, ctx } = setup();
+  const created = await client.create<Session>({
+    apiVersion: 'steward.dev/v1alpha1',
+    kind: 'Session',
+    metadata: { ...key },
+    spec: { ttlSecondsAfterFinished: 0 },
+  });
+  // The operator fails it at once (a policy violation) and its TTL of 0 deletes it, all before
+  // submit could read it again.
+  await client.patchStatus(SESSION_GVK, key, {
+    type: 'merge',
+    body: { status: { phase: 'Failed', reason: 'PolicyViolation', attempt: 0 } },
+  });
+  await client.delete(SESSION_GVK, key);
+  await expect(waitForEnd(ctx, sessionKind, 's', { from: created })).resolves.toMatchObject({
+    phase: 'Failed',
+    terminal: true,
+    succeeded: false,
+  });
+});

@@ -322,6 +322,7 @@ describe('Session CRD', () => {
     // The input's bounds cannot be stated in a schema; its description states them.
     expect(at('spec.input').description).toContain(String(BOUNDS.MAX_INPUT_BYTES));
     expect(at('spec.input').description).toContain(`${BOUNDS.MAX_INPUT_DEPTH} levels`);
+    expect(at('spec.template').description).toContain(`${BOUNDS.MAX_TEMPLATE_DEPTH} levels`);
     // Every bounded string of status is bounded by something the code knows.
     const unbounded: string[] = [];
     const walk = (s: Schema, path: string) => {

@@ -9,7 +9,15 @@ import {
   type KubernetesObject,
 } from '../../../lib/index.js';
 import { Registry } from 'prom-client';
-import { jobName, type Session, SESSION_GVK } from '../../../controllers/session/index.js';
+import {
+  ANNOTATION_SESSION,
+  jobName,
+  LABEL_ATTEMPT,
+  LABEL_SESSION,
+  POD_GVK,
+  type Session,
+  SESSION_GVK,
+} from '../../../controllers/session/index.js';
 import { MAX_MESSAGE_LENGTH, MAX_SECONDS } from '../../../controllers/session/bounds.js';
 import { Harness } from './harness.js';
 
@@ -45,6 +53,42 @@ describe('2. every string written to status fits the schema', () => {
     expect(s.message).toMatch(/^The API server rejected Job big-1 of attempt 1: spec\.template/);
     expect(s.message).toMatch(/characters truncated\]$/);
     for (const c of s.conditions!) expect(c.message.length).toBeLessThanOrEqual(MAX_MESSAGE_LENGTH);
+  });
+
+  // A Session stored within a few KB of etcd's limit (env values have no length bound).
+  const tooLarge = (what: string) =>
+    new InternalError({ status: 500, reason: '', message: `${what}: etcdserver: request is too large` });
+
+  test('no room for the status: the smallest terminal one is recorded, and the Job goes', async () => {
+    const h = new Harness();
+    const patchStatus = h.client.patchStatus.bind(h.client);
+    // Only a write without conditions is small enough.
+    h.client.patchStatus = ((gvk, key, patch, opts) => {
+      const status = (patch as { body?: { status?: { conditions?: unknown } } }).body?.status;
+      if (gvk.kind === 'Session' && status?.conditions !== null) throw tooLarge('PATCH');
+      return patchStatus(gvk, key, patch, opts);
+    }) as typeof h.client.patchStatus;
+    await h.create('full', SPEC);
+    await h.reconcile('full');
+    const s = (await h.session('full')).status!;
+    expect(s).toMatchObject({ phase: 'Failed', reason: 'InvalidSpec', attempt: 1 });
+    expect(s.message).toMatch(/^Cannot record the Session's progress: the Session is too large/);
+    expect(s.completionTime).toBeDefined();
+    // The Job created before the write was refused does not run on.
+    await h.reconcile('full');
+    expect((await h.jobs()).filter((j) => !j.metadata?.deletionTimestamp)).toHaveLength(0);
+  });
+
+  test('a Job too large to store is JobRejected at once, not retried as a passing refusal', async () => {
+    const h = new Harness();
+    h.client.prependReactor((a) =>
+      a.verb === 'create' && a.gvk.kind === 'Job'
+        ? tooLarge('POST /apis/batch/v1/namespaces/ns/jobs')
+        : undefined,
+    );
+    await h.create('bigjob', { ...SPEC, retry: { limit: 3 } });
+    expect(await h.reconcile('bigjob')).toBeUndefined();
+    expect((await h.session('bigjob')).status).toMatchObject({ phase: 'Failed', reason: 'JobRejected' });
   });
 
   test('a pod’s long termination message is truncated too', async () => {
@@ -133,6 +177,72 @@ describe('4. exit codes are never decided from a pod cache that lags', () => {
     expect(s).toMatchObject({ exitCode: 75 });
     expect(['Pending', 'Starting']).toContain(s.phase);
     expect(s.attempt).toBeGreaterThanOrEqual(1);
+  });
+});
+
+describe('4b. only the pods of the attempt’s own Job count', () => {
+  // A Session deleted and created again under its name: the old Job's pods, still waiting for
+  // the garbage collector, carry the same session and attempt labels as the new Job's.
+  async function oldPod(h: Harness, state: 'running' | { exitCode: number }) {
+    const old = {
+      apiVersion: 'batch/v1',
+      kind: 'Job',
+      name: 'again-1',
+      uid: 'old-job-uid',
+      controller: true,
+    };
+    await h.client.create({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: {
+        namespace: 'ns',
+        name: 'again-1-old',
+        labels: { [LABEL_SESSION]: 'again', [LABEL_ATTEMPT]: '1' },
+        annotations: { [ANNOTATION_SESSION]: 'again' },
+        ownerReferences: [old],
+      },
+      spec: { containers: [{ name: 'session', image: 'x' }] },
+    });
+    const at = new Date(h.clock.now()).toISOString();
+    const status =
+      state === 'running'
+        ? {
+            phase: 'Running',
+            containerStatuses: [{ name: 'session', state: { running: { startedAt: at } } }],
+          }
+        : {
+            phase: 'Failed',
+            containerStatuses: [
+              {
+                name: 'session',
+                state: { terminated: { exitCode: state.exitCode, reason: 'Error', startedAt: at } },
+              },
+            ],
+          };
+    await h.client.patchStatus(
+      POD_GVK,
+      { namespace: 'ns', name: 'again-1-old' },
+      { type: 'merge', body: { status } },
+    );
+  }
+
+  test('the old Job’s running pod does not make the new attempt Running', async () => {
+    const h = new Harness();
+    await h.create('again', SPEC);
+    await h.reconcile('again');
+    await oldPod(h, 'running');
+    await h.reconcile('again');
+    expect((await h.session('again')).status?.phase).toBe('Starting');
+  });
+
+  test('the old Job’s failed pod does not give the new, completed attempt its exit code', async () => {
+    const h = new Harness();
+    await h.create('again', SPEC);
+    await h.reconcile('again');
+    await oldPod(h, { exitCode: 9 });
+    await h.finishJob('again', 1, 'Complete');
+    await h.reconcile('again');
+    expect((await h.session('again')).status).toMatchObject({ phase: 'Succeeded', exitCode: 0 });
   });
 });
 
@@ -227,6 +337,23 @@ describe('6. a Job the API refuses to create (quota) is reported, and retried wi
     expect(s).toMatchObject({ phase: 'Starting', reason: 'FailedCreate' });
     expect(s.message).toContain('exceeded quota: pods');
   });
+
+  // Every such check lists events from the API: a fixed 5 s poll for as long as the start
+  // timeout allows (up to 2^31−1 s) made 100 Sessions waiting out a pods quota spend the whole
+  // default client budget (20 QPS) on it.
+  test('a Job that stays podless is checked less and less often, up to every 5 min', async () => {
+    const h = new Harness();
+    await h.create('w', { ...SPEC, startTimeoutSeconds: 86_400 });
+    await h.reconcile('w');
+    const delays: number[] = [];
+    for (let i = 0; i < 12; i++) {
+      h.clock.step(delays[i - 1] ?? 5_000);
+      delays.push(((await h.reconcile('w')) as { requeueAfterMs: number }).requeueAfterMs);
+    }
+    expect(delays.slice(0, 6)).toEqual([5_000, 10_000, 20_000, 40_000, 80_000, 160_000]);
+    expect(delays.slice(7)).toEqual([300_000, 300_000, 300_000, 300_000, 300_000]);
+    expect((await h.session('w')).status?.phase).toBe('Starting');
+  });
 });
 
 describe('7. the stale-cache guard backs off and is counted', () => {
@@ -271,6 +398,24 @@ describe('9. a deeply nested input fails the Session with why', () => {
     const s = (await h.session('deep')).status!;
     expect(s).toMatchObject({ phase: 'Failed', reason: 'InvalidSpec' });
     expect(s.message).toMatch(/spec\.input is nested more than 100 levels deep/);
+    expect(await h.jobs()).toHaveLength(0);
+  });
+
+  test.each([
+    ['env[0].valueFrom', (deep: unknown) => ({ env: [{ name: 'A', valueFrom: { fieldRef: deep } }] })],
+    ['envFrom[1]', (deep: unknown) => ({ envFrom: [{ prefix: 'P_' }, { configMapRef: deep }] })],
+    ['tolerations[0]', (deep: unknown) => ({ tolerations: [{ operator: 'Exists', x: deep }] })],
+  ])('a template field nested 1,500 levels (%s): Failed/InvalidSpec naming it, no Job', async (path, at) => {
+    const h = new Harness();
+    let deep: unknown = 1;
+    for (let i = 0; i < 1_500; i++) deep = { a: deep };
+    await h.create('deep', { ...SPEC, template: { ...SPEC.template, ...at(deep) } });
+    expect(await h.reconcile('deep')).toBeUndefined();
+    expect((await h.session('deep')).status).toMatchObject({
+      phase: 'Failed',
+      reason: 'InvalidSpec',
+      message: `spec.template.${path} is nested more than 100 levels deep`,
+    });
     expect(await h.jobs()).toHaveLength(0);
   });
 
