@@ -8,7 +8,7 @@ export * from './types.js';
 export { SessionReconciler, type SessionReconcilerOptions } from './reconciler.js';
 export { type Recorder } from './transitions.js';
 export { SessionMetrics } from './metrics.js';
-export { setupSessionController, type SessionControllerOptions } from './controller.js';
+export { sessionInformers, setupSessionController, type SessionControllerOptions } from './controller.js';
 export {
   buildJob,
   jobName,
