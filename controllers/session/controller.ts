@@ -7,6 +7,7 @@ import {
   type Controller,
   type KubernetesObject,
 } from '../../lib/index.js';
+import { trimJob, trimPod } from './cache.js';
 import { ANNOTATION_SESSION } from './job.js';
 import { SessionMetrics } from './metrics.js';
 import { SessionReconciler } from './reconciler.js';
@@ -24,18 +25,19 @@ export interface SessionControllerOptions {
 }
 
 /**
- * What the Session controller caches: Sessions, and the Jobs and pods Steward manages. The
- * benchmarks build caches of the same shape to measure memory per cached object.
+ * What the Session controller caches: Sessions, and the Jobs and pods Steward manages, trimmed
+ * to what it reads (`trimJob`, `trimPod`). The benchmarks build caches of the same shape to
+ * measure memory per cached object.
  */
 export function sessionInformers(): Record<
   'session' | 'job' | 'pod',
   { gvk: GVK; request: InformerRequest }
 > {
-  const managed: InformerRequest = { labelSelector: { [LABEL_MANAGED_BY]: MANAGED_BY } };
+  const labelSelector = { [LABEL_MANAGED_BY]: MANAGED_BY };
   return {
     session: { gvk: SESSION_GVK, request: {} },
-    job: { gvk: JOB_GVK, request: managed },
-    pod: { gvk: POD_GVK, request: managed },
+    job: { gvk: JOB_GVK, request: { labelSelector, transform: trimJob } },
+    pod: { gvk: POD_GVK, request: { labelSelector, transform: trimPod } },
   };
 }
 

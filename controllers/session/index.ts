@@ -53,3 +53,4 @@ export {
   parseTenantPolicy,
   TenantPolicyError,
 } from './tenant-policy-config.js';
+export { trimJob, trimPod } from './cache.js';
