@@ -1,6 +1,5 @@
 #!/usr/bin/env node
 // The Steward operator. Usage: npx steward-manager --help (bin/steward-manager.js starts this on Node 24)
-import { KubeConfig } from '@kubernetes/client-node';
 import { KindNotInstalledError, setupScheduleController } from '../controllers/schedule/index.js';
 import { setupSessionController } from '../controllers/session/index.js';
 import {
@@ -8,7 +7,9 @@ import {
   CacheSyncTimeoutError,
   createLogger,
   KubeClient,
+  type KubeConfigLike,
   LeaderElectionLostError,
+  loadKubeConfig,
   Manager,
   setupSignalHandler,
 } from '../lib/index.js';
@@ -27,10 +28,9 @@ async function main(): Promise<number> {
   }
   if (flags === undefined) return 0;
   const logger = createLogger({ level: flags.logLevel, development: flags.devMode });
-  const kubeConfig = new KubeConfig();
+  let kubeConfig: KubeConfigLike;
   try {
-    if (flags.kubeconfig) kubeConfig.loadFromFile(flags.kubeconfig);
-    else kubeConfig.loadFromDefault();
+    kubeConfig = await loadKubeConfig({ path: flags.kubeconfig });
     if (!kubeConfig.getCurrentCluster()) throw new Error('no cluster in the kubeconfig');
   } catch (err) {
     logger.error('Cannot load a kubeconfig', { error: (err as Error).message });
