@@ -27,6 +27,17 @@ export interface OperatorOptions {
 }
 
 // Clock ticks per second of /proc/<pid>/stat's CPU times.
+/**
+ * The Node flags the operator's image runs it with (the Dockerfile's ENTRYPOINT, between `node`
+ * and the script), so the benchmark measures the operator as deployed.
+ */
+export function imageNodeFlags(): string[] {
+  const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
+  const entry = /^ENTRYPOINT\s+(\[.*\])\s*$/m.exec(dockerfile)?.[1];
+  const argv = entry ? (JSON.parse(entry) as string[]) : [];
+  return argv[0] === 'node' ? argv.slice(1).filter((a) => a.startsWith('--')) : [];
+}
+
 const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
 
 export class OperatorProcess {
@@ -67,7 +78,7 @@ export class OperatorProcess {
     ];
     let child: ChildProcess;
     if (opts.kind === 'steward') {
-      const node: string[] = [];
+      const node: string[] = imageNodeFlags();
       if (opts.profileDir !== undefined) {
         mkdirSync(opts.profileDir, { recursive: true });
         node.push(`--cpu-prof`, `--cpu-prof-dir=${opts.profileDir}`, `--heapsnapshot-signal=SIGUSR2`);
@@ -79,6 +90,8 @@ export class OperatorProcess {
           : join(ROOT, 'dist', 'bench', 'latency-target.js');
       child = spawn(process.execPath, [...node, script, ...common], {
         stdio: ['ignore', 'pipe', 'inherit'],
+        // BENCH_NODE_OPTIONS: extra V8/Node flags to try (e.g. other heap sizes).
+        env: { ...process.env, NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS ?? '' },
       });
     } else {
       child = spawn(peerBinary(), [target, ...common], {
@@ -135,6 +148,18 @@ export class OperatorProcess {
       total += n;
     }
     return { total, byCode };
+  }
+
+  /** The mean of a histogram (`_sum` / `_count`, summed over its series), in seconds. */
+  async histogramMean(name: string): Promise<{ sum: number; count: number }> {
+    const text = await (await fetch(this.metricsUrl)).text();
+    let sum = 0;
+    let count = 0;
+    for (const m of text.matchAll(new RegExp(`^${name}_(sum|count)(?:\\{[^}]*\\})? (\\S+)$`, 'gm'))) {
+      if (m[1] === 'sum') sum += Number(m[2]);
+      else count += Number(m[2]);
+    }
+    return { sum, count };
   }
 
   /** Steward with a profile directory: writes a heap snapshot there and waits for it. */

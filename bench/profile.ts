@@ -27,7 +27,7 @@ function where(url: string): string {
   if (url === '') return '(native)';
   const nm = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
   if (nm) return nm[1]!;
-  const own = /\/dist\/((?:lib|controllers|cmd|bench)\/[^/]+)/.exec(url);
+  const own = /\/dist\/((?:lib|controllers|cmd|bench)\/.+)$/.exec(url);
   if (own) return own[1]!;
   if (url.startsWith('node:')) return url.split('/')[0]!.replace(/^(node:internal).*/, '$1');
   return url;
@@ -58,6 +58,33 @@ function cpu(p: CpuProfile): void {
     const pkg = f.url === '' ? f.functionName || '(native)' : where(f.url);
     pkgs.set(pkg, (pkgs.get(pkg) ?? 0) + us / 1000);
   }
+  // Each sample charged to the innermost frame of our own code on its stack (what Steward code
+  // caused it, Node internals and libraries included), else to its own package.
+  const parent = new Map<number, number>();
+  for (const n of p.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const ownOf = new Map<number, string>();
+  const own = (id: number): string => {
+    const hit = ownOf.get(id);
+    if (hit !== undefined) return hit;
+    const f = byId.get(id)!.callFrame;
+    let name: string;
+    if (/\/dist\/(lib|controllers|cmd)\//.test(f.url))
+      name = `${f.functionName || '(anonymous)'} ${where(f.url)}`;
+    else {
+      const up = parent.get(id);
+      name =
+        up === undefined || byId.get(up)!.callFrame.functionName === '(root)'
+          ? `(outside Steward) ${where(f.url) === '(native)' ? f.functionName : where(f.url)}`
+          : own(up);
+    }
+    ownOf.set(id, name);
+    return name;
+  };
+  const inclusive = new Map<string, number>();
+  for (const [id, us] of self) {
+    const k = own(id);
+    inclusive.set(k, (inclusive.get(k) ?? 0) + us / 1000);
+  }
   const busy = [...pkgs].filter(([k]) => k !== '(idle)').reduce((a, [, v]) => a + v, 0);
   const top = (m: Map<string, number>, n: number) =>
     [...m]
@@ -69,6 +96,13 @@ function cpu(p: CpuProfile): void {
   console.log(table(top(pkgs, 20), ['by package / file', 'ms', '%']));
   console.log();
   console.log(table(top(fns, 40), ['by function (self time)', 'ms', '%']));
+  console.log();
+  console.log(
+    table(
+      top(inclusive, 30).filter(([k]) => !k.includes('(idle)')),
+      ['by the Steward function it ran for (innermost on the stack)', 'ms', '%'],
+    ),
+  );
 }
 
 interface Snapshot {
@@ -197,6 +231,29 @@ function heap(s: Snapshot): void {
       ['by constructor (self size)', 'count', 'self MiB', 'retained MiB'],
     ),
   );
+
+  // The largest single holders: objects (and arrays, maps) by retained size, each with the edge
+  // it hangs from and its dominators' names, innermost first, so "what keeps this alive" reads
+  // left to right.
+  const edgeFrom = new Map<number, string>();
+  for (const v of post) {
+    for (let e = firstEdge[v]!; e < firstEdge[v + 1]!; e++) {
+      const w = edgeTo(e);
+      if (idom[w] === v && !edgeFrom.has(w)) edgeFrom.set(w, edgeName(e));
+    }
+  }
+  const holders = post
+    .filter((v) => v !== 0 && typeOf(v) !== 'synthetic' && retained[v]! > 256 * 1024)
+    .sort((a, b) => retained[b]! - retained[a]!)
+    .slice(0, 40)
+    .map((v): [string, number] => {
+      const path: string[] = [];
+      for (let d = v, i = 0; d > 0 && i < 5; d = idom[d]!, i++)
+        path.push(`${label(d).slice(0, 30)}.${edgeFrom.get(d) ?? '?'}`);
+      return [path.join(' < ').slice(0, 150), mib(retained[v]!)];
+    });
+  console.log();
+  console.log(table(holders, ['largest holders (retained)', 'MiB']));
 
   // Kubernetes objects: plain objects with apiVersion, kind and metadata, grouped by kind; for
   // each, what its fields retain (to two levels: metadata.managedFields, spec.template, ...).
