@@ -150,7 +150,7 @@ export class EventRecorder {
     this.#prune(now);
     const namespace = meta.namespace || 'default';
     const entry: Seen = {
-      name: `${meta.name ?? 'unknown'}.${this.#suffix(now)}`,
+      name: `${meta.name ?? 'unknown'}.${this.#suffix(wall)}`,
       namespace,
       count: 1,
       lastAt: now,
