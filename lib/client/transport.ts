@@ -1,10 +1,10 @@
-import http from 'node:http';
-import type { IncomingMessage } from 'node:http';
+import type { Agent as HttpAgent, IncomingMessage, OutgoingHttpHeaders } from 'node:http';
 import https from 'node:https';
 import type { KubeConfigLike } from './kubeconfig.js';
 import type { Registry } from 'prom-client';
 import type { Clock } from '../util/clock.js';
 import { MAX_TIMER_DELAY_MS, realClock } from '../util/clock.js';
+import { http } from '../util/node-http.js';
 import { checkNumber, describeValue } from '../util/options.js';
 import type { Status, StatusError } from './errors.js';
 import { RequestError, statusErrorFrom } from './errors.js';
@@ -108,7 +108,7 @@ export class RestTransport {
   readonly host: string;
   #kc: KubeConfigLike;
   #useProxyAgent: boolean;
-  #agent: http.Agent;
+  #agent: HttpAgent;
   #protocol: string;
   #hostname: string;
   #port: string;
@@ -208,8 +208,8 @@ export class RestTransport {
 
     const opts: https.RequestOptions = {};
     await this.#kc.applyToHTTPSOptions(opts);
-    const headers: http.OutgoingHttpHeaders = {
-      ...(opts.headers as http.OutgoingHttpHeaders | undefined),
+    const headers: OutgoingHttpHeaders = {
+      ...(opts.headers as OutgoingHttpHeaders | undefined),
       Accept: 'application/json',
       'User-Agent': this.#userAgent,
     };
