@@ -1,5 +1,7 @@
 import type { Agent as HttpAgent, IncomingMessage, OutgoingHttpHeaders } from 'node:http';
 import https from 'node:https';
+import type { Duplex } from 'node:stream';
+import tls from 'node:tls';
 import type { KubeConfigLike } from './kubeconfig.js';
 import type { Registry } from 'prom-client';
 import type { Clock } from '../util/clock.js';
@@ -50,6 +52,13 @@ export interface TransportOptions {
   /** Where to register `rest_client_*` metrics. None means no metrics are recorded at all. */
   registry?: Registry;
   /**
+   * Connections to the API server for requests other than watches, at most; more requests at
+   * once wait for one to be free. Default 64. Watches have connections of their own, as many as
+   * there are watches. (Without a bound a burst of Events opens one TLS connection each: 70 at
+   * once for 2,000 Sessions, each a handshake and some 80 KiB.)
+   */
+  maxConnections?: number;
+  /**
    * Idle timeout of a non-streaming request, in ms: 0 means none; beyond Node's timer limit
    * (about 24.8 days) it is held at that limit. Default 60 000.
    */
@@ -62,15 +71,44 @@ export interface TransportOptions {
 /**
  * A keep-alive agent for one API server. Node's agent keys its connection pools by a name it
  * builds from the request's TLS options on every request, stringifying the CA, certificate and
- * key each time; a transport's requests share those options (the same Buffers, from a static
- * kubeconfig), so the name is computed once per set of them.
+ * key each time, and builds a TLS context (parsing them) for every new connection; a
+ * transport's requests share those options (the same Buffers, from a static kubeconfig), so
+ * the name and the context are made once per set of them.
  */
+interface TlsMemo {
+  ca: unknown;
+  cert: unknown;
+  key: unknown;
+  servername: unknown;
+  reject: unknown;
+  name: string;
+  context: tls.SecureContext | undefined;
+}
+
 class ServerAgent extends https.Agent {
-  #last:
-    | { ca: unknown; cert: unknown; key: unknown; servername: unknown; reject: unknown; name: string }
-    | undefined;
+  #last: TlsMemo | undefined;
 
   override getName(options: https.RequestOptions = {}): string {
+    return this.#memo(options).name;
+  }
+
+  // Node calls this for a new connection with the request's options merged with the agent's.
+  override createConnection(
+    options: https.RequestOptions,
+    callback?: (err: Error | null, stream: Duplex) => void,
+  ): Duplex | null | undefined {
+    const memo = this.#memo(options);
+    if (memo.context === undefined && options.pfx === undefined) {
+      memo.context = tls.createSecureContext({ ca: options.ca, cert: options.cert, key: options.key });
+    }
+    const withContext =
+      memo.context === undefined
+        ? options
+        : ({ ...options, secureContext: memo.context } as https.RequestOptions);
+    return super.createConnection(withContext, callback);
+  }
+
+  #memo(options: https.RequestOptions): TlsMemo {
     const l = this.#last;
     if (
       l !== undefined &&
@@ -80,18 +118,18 @@ class ServerAgent extends https.Agent {
       l.servername === options.servername &&
       l.reject === options.rejectUnauthorized
     ) {
-      return l.name;
+      return l;
     }
-    const name = super.getName(options);
     this.#last = {
       ca: options.ca,
       cert: options.cert,
       key: options.key,
       servername: options.servername,
       reject: options.rejectUnauthorized,
-      name,
+      name: super.getName(options),
+      context: undefined,
     };
-    return name;
+    return this.#last;
   }
 }
 
@@ -99,16 +137,17 @@ class ServerAgent extends https.Agent {
  * HTTP to the API server. Authentication and TLS material come from the kubeconfig's
  * `applyToHTTPSOptions`, asked afresh for each request so tokens that expire or rotate get
  * refreshed (`loadKubeConfig`'s static kubeconfig answers from memory; client-node's
- * `KubeConfig` runs exec plugins and OIDC refreshes). Connections go through one keep-alive
- * agent per transport (client-node's own agents do not keep connections alive, which would
- * cost a TLS handshake per request), except behind a proxy where client-node's proxy agent is
- * used as is.
+ * `KubeConfig` runs exec plugins and OIDC refreshes). Connections are kept alive (client-node's
+ * own agents do not, which would cost a TLS handshake per request) in two pools: at most
+ * `maxConnections` for requests, and one per watch; behind a proxy client-node's proxy agent
+ * is used as is.
  */
 export class RestTransport {
   readonly host: string;
   #kc: KubeConfigLike;
   #useProxyAgent: boolean;
   #agent: HttpAgent;
+  #streamAgent: HttpAgent;
   #protocol: string;
   #hostname: string;
   #port: string;
@@ -132,12 +171,15 @@ export class RestTransport {
     this.#port = server.port;
     this.#prefix = server.pathname === '/' ? '' : server.pathname;
     this.#useProxyAgent = Boolean(cluster.proxyUrl);
-    this.#agent =
-      server.protocol === 'https:'
-        ? new ServerAgent({ keepAlive: true })
-        : new http.Agent({ keepAlive: true });
-    this.#clock = opts.clock ?? realClock;
     checkTransportOptions(opts);
+    const maxSockets = opts.maxConnections ?? 64;
+    const agent = (bounded: boolean): HttpAgent => {
+      const o = { keepAlive: true, maxSockets: bounded ? maxSockets : Infinity };
+      return server.protocol === 'https:' ? new ServerAgent(o) : new http.Agent(o);
+    };
+    this.#agent = agent(true);
+    this.#streamAgent = agent(false);
+    this.#clock = opts.clock ?? realClock;
     this.#bucket = new TokenBucket({ qps: opts.qps, burst: opts.burst, clock: this.#clock });
     this.#retry = { ...defaultRetryOptions, ...opts.retry };
     this.#metrics = opts.registry ? new ClientMetrics(opts.registry, this.host) : undefined;
@@ -200,6 +242,7 @@ export class RestTransport {
   /** Closes idle keep-alive connections. Requests in flight finish. */
   close(): void {
     this.#agent.destroy();
+    this.#streamAgent.destroy();
   }
 
   async #send(req: RestRequest, payload: string | undefined, streaming: boolean): Promise<IncomingMessage> {
@@ -224,7 +267,7 @@ export class RestTransport {
       path: this.#prefix + req.path + queryString(req.query),
       method: req.method,
       headers,
-      agent: this.#useProxyAgent ? opts.agent : this.#agent,
+      agent: this.#useProxyAgent ? opts.agent : streaming ? this.#streamAgent : this.#agent,
       ca: opts.ca,
       cert: opts.cert,
       key: opts.key,
@@ -313,6 +356,7 @@ function checkTransportOptions(opts: TransportOptions): void {
     );
   checkNumber(what, 'burst', opts.burst, { min: 1 });
   checkNumber(what, 'requestTimeoutMs', opts.requestTimeoutMs, { infinite: true });
+  checkNumber(what, 'maxConnections', opts.maxConnections, { min: 1, integer: true, infinite: true });
   checkNumber(what, 'retry.maxRetries', opts.retry?.maxRetries, { integer: true, infinite: true });
   checkNumber(what, 'retry.baseDelayMs', opts.retry?.baseDelayMs);
   checkNumber(what, 'retry.maxDelayMs', opts.retry?.maxDelayMs);
