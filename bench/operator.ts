@@ -74,6 +74,8 @@ export class OperatorProcess {
       ...(target === 'operator'
         ? ['--metrics-bind-address', `127.0.0.1:${metricsPort}`, '--log-level', 'warn']
         : []),
+      // The peer runs Sessions only; so does Steward here (its other controllers stay off).
+      ...(target === 'operator' && opts.kind === 'steward' ? ['--controllers', 'session'] : []),
       ...opts.args,
     ];
     let child: ChildProcess;
