@@ -90,9 +90,12 @@ cluster-up: deps cluster-binaries
 cluster-down:
 	@hack/cluster.sh down
 
+# Benchmarks, Steward beside the controller-runtime peer (bench/peer, built by hack/peer.sh into
+# the binaries cache); `make bench BENCH_ARGS="workqueue sessions"` runs only those.
 bench: deps binaries
 	tsc -p tsconfig.build.json
 	tsc -p tsconfig.bench.json
+	@hack/peer.sh >/dev/null
 	node --expose-gc dist/bench/run.js $(BENCH_ARGS)
 
 clean:

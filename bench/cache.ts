@@ -5,7 +5,7 @@
  */
 import { KubeClient, SharedInformer, type KubernetesObject } from '../lib/index.js';
 import { startControlPlane } from '../lib/testing/index.js';
-import { gc, type BenchResult } from './util.js';
+import { gc, type Table } from './util.js';
 
 const COUNT = Number(process.env.BENCH_CACHE_OBJECTS ?? 10_000);
 const CM = { group: '', version: 'v1', kind: 'ConfigMap' };
@@ -58,27 +58,31 @@ async function measure(
 }
 
 /** Returns the figures for bench/run.ts's table; prints only how the data set was made. */
-export async function run(): Promise<BenchResult[]> {
-  const results: BenchResult[] = [];
+export async function run(): Promise<Table[]> {
+  const table: Table = {
+    title: `Informer cache: ${COUNT} ConfigMaps in a real kube-apiserver`,
+    columns: ['Steward'],
+    rows: [],
+  };
   const cp = await startControlPlane();
   const client = new KubeClient(cp.kubeConfig, { qps: -1 });
   try {
     const t0 = performance.now();
     await populate(client);
-    console.log(
-      `cache: created ${COUNT} ConfigMaps (server-side apply) in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+    console.error(
+      `  cache: created ${COUNT} ConfigMaps (server-side apply) in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
     );
     // Warm-up, so that connection set-up and JIT do not count against the first variant.
     await measure(client, true);
     for (const transform of [true, false]) {
       const m = await measure(client, transform);
       const label = transform ? 'default transform' : 'no transform';
-      results.push(
-        { name: `cache: initial sync, ${m.size} ConfigMaps, ${label}`, value: m.syncMs, unit: 'ms' },
-        { name: `cache: heap per cached ConfigMap, ${label}`, value: m.bytesPerObject / 1024, unit: 'KiB' },
+      table.rows.push(
+        { name: `initial sync, ${label}`, unit: 'ms', values: [m.syncMs] },
+        { name: `heap per cached ConfigMap, ${label}`, unit: 'KiB', values: [m.bytesPerObject / 1024] },
       );
     }
-    return results;
+    return [table];
   } finally {
     client.close();
     await cp.stop();

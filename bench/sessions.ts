@@ -1,31 +1,62 @@
 /**
- * The Session operator under load. An apiserver-only control plane; the operator as its own
- * process (dist/cmd/manager.js, --max-concurrent-reconciles 10); this process plays the Job
- * controller (each Job is marked Complete shortly after it appears) and measures:
- * Sessions/s, API requests per Session (the operator's rest_client_requests_total), p50/p99
- * creation → Succeeded, the operator's peak RSS and CPU seconds, and — in the same run — the
- * API server's raw capacity for the same kind of writes (creates + status patches per second
- * from a tight client), so the operator's throughput shows as a share of what the server allows.
+ * The Session operator under load, side by side with the controller-runtime peer (bench/peer).
  *
- * BENCH_SESSIONS (default 2000) sets N; `make bench BENCH_ARGS="sessions"` runs only this.
+ * Each run gets a fresh apiserver-only control plane (etcd + kube-apiserver), measures the
+ * API server's raw write capacity there (creates + status patches per second from a tight
+ * client), then starts one operator as its own process with --max-concurrent-reconciles 10 and
+ * creates N Sessions at once; this process plays the Job controller (each Job is marked
+ * Complete as soon as it appears). The runs go one after the other, Steward first:
+ *
+ *   default flags:   Steward, peer (20 QPS / burst 30 per REST client, as client-go applies them)
+ *   --kube-api-qps 500 --kube-api-burst 750: Steward, peer, peer with one shared limiter
+ *
+ * Figures per run: Sessions/s, the operator's API requests per Session (rest_client_requests_total
+ * from ready to the last Succeeded; 409s counted apart), p50/p99 creation → Succeeded, CPU per
+ * Session (from ready to the last Succeeded), peak RSS, raw capacity and the share of it used.
+ *
+ * BENCH_SESSIONS (default 2000) sets N; BENCH_QPS (default "default,500") the configurations;
+ * BENCH_PROFILE=<dir> writes a CPU profile and a heap snapshot (taken once every Session has
+ * Succeeded, so 2,000 Sessions and 2,000 Jobs are cached) of Steward's QPS-500 run there.
  */
-import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { KubeClient, type KubernetesObject } from '../lib/index.js';
+import { KubeClient, type KubernetesObject, SharedInformer } from '../lib/index.js';
 import { finishJob, installCRDs, startControlPlane, waitFor } from '../lib/testing/index.js';
-import type { BenchResult } from './util.js';
+import { imageNodeFlags, OperatorProcess, type OperatorKind } from './operator.js';
+import { loadAverage, quantile, ROOT, type Row, type Table } from './util.js';
 
 const N = Number(process.env.BENCH_SESSIONS ?? 2000);
-// The operator's client-side rate limit; its own defaults (20 QPS, burst 30) unless set.
-const QPS = process.env.BENCH_QPS;
-const ROOT = join(import.meta.dirname, '..', '..');
 const SESSION = { group: 'steward.dev', version: 'v1alpha1', kind: 'Session' };
 const JOB = { group: 'batch', version: 'v1', kind: 'Job' };
 const NS = 'bench';
 
-function quantile(sorted: number[], q: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
+export interface RunSpec {
+  column: string;
+  kind: OperatorKind;
+  args: string[];
+  profileDir?: string;
+}
+
+export interface RunFigures {
+  sessionsPerS: number;
+  requestsPerSession: number;
+  conflictsPerSession: number;
+  p50: number;
+  p99: number;
+  cpuMsPerSession: number;
+  cpuTotalS: number;
+  /** Mean duration of a reconcile and of an API request (controller-runtime's histograms). */
+  reconcileMs: number;
+  reconcilesPerSession: number;
+  requestMs: number;
+  peakRssMiB: number;
+  rssMiB: number;
+  /** Resident set size once ready, before the first Session. */
+  readyRssMiB: number;
+  capacity: number;
+  sharePct: number;
+  /** Every write of the run (the operator's, and this process's creates and Job completions). */
+  allSharePct: number;
+  load: number;
 }
 
 async function pool<T>(items: T[], width: number, fn: (t: T) => Promise<void>): Promise<void> {
@@ -38,7 +69,7 @@ async function pool<T>(items: T[], width: number, fn: (t: T) => Promise<void>): 
 }
 
 /** Creates + status patches per second that the API server takes from a tight client. */
-async function rawCapacity(client: KubeClient, seconds: number, prefix: string): Promise<number> {
+export async function rawCapacity(client: KubeClient, seconds: number, prefix: string): Promise<number> {
   const deadline = Date.now() + seconds * 1000;
   let ops = 0;
   let i = 0;
@@ -64,72 +95,74 @@ async function rawCapacity(client: KubeClient, seconds: number, prefix: string):
   return ops / seconds;
 }
 
-export async function run(): Promise<BenchResult[]> {
+/** A control plane with the Session CRD, the namespaces and its raw capacity measured. */
+export async function sessionControlPlane() {
   const cp = await startControlPlane();
-  const client = new KubeClient(cp.kubeConfig, { qps: 5000, burst: 5000 });
-  let operator: ReturnType<typeof spawn> | undefined;
+  const client = new KubeClient(cp.kubeConfig, { qps: -1 });
+  await installCRDs(client, [join(ROOT, 'manifests', 'crd', 'steward.dev_sessions.yaml')]);
+  for (const ns of [NS, 'raw'])
+    await client.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
+  await rawCapacity(client, 2, 'warmup');
+  const capacity = await rawCapacity(client, 5, 'raw');
+  return { cp, client, capacity };
+}
+
+/**
+ * Runs `n` Sessions to Succeeded through one operator; `after` runs with the operator still
+ * up (and every Session done) before it is stopped.
+ */
+export async function sessionRun(
+  spec: RunSpec,
+  n: number,
+  after?: (ctx: { op: OperatorProcess; client: KubeClient; kubeconfigPath: string }) => Promise<void>,
+): Promise<RunFigures> {
+  const load = loadAverage();
+  const { cp, client, capacity } = await sessionControlPlane();
+  let op: OperatorProcess | undefined;
   const stopWatches = new AbortController();
+  let informers: Promise<void>[] = [];
   try {
-    await installCRDs(client, [join(ROOT, 'manifests', 'crd', 'steward.dev_sessions.yaml')]);
-    for (const ns of [NS, 'raw'])
-      await client.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
-    await rawCapacity(client, 2, 'warmup');
-    const capacity = await rawCapacity(client, 5, 'raw');
-
-    operator = spawn(
-      process.execPath,
-      [
-        join(ROOT, 'dist', 'cmd', 'manager.js'),
-        '--kubeconfig',
-        cp.kubeconfigPath,
-        '--namespace',
-        NS,
-        '--max-concurrent-reconciles',
-        '10',
-        '--metrics-bind-address',
-        '127.0.0.1:18080',
-        '--health-probe-bind-address',
-        '127.0.0.1:18081',
-        '--runner-image',
-        'runner:bench',
-        '--log-level',
-        'warn',
-        ...(QPS ? ['--kube-api-qps', QPS, '--kube-api-burst', String(Math.ceil(Number(QPS) * 1.5))] : []),
-      ],
-      { stdio: ['ignore', 'ignore', 'inherit'] },
-    );
-    const pid = operator.pid!;
-    await waitFor(async () => (await fetch('http://127.0.0.1:18081/readyz')).ok, {
-      description: 'operator ready',
+    op = await OperatorProcess.start({
+      kind: spec.kind,
+      kubeconfigPath: cp.kubeconfigPath,
+      namespace: NS,
+      args: ['--max-concurrent-reconciles', '10', '--runner-image', 'runner:bench', ...spec.args],
+      profileDir: spec.profileDir,
     });
+    const cpu0 = op.cpuSeconds();
+    const rec0 = await op.histogramMean('controller_runtime_reconcile_time_seconds');
+    const lat0 = await op.histogramMean('rest_client_request_duration_seconds');
+    const mem0 = op.memory();
+    const req0 = await op.requests();
 
-    // Play the Job controller: complete each Job as it appears.
-    const completing: Promise<unknown>[] = [];
-    void (async () => {
-      for await (const ev of client.watch(JOB, {
-        namespace: NS,
-        signal: stopWatches.signal,
-        resourceVersion: '0',
-      })) {
-        if (ev.type === 'ADDED')
-          completing.push(finishJob(client, { namespace: NS, name: ev.object.metadata!.name! }, 'Complete'));
-      }
-    })().catch(() => {});
+    // Play the Job controller: complete each Job as it appears. Informers (Steward's, the same
+    // for both operators) rather than bare watches, so a watch the server ends is resumed.
+    type Phased = KubernetesObject & { status?: { phase?: string; message?: string } };
+    const jobs = new SharedInformer(client, { gvk: JOB, namespaces: [NS], resyncPeriodMs: 0 });
+    jobs.addEventHandler({
+      onAdd: (job) =>
+        void finishJob(client, { namespace: NS, name: job.metadata!.name! }, 'Complete').catch(() => {}),
+    });
     const created = new Map<string, number>();
     const done = new Map<string, number>();
-    void (async () => {
-      for await (const ev of client.watch<KubernetesObject & { status?: { phase?: string } }>(SESSION, {
-        namespace: NS,
-        signal: stopWatches.signal,
-        resourceVersion: '0',
-      })) {
-        const name = ev.object.metadata?.name;
-        if (name && ev.object.status?.phase === 'Succeeded' && !done.has(name))
-          done.set(name, performance.now());
-      }
-    })().catch(() => {});
+    let failed: string | undefined;
+    const sessions = new SharedInformer<Phased>(client, {
+      gvk: SESSION,
+      namespaces: [NS],
+      resyncPeriodMs: 0,
+    });
+    const seen = (s: Phased) => {
+      const name = s.metadata?.name;
+      const phase = s.status?.phase;
+      if (name && phase === 'Succeeded' && !done.has(name)) done.set(name, performance.now());
+      else if (name && (phase === 'Failed' || phase === 'TimedOut'))
+        failed = `${name}: ${phase}: ${s.status?.message}`;
+    };
+    sessions.addEventHandler({ onAdd: seen, onUpdate: (_old, s) => seen(s) });
+    informers = [jobs.run(stopWatches.signal), sessions.run(stopWatches.signal)];
+    await Promise.all([jobs.waitForSync(), sessions.waitForSync()]);
 
-    const names = Array.from({ length: N }, (_, i) => `s-${i}`);
+    const names = Array.from({ length: n }, (_, i) => `s-${i}`);
     const t0 = performance.now();
     await pool(names, 32, async (name) => {
       created.set(name, performance.now());
@@ -140,54 +173,181 @@ export async function run(): Promise<BenchResult[]> {
         spec: { template: { command: ['true'] } },
       });
     });
-    await waitFor(() => done.size >= N, {
-      description: `${N} Sessions Succeeded`,
-      timeoutMs: 30 * 60_000,
-      intervalMs: 100,
-    });
-    const elapsedS = (performance.now() - t0) / 1000;
-
-    const metrics = await (await fetch('http://127.0.0.1:18080/metrics')).text();
-    let requests = 0;
-    for (const m of metrics.matchAll(/^rest_client_requests_total\{[^}]*\} (\d+(?:\.\d+)?)$/gm))
-      requests += Number(m[1]);
-    const cpu = Number(/^process_cpu_seconds_total (\S+)$/m.exec(metrics)?.[1] ?? NaN);
-    const peakRssMiB =
-      Number(/^VmHWM:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN) / 1024;
-    const latencies = names.map((n) => (done.get(n)! - created.get(n)!) / 1000).sort((a, b) => a - b);
-    const rate = N / elapsedS;
-    console.log(
-      `  sessions: ${N} run to Succeeded in ${elapsedS.toFixed(1)} s; Jobs completed by this process`,
+    await waitFor(
+      () => {
+        if (failed) throw new Error(`a Session did not succeed: ${failed}`);
+        return done.size >= n;
+      },
+      { description: `${n} Sessions Succeeded (${spec.column})`, timeoutMs: 60 * 60_000, intervalMs: 100 },
     );
-    return [
-      {
-        name: `sessions: throughput (${N} Sessions, 10 workers, ${QPS ?? 20} QPS)`,
-        value: rate,
-        unit: 'Sessions/s',
-      },
-      { name: 'sessions: operator API requests per Session', value: requests / N, unit: 'requests' },
-      { name: 'sessions: creation → Succeeded p50', value: quantile(latencies, 0.5), unit: 's' },
-      { name: 'sessions: creation → Succeeded p99', value: quantile(latencies, 0.99), unit: 's' },
-      { name: 'sessions: operator peak RSS', value: peakRssMiB, unit: 'MiB' },
-      { name: 'sessions: operator CPU', value: cpu, unit: 's' },
-      {
-        name: 'sessions: API server raw capacity (creates + status patches)',
-        value: capacity,
-        unit: 'writes/s',
-      },
-      {
-        name: 'sessions: operator API requests/s as a share of raw capacity',
-        // The operator's requests are nearly all writes (reads come from its cache): compare
-        // its request rate with the write rate the server took from a tight client.
-        value: (100 * (requests / elapsedS)) / capacity,
-        unit: '%',
-      },
-    ];
+    const elapsedS = (performance.now() - t0) / 1000;
+    const cpu = op.cpuSeconds();
+    const req = await op.requests();
+    const mem = op.memory();
+    const rec = await op.histogramMean('controller_runtime_reconcile_time_seconds');
+    const lat = await op.histogramMean('rest_client_request_duration_seconds');
+    const requests = req.total - req0.total;
+    const conflicts = (req.byCode['409'] ?? 0) - (req0.byCode['409'] ?? 0);
+    const latencies = names.map((s) => (done.get(s)! - created.get(s)!) / 1000).sort((a, b) => a - b);
+    if (after) await after({ op, client, kubeconfigPath: cp.kubeconfigPath });
+    const figures: RunFigures = {
+      sessionsPerS: n / elapsedS,
+      requestsPerSession: requests / n,
+      conflictsPerSession: conflicts / n,
+      p50: quantile(latencies, 0.5),
+      p99: quantile(latencies, 0.99),
+      cpuMsPerSession: ((cpu - cpu0) * 1000) / n,
+      cpuTotalS: cpu,
+      reconcileMs: (1000 * (rec.sum - rec0.sum)) / (rec.count - rec0.count),
+      reconcilesPerSession: (rec.count - rec0.count) / n,
+      requestMs: (1000 * (lat.sum - lat0.sum)) / (lat.count - lat0.count),
+      peakRssMiB: mem.peakRssMiB,
+      rssMiB: mem.rssMiB,
+      readyRssMiB: mem0.rssMiB,
+      capacity,
+      // The operator's requests are nearly all writes (reads come from its cache): compare its
+      // request rate with the write rate the server took from a tight client.
+      sharePct: (100 * (requests / elapsedS)) / capacity,
+      allSharePct: (100 * ((requests + 2 * n) / elapsedS)) / capacity,
+      load,
+    };
+    console.error(
+      `  sessions: ${spec.column}: ${n} Sessions in ${elapsedS.toFixed(1)} s, ` +
+        `${figures.sessionsPerS.toFixed(1)}/s, load ${load.toFixed(1)}`,
+    );
+    return figures;
   } finally {
     stopWatches.abort();
-    operator?.kill('SIGTERM');
-    await new Promise((r) => (operator ? operator.once('exit', r) : r(undefined)));
+    await Promise.all(informers);
+    await op?.stop();
     client.close();
     await cp.stop();
   }
+}
+
+type Better = 'higher' | 'lower';
+
+/** A row with Steward's value against the best of the peer columns. */
+export function compareRow(
+  name: string,
+  unit: string,
+  values: number[],
+  better: Better,
+  goal?: { text: string; test: (ratio: number, steward: number) => boolean },
+): Row {
+  const peers = values.slice(1);
+  const bestPeer = better === 'higher' ? Math.max(...peers) : Math.min(...peers);
+  const ratio = values[0]! / bestPeer;
+  return {
+    name,
+    unit,
+    values,
+    ratio,
+    goal: goal && { text: goal.text, met: Number.isFinite(ratio) ? goal.test(ratio, values[0]!) : undefined },
+  };
+}
+
+function tableFor(label: string, specs: RunSpec[], f: RunFigures[]): Table {
+  const at500 = label !== 'default flags';
+  const col = <K extends keyof RunFigures>(k: K) => f.map((x) => x[k]);
+  const rows: Row[] = [
+    compareRow('throughput', 'Sessions/s', col('sessionsPerS'), 'higher', {
+      text: at500 ? '≥ 1.0× best peer' : '≥ 1.0× peer',
+      test: (r) => r >= 1,
+    }),
+    compareRow(
+      'throughput per 100 writes/s of the run’s raw capacity',
+      'Sessions/s',
+      f.map((x) => (100 * x.sessionsPerS) / x.capacity),
+      'higher',
+    ),
+    compareRow('API requests per Session', 'requests', col('requestsPerSession'), 'lower', {
+      text: '≤ 5',
+      test: (_, s) => s <= 5.005,
+    }),
+    compareRow('  of which conflicts (409)', 'requests', col('conflictsPerSession'), 'lower'),
+    compareRow('creation → Succeeded p50', 's', col('p50'), 'lower'),
+    compareRow('creation → Succeeded p99', 's', col('p99'), 'lower', {
+      text: '≤ 1.0× best peer',
+      test: (r) => r <= 1,
+    }),
+    compareRow('operator CPU per Session', 'ms', col('cpuMsPerSession'), 'lower', {
+      text: '≤ 1.0× best peer',
+      test: (r) => r <= 1,
+    }),
+    compareRow('operator CPU, whole process', 's', col('cpuTotalS'), 'lower'),
+    compareRow('reconciles per Session', '', col('reconcilesPerSession'), 'lower'),
+    compareRow('reconcile duration, mean', 'ms', col('reconcileMs'), 'lower'),
+    compareRow('API request duration, mean', 'ms', col('requestMs'), 'lower'),
+    compareRow('operator peak RSS', 'MiB', col('peakRssMiB'), 'lower', {
+      text: '≤ 1.5× best peer',
+      test: (r) => r <= 1.5,
+    }),
+    compareRow("API server's raw write capacity, this run", 'writes/s', col('capacity'), 'higher'),
+    compareRow('operator requests/s as a share of it', '%', col('sharePct'), 'higher', {
+      text: at500 ? '≥ 80 %' : '(bound by the client-side limit)',
+      test: (_, s) => !at500 || s >= 80,
+    }),
+    compareRow('all writes of the run as a share of it', '%', col('allSharePct'), 'higher'),
+    compareRow('machine load average (1 min) at the start', '', col('load'), 'lower'),
+  ];
+  return {
+    title: `Sessions, ${label}: ${N} Sessions, 10 workers, apiserver-only control plane`,
+    columns: specs.map((s) => s.column),
+    ratio: { label: 'Steward ÷ best peer', of: [0, 1] },
+    rows,
+    notes: [
+      'Each column ran alone on its own fresh control plane, one after the other; the ratio divides ' +
+        "Steward's figure by the best peer column (highest throughput and share, lowest of the rest).",
+      'Requests and CPU count from the moment the operator was ready (caches synced) to the last ' +
+        'Succeeded; "whole process" includes start-up.',
+      'Throughput at --kube-api-qps 500 is bound by the API server, whose raw capacity varies with ' +
+        'the load on the machine from run to run: the row below it divides by that capacity. The peer ' +
+        'exports no rest_client_request_duration_seconds (controller-runtime registers only the request counter).',
+      `Steward runs as its image runs it: node ${imageNodeFlags().join(' ')} dist/cmd/manager.js (Dockerfile).`,
+      "Per Session the API server takes 7 writes: the operator's 5 (Job, 2 status patches, 2 Events) " +
+        "and this process's 2 (the Session's create, the Job's completion), so the operator's share " +
+        'of the raw capacity stays below 5/7 ≈ 71 % even when the server is saturated; "all writes" ' +
+        'shows how close to saturation the run was.',
+    ],
+  };
+}
+
+export async function run(): Promise<Table[]> {
+  const configs = (process.env.BENCH_QPS ?? 'default,500').split(',').map((s) => s.trim());
+  const profile = process.env.BENCH_PROFILE;
+  const tables: Table[] = [];
+  for (const qps of configs) {
+    const flags =
+      qps === 'default'
+        ? []
+        : ['--kube-api-qps', qps, '--kube-api-burst', String(Math.ceil(Number(qps) * 1.5))];
+    const specs: RunSpec[] =
+      qps === 'default'
+        ? [
+            { column: 'Steward', kind: 'steward', args: [] },
+            { column: 'peer', kind: 'peer', args: [] },
+          ]
+        : [
+            {
+              column: 'Steward',
+              kind: 'steward',
+              args: flags,
+              profileDir: profile ? join(profile, `steward-qps${qps}`) : undefined,
+            },
+            { column: 'peer', kind: 'peer', args: flags },
+            { column: 'peer, one limiter', kind: 'peer', args: [...flags, '--shared-rate-limiter'] },
+          ];
+    const figures: RunFigures[] = [];
+    for (const spec of specs) {
+      figures.push(
+        await sessionRun(spec, N, async ({ op }) => {
+          const file = await op.heapSnapshot();
+          if (file) console.error(`  sessions: heap snapshot ${file}`);
+        }),
+      );
+    }
+    tables.push(tableFor(qps === 'default' ? 'default flags' : `--kube-api-qps ${qps}`, specs, figures));
+  }
+  return tables;
 }

@@ -1,10 +1,37 @@
-/** One measured figure. `target`, when set, is the most it may be. */
-export interface BenchResult {
-  name: string;
-  value: number;
-  unit: string;
-  target?: number;
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** A goal a row is measured against, and whether this run met it (undefined: not measurable). */
+export interface Goal {
+  text: string;
+  met: boolean | undefined;
 }
+
+/** One measured quantity, one value per column of its table (undefined: not measured). */
+export interface Row {
+  name: string;
+  unit: string;
+  values: Array<number | undefined>;
+  /** Shown in the ratio column instead of values[a] / values[b] (e.g. against the best peer). */
+  ratio?: number;
+  goal?: Goal;
+}
+
+/**
+ * What a benchmark prints: a titled table whose columns are the measured subjects (Steward,
+ * the controller-runtime peer, ...), with a ratio column `values[a] / values[b]` and notes.
+ */
+export interface Table {
+  title: string;
+  columns: string[];
+  /** Which columns the ratio column divides, and how it is labelled. */
+  ratio?: { label: string; of: [number, number] };
+  rows: Row[];
+  notes?: string[];
+}
+
+export const ROOT = join(import.meta.dirname, '..', '..');
 
 /** Runs a full collection; `make bench` starts node with --expose-gc. */
 export function gc(): void {
@@ -23,4 +50,66 @@ export async function best(n: number, measure: () => Promise<number>): Promise<n
   let min = Infinity;
   for (let i = 0; i < n; i++) min = Math.min(min, await measure());
   return min;
+}
+
+export function quantile(sorted: number[], q: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
+}
+
+/** The machine's 1-minute load average, as /proc/loadavg has it. */
+export function loadAverage(): number {
+  return Number(readFileSync('/proc/loadavg', 'utf8').split(' ')[0]);
+}
+
+/**
+ * The controller-runtime peer's binary (bench/peer), built by hack/peer.sh into the binaries
+ * cache if its sources changed. `make bench` builds it first; this only finds or builds it.
+ */
+export function peerBinary(): string {
+  return execFileSync(join(ROOT, 'hack', 'peer.sh'), {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  })
+    .trim()
+    .split('\n')
+    .pop()!;
+}
+
+export function fmt(v: number | undefined): string {
+  if (v === undefined || Number.isNaN(v)) return '—';
+  const a = Math.abs(v);
+  return a >= 100 ? v.toFixed(0) : a >= 10 ? v.toFixed(1) : v.toFixed(2);
+}
+
+/** The table as aligned text (Markdown-compatible), goals marked met or MISSED. */
+export function formatTable(t: Table): string {
+  const head = ['', ...t.columns, ...(t.ratio ? [t.ratio.label] : []), 'goal'];
+  const body = t.rows.map((r) => {
+    const [a, b] = t.ratio?.of ?? [0, 0];
+    const ratio =
+      r.ratio ??
+      (r.values[a] !== undefined && r.values[b] !== undefined ? r.values[a]! / r.values[b]! : undefined);
+    const goal =
+      r.goal === undefined
+        ? ''
+        : `${r.goal.text}: ${r.goal.met === undefined ? 'n/a' : r.goal.met ? 'met' : 'MISSED'}`;
+    return [
+      `${r.name} (${r.unit})`,
+      ...r.values.map(fmt),
+      ...(t.ratio ? [ratio === undefined || !Number.isFinite(ratio) ? '—' : `${ratio.toFixed(2)}×`] : []),
+      goal,
+    ];
+  });
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((row) => row[i]!.length)));
+  const line = (cells: string[]) =>
+    `| ${cells.map((c, i) => (i === 0 || i === cells.length - 1 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' | ')} |`;
+  return [
+    `### ${t.title}`,
+    '',
+    line(head),
+    `|${widths.map((w, i) => (i === 0 || i === widths.length - 1 ? `:${'-'.repeat(w + 1)}` : `${'-'.repeat(w + 1)}:`)).join('|')}|`,
+    ...body.map(line),
+    ...(t.notes?.length ? ['', ...t.notes.map((n) => `- ${n}`)] : []),
+    '',
+  ].join('\n');
 }

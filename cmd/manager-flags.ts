@@ -6,7 +6,7 @@ import {
   type TenantPolicy,
   TenantPolicyError,
 } from '../controllers/session/index.js';
-import { parseBindAddress } from '../lib/index.js';
+import { DEFAULT_BURST, DEFAULT_QPS, parseBindAddress } from '../lib/index.js';
 import { parseDuration } from './duration.js';
 
 /** Controllers this binary can run, for --controllers and FEATURE_<NAME>=false. */
@@ -190,15 +190,18 @@ function program(): Command {
         .argParser(nonEmpty),
     )
     .addOption(
-      new Option('--kube-api-qps <qps>', 'client-side rate limit for API requests')
+      new Option(
+        '--kube-api-qps <qps>',
+        'client-side rate limit: requests per second, one budget for the process',
+      )
         .env('KUBE_API_QPS')
-        .default(20)
+        .default(DEFAULT_QPS)
         .argParser(positiveNumber),
     )
     .addOption(
       new Option('--kube-api-burst <n>', 'burst for the API rate limit')
         .env('KUBE_API_BURST')
-        .default(30)
+        .default(DEFAULT_BURST)
         .argParser(positiveInt('--kube-api-burst')),
     )
     .addOption(

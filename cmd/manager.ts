@@ -1,6 +1,5 @@
 #!/usr/bin/env node
 // The Steward operator. Usage: npx steward-manager --help (bin/steward-manager.js starts this on Node 24)
-import { KubeConfig } from '@kubernetes/client-node';
 import { KindNotInstalledError, setupScheduleController } from '../controllers/schedule/index.js';
 import { setupSessionController } from '../controllers/session/index.js';
 import {
@@ -8,7 +7,10 @@ import {
   CacheSyncTimeoutError,
   createLogger,
   KubeClient,
+  KubeConfigError,
+  type KubeConfigLike,
   LeaderElectionLostError,
+  loadKubeConfig,
   Manager,
   setupSignalHandler,
 } from '../lib/index.js';
@@ -27,24 +29,22 @@ async function main(): Promise<number> {
   }
   if (flags === undefined) return 0;
   const logger = createLogger({ level: flags.logLevel, development: flags.devMode });
-  const kubeConfig = new KubeConfig();
-  // A file named by --kubeconfig that cannot serve is a bad flag value (exit 2, like a bad
-  // --tenant-policy); a default one that cannot ($KUBECONFIG, ~/.kube/config, in-cluster) is
-  // the environment's problem (exit 1).
-  if (flags.kubeconfig) {
-    const problem = kubeconfigProblem(kubeConfig, flags.kubeconfig);
-    if (problem !== undefined) {
-      process.stderr.write(`manager: option '--kubeconfig <path>': ${flags.kubeconfig}: ${problem}\n`);
+  let kubeConfig: KubeConfigLike;
+  try {
+    kubeConfig = await loadKubeConfig({ path: flags.kubeconfig });
+    if (!kubeConfig.getCurrentCluster()) throw new KubeConfigError('no cluster in the kubeconfig');
+  } catch (err) {
+    // A file named by --kubeconfig that cannot serve is a bad flag value (exit 2, like a bad
+    // --tenant-policy); a default one that cannot ($KUBECONFIG, ~/.kube/config, in-cluster) is
+    // the environment's problem (exit 1).
+    if (flags.kubeconfig && err instanceof KubeConfigError) {
+      process.stderr.write(
+        `manager: option '--kubeconfig <path>': ${flags.kubeconfig}: ${kubeconfigProblem(err)}\n`,
+      );
       return 2;
     }
-  } else {
-    try {
-      kubeConfig.loadFromDefault();
-      if (!kubeConfig.getCurrentCluster()) throw new Error('no cluster in the kubeconfig');
-    } catch (err) {
-      logger.error('Cannot load a kubeconfig', { error: (err as Error).message });
-      return 1;
-    }
+    logger.error('Cannot load a kubeconfig', { error: (err as Error).message });
+    return 1;
   }
   let mgr: Manager;
   try {
@@ -122,15 +122,12 @@ async function main(): Promise<number> {
   return 0;
 }
 
-/** Loads `path` into `kubeConfig`; why it cannot serve, in one line, or undefined. */
-function kubeconfigProblem(kubeConfig: KubeConfig, path: string): string | undefined {
-  try {
-    kubeConfig.loadFromFile(path);
-  } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    return e.code ? `cannot read it: ${e.code}` : `not a kubeconfig: ${e.message.split('\n')[0]}`;
-  }
-  return kubeConfig.getCurrentCluster() ? undefined : 'no current cluster in it';
+/** Why a kubeconfig named on the command line cannot serve, in one line. */
+function kubeconfigProblem(err: KubeConfigError): string {
+  const cause = err.cause as NodeJS.ErrnoException | undefined;
+  if (cause?.code) return `cannot read it: ${cause.code}`;
+  if (cause instanceof Error) return `not a kubeconfig: ${cause.message.split('\n')[0]}`;
+  return `no current cluster in it (${err.message})`;
 }
 
 /** The flag a Manager option comes from, for messages a user acts on. */

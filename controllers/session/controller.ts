@@ -1,10 +1,13 @@
 import {
   enqueueFromMap,
   generationChanged,
+  type GVK,
+  type InformerRequest,
   type Manager,
   type Controller,
   type KubernetesObject,
 } from '../../lib/index.js';
+import { trimJob, trimPod } from './cache.js';
 import { ANNOTATION_SESSION } from './job.js';
 import { SessionMetrics } from './metrics.js';
 import { SessionReconciler } from './reconciler.js';
@@ -22,13 +25,30 @@ export interface SessionControllerOptions {
 }
 
 /**
+ * What the Session controller caches: Sessions, and the Jobs and pods Steward manages, trimmed
+ * to what it reads (`trimJob`, `trimPod`). The benchmarks build caches of the same shape to
+ * measure memory per cached object.
+ */
+export function sessionInformers(): Record<
+  'session' | 'job' | 'pod',
+  { gvk: GVK; request: InformerRequest }
+> {
+  const labelSelector = { [LABEL_MANAGED_BY]: MANAGED_BY };
+  return {
+    session: { gvk: SESSION_GVK, request: {} },
+    job: { gvk: JOB_GVK, request: { labelSelector, transform: trimJob } },
+    pod: { gvk: POD_GVK, request: { labelSelector, transform: trimPod } },
+  };
+}
+
+/**
  * Wires the Session controller into a Manager: watches Sessions (spec changes only: status
  * writes are our own), the Jobs they own and the pods of those Jobs. Jobs and pods are cached
  * only when labelled `app.kubernetes.io/managed-by=steward`, so the operator does not hold
  * every Job and pod of the cluster in memory.
  */
 export function setupSessionController(mgr: Manager, opts: SessionControllerOptions = {}): Controller {
-  const managed = { informer: { labelSelector: { [LABEL_MANAGED_BY]: MANAGED_BY } } };
+  const informers = sessionInformers();
   const reconciler = new SessionReconciler({
     client: mgr.client,
     reader: mgr.cache,
@@ -44,14 +64,14 @@ export function setupSessionController(mgr: Manager, opts: SessionControllerOpti
       // no reconcile (deadlines and TTLs are requeued by the reconciler itself).
       predicates: [(e) => (e.type === 'update' && e.isResync) || generationChanged(e)],
     })
-    .owns(JOB_GVK, managed)
+    .owns(JOB_GVK, { informer: informers.job.request })
     .watches(
       POD_GVK,
       enqueueFromMap((pod: KubernetesObject) => {
         const name = pod.metadata?.annotations?.[ANNOTATION_SESSION];
         return name ? [{ namespace: pod.metadata?.namespace, name }] : [];
       }),
-      managed,
+      { informer: informers.pod.request },
     )
     .withOptions({ maxConcurrentReconciles: opts.maxConcurrentReconciles ?? 10 })
     .complete(reconciler);

@@ -8,7 +8,7 @@ export * from './types.js';
 export { SessionReconciler, type SessionReconcilerOptions } from './reconciler.js';
 export { type Recorder } from './transitions.js';
 export { SessionMetrics } from './metrics.js';
-export { setupSessionController, type SessionControllerOptions } from './controller.js';
+export { sessionInformers, setupSessionController, type SessionControllerOptions } from './controller.js';
 export {
   buildJob,
   jobName,
@@ -53,3 +53,4 @@ export {
   parseTenantPolicy,
   TenantPolicyError,
 } from './tenant-policy-config.js';
+export { trimJob, trimPod } from './cache.js';

@@ -15,3 +15,4 @@ export { ClientMetrics } from './metrics.js';
 export { RestTransport } from './transport.js';
 export type { RestRequest, TransportOptions, HttpMethod } from './transport.js';
 export * from './kube-client.js';
+export * from './kubeconfig.js';

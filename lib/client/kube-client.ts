@@ -1,4 +1,4 @@
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfigLike } from './kubeconfig.js';
 import type {
   Client,
   DeleteOptions,
@@ -37,14 +37,14 @@ export interface KubeClientOptions extends TransportOptions {
  * The API-server-backed `Client`. Generic over kinds: objects are plain JSON with apiVersion and
  * kind, so custom resources need no generated code. Typed by the caller's `T`.
  *
- * Every request is throttled (default 20 QPS, burst 30), retried on 429/5xx as `retry` allows,
+ * Every request is throttled (one budget, default 100 QPS, burst 150), retried on 429/5xx as `retry` allows,
  * and counted in `rest_client_*` metrics when a registry is given.
  */
 export class KubeClient implements Client {
   readonly restMapper: RESTMapper;
   #transport: RestTransport;
 
-  constructor(kubeConfig: KubeConfig, opts: KubeClientOptions = {}) {
+  constructor(kubeConfig: KubeConfigLike, opts: KubeClientOptions = {}) {
     this.#transport = new RestTransport(kubeConfig, opts);
     this.restMapper =
       opts.restMapper ??
@@ -274,6 +274,6 @@ export class KubeClient implements Client {
 }
 
 /** Creates the API-server-backed client. */
-export function createClient(kubeConfig: KubeConfig, opts?: KubeClientOptions): KubeClient {
+export function createClient(kubeConfig: KubeConfigLike, opts?: KubeClientOptions): KubeClient {
   return new KubeClient(kubeConfig, opts);
 }

@@ -2,11 +2,23 @@ import type { Clock, Timer } from '../util/clock.js';
 import { monotonicNow, realClock } from '../util/clock.js';
 import { checkNumber } from '../util/options.js';
 
+/**
+ * The default client-side budget of a client: 100 requests per second sustained, bursts of 150.
+ * It is one budget for every request the client makes, whatever the API group (client-go gives
+ * each REST client, so each group-version, a budget of its own, 5/10 by default; controller-runtime
+ * v0.24 sets none at all and relies on the server's API Priority and Fairness). One budget is one
+ * ceiling a runaway controller cannot exceed however many kinds it writes; 100/s is 20 Sessions
+ * per second at five requests each, about a fifth of what even a 2-core API server takes in
+ * writes. docs/operations.md has the measurements behind it.
+ */
+export const DEFAULT_QPS = 100;
+export const DEFAULT_BURST = 150;
+
 /** Options of `TokenBucket`. */
 export interface TokenBucketOptions {
-  /** Sustained requests per second. Default 20 (controller-runtime's). Zero or negative disables throttling. */
+  /** Sustained requests per second. Default `DEFAULT_QPS` (100). Zero or negative disables throttling. */
   qps?: number;
-  /** Requests allowed at once after a quiet period, >= 1. Default 30. */
+  /** Requests allowed at once after a quiet period, >= 1. Default `DEFAULT_BURST` (150). */
   burst?: number;
   clock?: Clock;
 }
@@ -28,8 +40,8 @@ export class TokenBucket {
   constructor(opts: TokenBucketOptions = {}) {
     // Any qps <= 0 (or -Infinity) turns throttling off; only NaN is meaningless.
     if (Number.isNaN(opts.qps)) throw new RangeError('TokenBucket: qps must be a number, got NaN');
-    this.qps = opts.qps ?? 20;
-    this.burst = checkNumber('TokenBucket', 'burst', opts.burst, { min: 1 }) ?? 30;
+    this.qps = opts.qps ?? DEFAULT_QPS;
+    this.burst = checkNumber('TokenBucket', 'burst', opts.burst, { min: 1 }) ?? DEFAULT_BURST;
     this.#clock = opts.clock ?? realClock;
     this.#tokens = this.burst;
     this.#last = monotonicNow(this.#clock);

@@ -1,10 +1,12 @@
-import http from 'node:http';
-import type { IncomingMessage } from 'node:http';
+import type { Agent as HttpAgent, IncomingMessage, OutgoingHttpHeaders } from 'node:http';
 import https from 'node:https';
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { Duplex } from 'node:stream';
+import tls from 'node:tls';
+import type { KubeConfigLike } from './kubeconfig.js';
 import type { Registry } from 'prom-client';
 import type { Clock } from '../util/clock.js';
 import { MAX_TIMER_DELAY_MS, realClock } from '../util/clock.js';
+import { http } from '../util/node-http.js';
 import { checkNumber, describeValue } from '../util/options.js';
 import type { Status, StatusError } from './errors.js';
 import { RequestError, statusErrorFrom } from './errors.js';
@@ -38,14 +40,24 @@ export interface RestRequest {
 
 /** Options of `RestTransport` (and so of `KubeClient`). */
 export interface TransportOptions {
-  /** Client-side throttling, default 20 requests per second sustained. Zero or negative disables it. */
+  /**
+   * Client-side throttling: one budget for every request of this client, default `DEFAULT_QPS`
+   * (100) per second sustained. Zero or negative disables it.
+   */
   qps?: number;
-  /** Default 30. */
+  /** Default `DEFAULT_BURST` (150). */
   burst?: number;
   /** Retries of 429, 5xx and connection failures. Defaults in `defaultRetryOptions`. */
   retry?: RetryOptions;
   /** Where to register `rest_client_*` metrics. None means no metrics are recorded at all. */
   registry?: Registry;
+  /**
+   * Connections to the API server for requests other than watches, at most; more requests at
+   * once wait for one to be free. Default 64. Watches have connections of their own, as many as
+   * there are watches. (Without a bound a burst of Events opens one TLS connection each: 70 at
+   * once for 2,000 Sessions, each a handshake and some 80 KiB.)
+   */
+  maxConnections?: number;
   /**
    * Idle timeout of a non-streaming request, in ms: 0 means none; beyond Node's timer limit
    * (about 24.8 days) it is held at that limit. Default 60 000.
@@ -57,18 +69,90 @@ export interface TransportOptions {
 }
 
 /**
- * HTTP to the API server. Authentication, TLS material and proxies come from client-node's
- * `KubeConfig.applyToHTTPSOptions`, asked afresh for each request so exec/OIDC tokens that
- * expire get refreshed. Connections go through one keep-alive agent per transport (client-node's
- * own agents do not keep connections alive, which would cost a TLS handshake per request),
- * except behind a proxy where client-node's proxy agent is used as is.
+ * A keep-alive agent for one API server. Node's agent keys its connection pools by a name it
+ * builds from the request's TLS options on every request, stringifying the CA, certificate and
+ * key each time, and builds a TLS context (parsing them) for every new connection; a
+ * transport's requests share those options (the same Buffers, from a static kubeconfig), so
+ * the name and the context are made once per set of them.
+ */
+interface TlsMemo {
+  ca: unknown;
+  cert: unknown;
+  key: unknown;
+  servername: unknown;
+  reject: unknown;
+  name: string;
+  context: tls.SecureContext | undefined;
+}
+
+class ServerAgent extends https.Agent {
+  #last: TlsMemo | undefined;
+
+  override getName(options: https.RequestOptions = {}): string {
+    return this.#memo(options).name;
+  }
+
+  // Node calls this for a new connection with the request's options merged with the agent's.
+  override createConnection(
+    options: https.RequestOptions,
+    callback?: (err: Error | null, stream: Duplex) => void,
+  ): Duplex | null | undefined {
+    const memo = this.#memo(options);
+    if (memo.context === undefined && options.pfx === undefined) {
+      memo.context = tls.createSecureContext({ ca: options.ca, cert: options.cert, key: options.key });
+    }
+    const withContext =
+      memo.context === undefined
+        ? options
+        : ({ ...options, secureContext: memo.context } as https.RequestOptions);
+    return super.createConnection(withContext, callback);
+  }
+
+  #memo(options: https.RequestOptions): TlsMemo {
+    const l = this.#last;
+    if (
+      l !== undefined &&
+      l.ca === options.ca &&
+      l.cert === options.cert &&
+      l.key === options.key &&
+      l.servername === options.servername &&
+      l.reject === options.rejectUnauthorized
+    ) {
+      return l;
+    }
+    this.#last = {
+      ca: options.ca,
+      cert: options.cert,
+      key: options.key,
+      servername: options.servername,
+      reject: options.rejectUnauthorized,
+      name: super.getName(options),
+      context: undefined,
+    };
+    return this.#last;
+  }
+}
+
+/**
+ * HTTP to the API server. Authentication and TLS material come from the kubeconfig's
+ * `applyToHTTPSOptions`, asked afresh for each request so tokens that expire or rotate get
+ * refreshed (`loadKubeConfig`'s static kubeconfig answers from memory; client-node's
+ * `KubeConfig` runs exec plugins and OIDC refreshes). Connections are kept alive (client-node's
+ * own agents do not, which would cost a TLS handshake per request) in two pools: at most
+ * `maxConnections` for requests, and one per watch; behind a proxy client-node's proxy agent
+ * is used as is.
  */
 export class RestTransport {
   readonly host: string;
-  #kc: KubeConfig;
-  #server: string;
+  #kc: KubeConfigLike;
   #useProxyAgent: boolean;
-  #agent: http.Agent;
+  #agent: HttpAgent;
+  #streamAgent: HttpAgent;
+  #protocol: string;
+  #hostname: string;
+  #port: string;
+  // A path the server URL may carry (e.g. behind a gateway), prefixed to every request path.
+  #prefix: string;
   #bucket: TokenBucket;
   #retry: Required<RetryOptions>;
   #metrics: ClientMetrics | undefined;
@@ -76,21 +160,29 @@ export class RestTransport {
   #userAgent: string;
   #clock: Clock;
 
-  constructor(kubeConfig: KubeConfig, opts: TransportOptions = {}) {
+  constructor(kubeConfig: KubeConfigLike, opts: TransportOptions = {}) {
     const cluster = kubeConfig.getCurrentCluster();
     if (!cluster) throw new TypeError('kubeconfig has no current cluster');
     this.#kc = kubeConfig;
-    this.#server = cluster.server.replace(/\/+$/, '');
-    this.host = new URL(this.#server).host;
+    const server = new URL(cluster.server.replace(/\/+$/, ''));
+    this.host = server.host;
+    this.#protocol = server.protocol;
+    this.#hostname = server.hostname.replace(/^\[(.*)\]$/, '$1');
+    this.#port = server.port;
+    this.#prefix = server.pathname === '/' ? '' : server.pathname;
     this.#useProxyAgent = Boolean(cluster.proxyUrl);
-    this.#agent = this.#server.startsWith('https:')
-      ? new https.Agent({ keepAlive: true })
-      : new http.Agent({ keepAlive: true });
-    this.#clock = opts.clock ?? realClock;
     checkTransportOptions(opts);
+    const maxSockets = opts.maxConnections ?? 64;
+    const agent = (bounded: boolean): HttpAgent => {
+      const o = { keepAlive: true, maxSockets: bounded ? maxSockets : Infinity };
+      return server.protocol === 'https:' ? new ServerAgent(o) : new http.Agent(o);
+    };
+    this.#agent = agent(true);
+    this.#streamAgent = agent(false);
+    this.#clock = opts.clock ?? realClock;
     this.#bucket = new TokenBucket({ qps: opts.qps, burst: opts.burst, clock: this.#clock });
     this.#retry = { ...defaultRetryOptions, ...opts.retry };
-    this.#metrics = opts.registry ? new ClientMetrics(opts.registry) : undefined;
+    this.#metrics = opts.registry ? new ClientMetrics(opts.registry, this.host) : undefined;
     // A socket timer: Node truncates a longer one with a TimeoutOverflowWarning.
     this.#timeoutMs = Math.min(opts.requestTimeoutMs ?? 60_000, MAX_TIMER_DELAY_MS);
     this.#userAgent = opts.userAgent ?? 'steward';
@@ -150,19 +242,17 @@ export class RestTransport {
   /** Closes idle keep-alive connections. Requests in flight finish. */
   close(): void {
     this.#agent.destroy();
+    this.#streamAgent.destroy();
   }
 
   async #send(req: RestRequest, payload: string | undefined, streaming: boolean): Promise<IncomingMessage> {
     const waited = await this.#bucket.acquire(req.signal);
-    this.#metrics?.rateLimiterWait.observe({ verb: req.method, host: this.host }, waited / 1000);
+    this.#metrics?.waited(req.method, waited / 1000);
 
     const opts: https.RequestOptions = {};
     await this.#kc.applyToHTTPSOptions(opts);
-    const url = new URL(this.#server + req.path);
-    for (const [k, v] of Object.entries(req.query ?? {}))
-      if (v !== undefined) url.searchParams.set(k, String(v));
-    const headers: http.OutgoingHttpHeaders = {
-      ...(opts.headers as http.OutgoingHttpHeaders | undefined),
+    const headers: OutgoingHttpHeaders = {
+      ...(opts.headers as OutgoingHttpHeaders | undefined),
       Accept: 'application/json',
       'User-Agent': this.#userAgent,
     };
@@ -171,9 +261,13 @@ export class RestTransport {
       headers['Content-Length'] = Buffer.byteLength(payload);
     }
     const requestOptions: https.RequestOptions = {
+      protocol: this.#protocol,
+      hostname: this.#hostname,
+      port: this.#port,
+      path: this.#prefix + req.path + queryString(req.query),
       method: req.method,
       headers,
-      agent: this.#useProxyAgent ? opts.agent : this.#agent,
+      agent: this.#useProxyAgent ? opts.agent : streaming ? this.#streamAgent : this.#agent,
       ca: opts.ca,
       cert: opts.cert,
       key: opts.key,
@@ -182,24 +276,17 @@ export class RestTransport {
       rejectUnauthorized: opts.rejectUnauthorized,
       servername: opts.servername,
       auth: opts.auth,
-      signal: req.signal,
     };
+    if (req.signal !== undefined) requestOptions.signal = req.signal;
     const started = performance.now();
     return new Promise<IncomingMessage>((resolve, reject) => {
-      const r = (url.protocol === 'https:' ? https : http).request(url, requestOptions);
-      const observe = (code: string): void => {
-        this.#metrics?.requests.inc({ code, method: req.method, host: this.host });
-        this.#metrics?.latency.observe(
-          { verb: req.method, host: this.host },
-          (performance.now() - started) / 1000,
-        );
-      };
+      const r = (this.#protocol === 'https:' ? https : http).request(requestOptions);
       r.on('response', (res) => {
-        observe(String(res.statusCode ?? 0));
+        this.#metrics?.request(String(res.statusCode ?? 0), req.method, (performance.now() - started) / 1000);
         resolve(res);
       });
       r.on('error', (err) => {
-        observe('<error>');
+        this.#metrics?.request('<error>', req.method, (performance.now() - started) / 1000);
         reject(err);
       });
       if (!streaming) {
@@ -269,13 +356,34 @@ function checkTransportOptions(opts: TransportOptions): void {
     );
   checkNumber(what, 'burst', opts.burst, { min: 1 });
   checkNumber(what, 'requestTimeoutMs', opts.requestTimeoutMs, { infinite: true });
+  checkNumber(what, 'maxConnections', opts.maxConnections, { min: 1, integer: true, infinite: true });
   checkNumber(what, 'retry.maxRetries', opts.retry?.maxRetries, { integer: true, infinite: true });
   checkNumber(what, 'retry.baseDelayMs', opts.retry?.baseDelayMs);
   checkNumber(what, 'retry.maxDelayMs', opts.retry?.maxDelayMs);
 }
 
-async function readBody(res: IncomingMessage): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of res) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
+/** `?k=v&...` for the defined values, or '' when there are none. */
+function queryString(query: RestRequest['query']): string {
+  if (query === undefined) return '';
+  let out = '';
+  for (const k in query) {
+    const v = query[k];
+    if (v === undefined) continue;
+    out += `${out === '' ? '?' : '&'}${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`;
+  }
+  return out;
+}
+
+/** The whole body. Events rather than async iteration: one promise per response, not per chunk. */
+function readBody(res: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    res.on('data', (chunk: Buffer) => chunks.push(chunk));
+    res.once('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
+    res.once('error', reject);
+    // A connection lost mid-body may end the stream without 'end' or 'error'.
+    res.once('close', () => {
+      if (!res.complete) reject(Object.assign(new Error('response aborted'), { code: 'ECONNRESET' }));
+    });
+  });
 }

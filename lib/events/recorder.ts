@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import PQueue from 'p-queue';
 import type { Client } from '../client/client.js';
 import type { KubernetesObject } from '../client/object.js';
@@ -32,6 +31,12 @@ export interface EventRecorderOptions {
    * bound. Default 1000.
    */
   maxQueued?: number;
+  /**
+   * Events remembered for aggregation, and objects for the rate limit, at most: the oldest are
+   * forgotten first (a repeat of a forgotten event creates a new Event; a forgotten object's
+   * budget starts full). Default 4096, the size of client-go's event correlator caches.
+   */
+  cacheSize?: number;
   clock?: Clock;
   logger?: Logger;
 }
@@ -75,6 +80,7 @@ export class EventRecorder {
   readonly #seen = new Map<string, Seen>();
   readonly #buckets = new Map<string, Bucket>();
   #dropped = 0;
+  #seq = 0;
 
   constructor(client: Client, opts: EventRecorderOptions) {
     this.#client = client;
@@ -85,6 +91,7 @@ export class EventRecorder {
       aggregationWindowMs: checkNumber(what, 'aggregationWindowMs', opts.aggregationWindowMs) ?? 600_000,
       burst: checkNumber(what, 'burst', opts.burst, { min: 1 }) ?? 25,
       refillMs: checkNumber(what, 'refillMs', opts.refillMs, { exclusive: true }) ?? 300_000,
+      cacheSize: checkNumber(what, 'cacheSize', opts.cacheSize, { min: 1, integer: true }) ?? 4096,
     };
     this.#clock = opts.clock ?? realClock;
     this.#logger = opts.logger ?? silentLogger();
@@ -95,6 +102,11 @@ export class EventRecorder {
   /** Events dropped so far: by the per-object rate limit, or because too many writes were waiting. */
   get dropped(): number {
     return this.#dropped;
+  }
+
+  /** Events remembered for aggregation now (at most `cacheSize`). */
+  get remembered(): number {
+    return this.#seen.size;
   }
 
   /** Resolves once every event recorded so far has been written (or has failed). */
@@ -124,7 +136,7 @@ export class EventRecorder {
       this.#dropped++;
       return Promise.resolve();
     }
-    const key = JSON.stringify([uid, type, reason, message]);
+    const key = `${uid}\u0000${type}\u0000${reason}\u0000${message}`;
     const seen = this.#seen.get(key);
     if (seen !== undefined && now - seen.lastAt < this.#opts.aggregationWindowMs) {
       seen.count++;
@@ -138,7 +150,7 @@ export class EventRecorder {
     this.#prune(now);
     const namespace = meta.namespace || 'default';
     const entry: Seen = {
-      name: `${meta.name ?? 'unknown'}.${randomBytes(8).toString('hex')}`,
+      name: `${meta.name ?? 'unknown'}.${this.#suffix(wall)}`,
       namespace,
       count: 1,
       lastAt: now,
@@ -204,6 +216,7 @@ export class EventRecorder {
     if (b === undefined) {
       b = { tokens: this.#opts.burst, at: now };
       this.#buckets.set(uid, b);
+      evictOldest(this.#buckets, this.#opts.cacheSize);
     }
     b.tokens = Math.min(this.#opts.burst, b.tokens + (now - b.at) / this.#opts.refillMs);
     b.at = now;
@@ -212,13 +225,36 @@ export class EventRecorder {
     return true;
   }
 
-  /** Forgets aggregation entries older than the window and full buckets, bounding memory. */
+  /**
+   * A unique suffix for an Event name, as client-go makes them (`<object>.<time in hex>`): the
+   * time in nanoseconds, whose last digits count up within this process, so two events in one
+   * millisecond still differ. (Random bytes cost a call into the system's entropy source per
+   * event.)
+   */
+  #suffix(now: number): string {
+    this.#seq = (this.#seq + 1) % 1_000_000;
+    return (BigInt(Math.floor(now)) * 1_000_000n + BigInt(this.#seq)).toString(16);
+  }
+
+  /**
+   * Forgets aggregation entries older than the window and full buckets, then the oldest entries
+   * beyond `cacheSize`, bounding memory however many objects get events within the window.
+   */
   #prune(now: number): void {
-    if (this.#seen.size < 4096) return;
+    if (this.#seen.size < this.#opts.cacheSize) return;
     for (const [k, s] of this.#seen)
       if (now - s.lastAt >= this.#opts.aggregationWindowMs) this.#seen.delete(k);
     for (const [k, b] of this.#buckets) {
       if (b.tokens + (now - b.at) / this.#opts.refillMs >= this.#opts.burst) this.#buckets.delete(k);
     }
+    evictOldest(this.#seen, this.#opts.cacheSize - 1);
+  }
+}
+
+/** Deletes a map's first-inserted entries until it holds at most `max`. */
+function evictOldest(map: Map<string, unknown>, max: number): void {
+  for (const k of map.keys()) {
+    if (map.size <= max) return;
+    map.delete(k);
   }
 }

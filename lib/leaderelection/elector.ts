@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfigLike } from '../client/kubeconfig.js';
 import type { Registry } from 'prom-client';
 import type { Client } from '../client/client.js';
 import { isAlreadyExists, isConflict } from '../client/errors.js';
@@ -16,7 +16,7 @@ import { type LeaderElectionRecord, LeaseLock } from './lease-lock.js';
 export interface LeaderElectorOptions {
   /** Where the Lease lives. One of `client` or `kubeConfig` is required. */
   client?: Client;
-  kubeConfig?: KubeConfig;
+  kubeConfig?: KubeConfigLike;
   namespace: string;
   /** The Lease's name: one per set of replicas that must not run together. */
   name: string;

@@ -66,23 +66,48 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
         }),
       )
     : combine(errors({ stack: true, cause: true }), errorsAsFields, timestamp(), json());
-  const logger = winston.createLogger({
-    level,
-    format,
-    defaultMeta: opts.defaultMeta,
-    transports: [
-      opts.stream !== undefined
-        ? new winston.transports.Stream({ stream: opts.stream })
-        : new winston.transports.Console({ stderrLevels: LEVELS }),
-    ],
-  });
+  const logger = skipDisabledLevels(
+    winston.createLogger({
+      level,
+      format,
+      defaultMeta: opts.defaultMeta,
+      transports: [
+        opts.stream !== undefined
+          ? new winston.transports.Stream({ stream: opts.stream })
+          : new winston.transports.Console({ stderrLevels: LEVELS }),
+      ],
+    }),
+  );
+  return logger;
+}
+
+/**
+ * winston formats every line (timestamp, JSON) before its transports drop the ones below their
+ * level, so a disabled `debug` or `info` call costs as much as a written one. This returns early
+ * from the level methods (`logger.info(...)` and the like, on the logger and its children)
+ * when no transport would write the level, checked on each call so a later change of
+ * `logger.level` still applies.
+ */
+function skipDisabledLevels(logger: Logger): Logger {
+  const proto = Object.getPrototypeOf(logger) as Record<string, unknown>;
+  for (const level of Object.keys(logger.levels)) {
+    const write = proto[level];
+    if (typeof write !== 'function') continue;
+    proto[level] = function (this: Logger, ...args: unknown[]) {
+      const self = this ?? logger;
+      if (self.silent || !self.isLevelEnabled(level)) return self;
+      return (write as (...a: unknown[]) => Logger).apply(self, args);
+    };
+  }
   return logger;
 }
 
 /** A logger that writes nothing: the default where none is given (libraries stay quiet). */
 export function silentLogger(): Logger {
-  return winston.createLogger({
-    silent: true,
-    transports: [new winston.transports.Console({ silent: true })],
-  });
+  return skipDisabledLevels(
+    winston.createLogger({
+      silent: true,
+      transports: [new winston.transports.Console({ silent: true })],
+    }),
+  );
 }

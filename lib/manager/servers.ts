@@ -1,6 +1,7 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
+import { http } from '../util/node-http.js';
 
 /** A health or readiness check: resolves (or returns) when healthy, throws/rejects with why not. */
 export type Check = () => void | Promise<void>;
@@ -58,7 +59,7 @@ export class HttpServer {
   readonly #routes = new Map<string, (req: IncomingMessage, res: ServerResponse) => Promise<void>>();
 
   constructor(readonly name: string) {
-    this.#server = createServer((req, res) => {
+    this.#server = http.createServer((req, res) => {
       const path = (req.url ?? '/').split('?')[0]!;
       const route = this.#routes.get(path);
       if (route === undefined || (req.method !== 'GET' && req.method !== 'HEAD')) {

@@ -51,8 +51,8 @@ const QUEUED = 0;
 const PROCESSING = 1;
 // A slot replaced by a copy at a higher priority; its stale reference in a level is skipped.
 const STALE = 2;
-// Finished and not queued: left in the map so that the next add of the key reuses it (one map
-// lookup, no allocation) until a sweep removes idle slots.
+// Finished and not queued: left in the map (up to MAX_IDLE of them) so that the next add of the
+// key reuses it (one map lookup, no allocation); removed once the queue is drained.
 const IDLE = 3;
 
 /** Everything the queue knows about one key: the only per-key record, found through one map. */
@@ -87,6 +87,13 @@ interface Level<T> {
   readonly fifo: Fifo<Slot<T>>;
   live: number;
 }
+
+/**
+ * Finished keys kept as idle slots for their next add. Enough for the keys a controller cycles
+ * through at once; more would only make a large queue's memory lag behind its live keys (and
+ * sweeping them cost a pass over every slot).
+ */
+const MAX_IDLE = 1024;
 
 const queuedBefore = <T>(a: Slot<T>, b: Slot<T>): boolean => a.seq < b.seq;
 
@@ -130,8 +137,8 @@ export class Queue<T> {
   // handed to two workers, and a re-add while processing sets `dirty` instead of queueing.
   #slots = new Map<string, Slot<T>>();
   #queuedCount = 0;
-  // Idle slots in #slots, swept once they outnumber the live keys (and at least 1024 of them),
-  // so memory follows the live keys while a hot key costs no map insert or delete per cycle.
+  // Idle slots in #slots: at most MAX_IDLE, so that a hot key costs no map insert or delete per
+  // cycle while memory still follows the live keys (a key finishing beyond that is deleted).
   #idleCount = 0;
   // The next queue-order number (Slot.seq).
   #seq = 0;
@@ -241,9 +248,12 @@ export class Queue<T> {
     const now = this.metrics !== undefined ? this.monotonic() : -1;
     if (this.metrics !== undefined) this.metrics.done(now - slot.startedAt);
     if (!slot.dirty) {
-      slot.state = IDLE;
-      if (++this.#idleCount > 1024 && this.#idleCount > this.#queuedCount + this.#processingCount)
-        this.#sweep();
+      if (this.#idleCount < MAX_IDLE) {
+        slot.state = IDLE;
+        this.#idleCount++;
+      } else {
+        this.#slots.delete(key);
+      }
     } else if (this.#drained) {
       this.#slots.delete(key);
       this.metrics?.drop();
@@ -431,7 +441,7 @@ export class Queue<T> {
     return head;
   }
 
-  /** Drops idle slots from the map. Amortised O(1): it runs after as many idle marks as it removes. */
+  /** Drops idle slots from the map (once drained). */
   #sweep(): void {
     for (const [key, slot] of this.#slots) if (slot.state === IDLE) this.#slots.delete(key);
     this.#idleCount = 0;

@@ -50,8 +50,8 @@ describe('TokenBucket', () => {
     for (let i = 0; i < 100; i++) expect(await b.acquire()).toBe(0);
   });
 
-  test('defaults are controller-runtime’s 20 / 30', () => {
+  test('defaults are one budget of 100 / 150', () => {
     const b = new TokenBucket();
-    expect([b.qps, b.burst]).toEqual([20, 30]);
+    expect([b.qps, b.burst]).toEqual([100, 150]);
   });
 });

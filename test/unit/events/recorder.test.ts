@@ -60,6 +60,25 @@ describe('EventRecorder', () => {
     expect(writes).toHaveLength(26);
   });
 
+  test('memory stays bounded however many objects get events within the window', async () => {
+    const clock = new FakeClock();
+    const client = new FakeClient({ clock });
+    const r = new EventRecorder(client, { component: 'steward', clock, cacheSize: 100 });
+    const about = (i: number) => ({
+      ...session,
+      metadata: { ...session.metadata, name: `s${i}`, uid: `u${i}` },
+    });
+    for (let i = 0; i < 1000; i++) await r.event(about(i), 'Normal', 'Started', 'x');
+    expect(r.remembered).toBeLessThanOrEqual(100);
+    // The most recent are still aggregated.
+    await r.event(about(999), 'Normal', 'Started', 'x');
+    const mine = (
+      await client.list<{ involvedObject: { uid: string }; count: number }>(EVENT, { namespace: 'ns' })
+    ).items.filter((e) => e.involvedObject.uid === 'u999');
+    expect(mine.map((e) => e.count)).toEqual([2]);
+    expect(() => new EventRecorder(client, { component: 'x', cacheSize: 0 })).toThrow(RangeError);
+  });
+
   test('API failures are logged, never thrown', async () => {
     const client = new FakeClient();
     client.prependReactor(() => new Error('down'));

@@ -1,0 +1,194 @@
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"math"
+	"math/rand/v2"
+	"os"
+	"runtime"
+	"strconv"
+	"time"
+
+	"k8s.io/client-go/util/workqueue"
+	"sigs.k8s.io/controller-runtime/pkg/controller/priorityqueue"
+)
+
+// The operations of bench/workqueue.ts, on client-go's rate-limiting queue (controller-runtime's
+// queue before v0.23) and on controller-runtime's priority queue (its default since v0.23).
+// Single producer and consumer, as there; Go's queues also run goroutines of their own (the
+// delaying loop, the priority queue's buffers), which may use the second core.
+
+type queue interface {
+	Add(string)
+	AddAfter(string, time.Duration)
+	Get() (string, bool)
+	Done(string)
+	Len() int
+	ShutDown()
+}
+
+func newClientGo(metrics bool) queue {
+	cfg := workqueue.TypedRateLimitingQueueConfig[string]{}
+	if metrics {
+		// Importing the priority queue installs controller-runtime's metrics provider, so a
+		// named client-go queue records controller-runtime's workqueue_* metrics.
+		cfg.Name = "bench-client-go"
+	}
+	return workqueue.NewTypedRateLimitingQueueWithConfig(workqueue.DefaultTypedControllerRateLimiter[string](), cfg)
+}
+
+func newPriorityQueue(metrics bool) queue {
+	name := "" // no name: no metrics
+	if metrics {
+		name = "bench-priority-queue"
+	}
+	return priorityqueue.New[string](name)
+}
+
+func keys(n int, prefix string) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = prefix + strconv.Itoa(i)
+	}
+	return out
+}
+
+func cycle(q queue) float64 {
+	for _, k := range keys(10_000, "ns/object-") {
+		q.Add(k)
+	}
+	run := func(n int) {
+		for i := 0; i < n; i++ {
+			item, _ := q.Get()
+			q.Done(item)
+			q.Add(item)
+		}
+	}
+	run(100_000)
+	const rounds = 500_000
+	t0 := time.Now()
+	run(rounds)
+	ns := float64(time.Since(t0).Nanoseconds()) / rounds
+	q.ShutDown()
+	return ns
+}
+
+func addQueued(q queue) float64 {
+	ks := keys(10_000, "ns/object-")
+	for _, k := range ks {
+		q.Add(k)
+	}
+	const rounds = 2_000_000
+	t0 := time.Now()
+	for i := 0; i < rounds; i++ {
+		q.Add(ks[i%len(ks)])
+	}
+	q.Len() // the priority queue buffers adds for a goroutine: Len() flushes them
+	ns := float64(time.Since(t0).Nanoseconds()) / rounds
+	q.ShutDown()
+	return ns
+}
+
+func addAfter(q queue) float64 {
+	hour := float64(time.Hour)
+	for _, k := range keys(100_000, "w-") {
+		q.AddAfter(k, time.Duration(hour+rand.Float64()*hour))
+	}
+	fresh := keys(100_000, "f-")
+	delays := make([]time.Duration, len(fresh))
+	for i := range delays {
+		delays[i] = time.Duration(hour + rand.Float64()*hour)
+	}
+	t0 := time.Now()
+	for i, k := range fresh {
+		q.AddAfter(k, delays[i])
+	}
+	// The priority queue buffers adds for a goroutine: Len() flushes them. client-go's hands
+	// them to its waiting loop through a channel of 1,000, so all but those are in its heap.
+	q.Len()
+	ns := float64(time.Since(t0).Nanoseconds()) / float64(len(fresh))
+	q.ShutDown()
+	return ns
+}
+
+func heapMiB() float64 {
+	runtime.GC()
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return float64(m.HeapAlloc) / (1 << 20)
+}
+
+type drained struct {
+	NsPerKey float64 `json:"nsPerKey"`
+	Before   float64 `json:"heapBeforeMiB"`
+	Peak     float64 `json:"heapQueuedMiB"`
+	After    float64 `json:"heapAfterMiB"`
+}
+
+func drainMillion(newQueue func(bool) queue) drained {
+	var d drained
+	d.Before = heapMiB()
+	q := newQueue(false)
+	const n = 1_000_000
+	t0 := time.Now()
+	for i := 0; i < n; i++ {
+		q.Add("ns/object-" + strconv.Itoa(i))
+	}
+	q.Len()
+	elapsed := time.Since(t0)
+	d.Peak = heapMiB()
+	t1 := time.Now()
+	for i := 0; i < n; i++ {
+		item, _ := q.Get()
+		q.Done(item)
+	}
+	elapsed += time.Since(t1)
+	d.NsPerKey = float64(elapsed.Nanoseconds()) / n
+	// The drained queue stays alive: its own memory must be back, not just the collector's.
+	d.After = heapMiB()
+	runtime.KeepAlive(q)
+	q.ShutDown()
+	return d
+}
+
+func best(n int, f func() float64) float64 {
+	m := math.Inf(1)
+	for i := 0; i < n; i++ {
+		m = math.Min(m, f())
+	}
+	return m
+}
+
+type queueResults struct {
+	Cycle        float64 `json:"cycleNs"`
+	CycleMetrics float64 `json:"cycleMetricsNs"`
+	AddQueued    float64 `json:"addQueuedNs"`
+	AddAfter     float64 `json:"addAfterNs"`
+	Drain        drained `json:"drain"`
+}
+
+func measureQueue(newQueue func(bool) queue) queueResults {
+	return queueResults{
+		Cycle:        best(5, func() float64 { return cycle(newQueue(false)) }),
+		CycleMetrics: best(5, func() float64 { return cycle(newQueue(true)) }),
+		AddQueued:    best(5, func() float64 { return addQueued(newQueue(false)) }),
+		AddAfter:     best(5, func() float64 { return addAfter(newQueue(false)) }),
+		Drain:        drainMillion(newQueue),
+	}
+}
+
+func runWorkqueue(args []string) error {
+	fs := flag.NewFlagSet("peer workqueue", flag.ContinueOnError)
+	if err := fs.Parse(args); err != nil {
+		return usageError{err}
+	}
+	out := map[string]any{
+		"go":            runtime.Version(),
+		"gomaxprocs":    runtime.GOMAXPROCS(0),
+		"clientGo":      measureQueue(newClientGo),
+		"priorityQueue": measureQueue(newPriorityQueue),
+	}
+	return json.NewEncoder(os.Stdout).Encode(out)
+}
