@@ -220,6 +220,7 @@ describe('Session CRD', () => {
         'reason',
         'message',
         'nextRetryTime',
+        'result',
         'ignoredFailures',
         'history',
         'observedGeneration',
@@ -302,6 +303,7 @@ describe('Session CRD', () => {
     expect(new Date(Date.UTC(2100, 0) + BOUNDS.MAX_SECONDS * 1000).getTime()).not.toBeNaN();
     // Strings the operator writes to status fit what the schema takes.
     expect(at('status.message').maxLength).toBe(BOUNDS.MAX_MESSAGE_LENGTH);
+    expect(at('status.result').maxLength).toBe(BOUNDS.MAX_RESULT_LENGTH);
     expect(at('status.conditions.[].message').maxLength).toBeGreaterThanOrEqual(BOUNDS.MAX_MESSAGE_LENGTH);
     expect(at('status.reason').maxLength).toBe(BOUNDS.MAX_REASON_LENGTH);
     expect(at('status.conditions.[].reason').maxLength).toBe(BOUNDS.MAX_REASON_LENGTH);
