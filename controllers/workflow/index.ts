@@ -1,0 +1,16 @@
+export * from './types.js';
+export { WorkflowReconciler, type WorkflowReconcilerOptions } from './reconciler.js';
+export { WorkflowMetrics } from './metrics.js';
+export { setupWorkflowController, sessionProgressed, type WorkflowControllerOptions } from './controller.js';
+export {
+  buildGraph,
+  decide,
+  findCycle,
+  type Decision,
+  type DecideInput,
+  type Graph,
+  type Skip,
+} from './dag.js';
+export { parseWorkflow, type ParsedWorkflow } from './validate.js';
+export { taskSessionName, workflowLabelValue } from './names.js';
+export { observeTask } from './task-status.js';
