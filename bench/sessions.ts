@@ -70,7 +70,10 @@ export async function run(): Promise<BenchResult[]> {
   let operator: ReturnType<typeof spawn> | undefined;
   const stopWatches = new AbortController();
   try {
-    await installCRDs(client, [join(ROOT, 'manifests', 'crd', 'steward.dev_sessions.yaml')]);
+    await installCRDs(client, [
+      join(ROOT, 'manifests', 'crd', 'steward.dev_sessions.yaml'),
+      join(ROOT, 'manifests', 'crd', 'steward.dev_workflows.yaml'),
+    ]);
     for (const ns of [NS, 'raw'])
       await client.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
     await rawCapacity(client, 2, 'warmup');

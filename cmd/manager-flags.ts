@@ -10,7 +10,7 @@ import { parseBindAddress } from '../lib/index.js';
 import { parseDuration } from './duration.js';
 
 /** Controllers this binary can run, for --controllers and FEATURE_<NAME>=false. */
-export const CONTROLLERS = ['session'] as const;
+export const CONTROLLERS = ['session', 'workflow'] as const;
 export type ControllerName = (typeof CONTROLLERS)[number];
 
 export interface ManagerFlags {
@@ -96,7 +96,8 @@ const LOG_LEVELS = ['error', 'warn', 'info', 'debug'];
 function program(): Command {
   return new Command('manager')
     .description(
-      'Steward operator: drives Session resources (steward.dev/v1alpha1) to a terminal phase by running Kubernetes Jobs.\n' +
+      'Steward operator: drives Session resources (steward.dev/v1alpha1) to a terminal phase by running Kubernetes Jobs,\n' +
+        'and Workflows (DAGs of tasks) by running each task as a Session.\n' +
         'Kubeconfig is found as kubectl finds it: --kubeconfig, $KUBECONFIG, ~/.kube/config, or in-cluster.',
     )
     .addOption(

@@ -2,6 +2,7 @@
 // The Steward operator. Usage: npx steward-manager --help (bin/steward-manager.js starts this on Node 24)
 import { KubeConfig } from '@kubernetes/client-node';
 import { setupSessionController } from '../controllers/session/index.js';
+import { setupWorkflowController } from '../controllers/workflow/index.js';
 import {
   BindError,
   CacheSyncTimeoutError,
@@ -65,6 +66,12 @@ async function main(): Promise<number> {
       maxConcurrentReconciles: flags.maxConcurrentReconciles,
       runnerImage: flags.runnerImage,
       tenantPolicy: flags.tenantPolicy,
+    });
+  }
+  if (flags.controllers.includes('workflow')) {
+    setupWorkflowController(mgr, {
+      maxConcurrentReconciles: flags.maxConcurrentReconciles,
+      runnerImage: flags.runnerImage,
     });
   }
   logger.info('Starting manager', {

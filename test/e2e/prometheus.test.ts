@@ -86,7 +86,10 @@ describe('expressions against a Prometheus scraping a running operator', () => {
   beforeAll(async () => {
     cp = await startControlPlane({ cluster: true });
     client = new KubeClient(cp.kubeConfig, { qps: 200, burst: 200 });
-    await installCRDs(client, [join(ROOT, 'manifests', 'crd', 'steward.dev_sessions.yaml')]);
+    await installCRDs(client, [
+      join(ROOT, 'manifests', 'crd', 'steward.dev_sessions.yaml'),
+      join(ROOT, 'manifests', 'crd', 'steward.dev_workflows.yaml'),
+    ]);
     const [port] = await freePorts(1);
     op = startOperator(cp.kubeconfigPath, [
       '--leader-elect',

@@ -36,7 +36,7 @@ describe('manager flags', () => {
       cacheSyncTimeoutMs: 120_000,
       devMode: false,
       logLevel: 'info',
-      controllers: ['session'],
+      controllers: ['session', 'workflow'],
       tenantPolicyPath: undefined,
       tenantPolicy: DEFAULT_TENANT_POLICY,
     });
@@ -106,7 +106,9 @@ describe('manager flags', () => {
 
   test('controllers can be switched off by flag or FEATURE_<NAME>=false', () => {
     expect(parse(['--controllers=session'])?.controllers).toEqual(['session']);
-    expect(parse([], { FEATURE_SESSION: 'false' })?.controllers).toEqual([]);
+    expect(parse(['--controllers=workflow,session'])?.controllers).toEqual(['workflow', 'session']);
+    expect(parse([], { FEATURE_SESSION: 'false' })?.controllers).toEqual(['workflow']);
+    expect(parse([], { FEATURE_WORKFLOW: 'false' })?.controllers).toEqual(['session']);
   });
 
   test('--help prints every flag and returns undefined', () => {

@@ -440,9 +440,12 @@ describe('RBAC', () => {
     expect(JSON.stringify(role.rules)).not.toContain('*');
     expect(norm(role.rules)).toEqual(
       [
-        'steward.dev/sessions: delete,get,list,watch',
+        'steward.dev/sessions: create,delete,get,list,patch,watch',
         'steward.dev/sessions/status: patch',
         'steward.dev/sessions/finalizers: update',
+        'steward.dev/workflows: delete,get,list,watch',
+        'steward.dev/workflows/status: patch',
+        'steward.dev/workflows/finalizers: update',
         'batch/jobs: create,delete,get,list,watch',
         '/pods: get,list,watch',
         '/events: create,list,patch',
