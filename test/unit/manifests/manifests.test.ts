@@ -9,32 +9,13 @@ import { Registry } from 'prom-client';
 import { SessionMetrics } from '../../../controllers/session/metrics.js';
 import * as BOUNDS from '../../../controllers/session/bounds.js';
 import { DEFAULTS, FAILURE_CLASSES, PHASES } from '../../../controllers/session/types.js';
+import { WorkflowMetrics } from '../../../controllers/workflow/metrics.js';
+import { type Schema, validate } from './schema.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const MANIFESTS = join(ROOT, 'manifests');
 
 type Json = Record<string, unknown>;
-type Schema = Json & {
-  type?: string;
-  description?: string;
-  properties?: Record<string, Schema>;
-  items?: Schema;
-  additionalProperties?: Schema;
-  required?: string[];
-  enum?: unknown[];
-  minimum?: number;
-  maximum?: number;
-  minLength?: number;
-  maxLength?: number;
-  pattern?: string;
-  maxItems?: number;
-  maxProperties?: number;
-  default?: unknown;
-  format?: string;
-  'x-kubernetes-preserve-unknown-fields'?: boolean;
-  'x-kubernetes-int-or-string'?: boolean;
-  'x-kubernetes-validations'?: Array<{ rule: string; message?: string }>;
-};
 interface K8sObject extends Json {
   apiVersion: string;
   kind: string;
@@ -366,35 +347,6 @@ describe('Session CRD', () => {
   });
 });
 
-/** A small validator for the samples: types, unknown fields, enums, bounds, required. */
-function validate(value: unknown, s: Schema, path: string, problems: string[]): void {
-  if (s['x-kubernetes-preserve-unknown-fields'] && !s.properties) return;
-  if (s['x-kubernetes-int-or-string']) {
-    if (!Number.isInteger(value) && typeof value !== 'string') problems.push(`${path}: not int-or-string`);
-    return;
-  }
-  const type = Array.isArray(value) ? 'array' : Number.isInteger(value) ? 'integer' : typeof value;
-  const ok = s.type === type || (s.type === 'number' && type === 'integer');
-  if (!ok) return void problems.push(`${path}: ${type}, want ${s.type}`);
-  if (s.enum && !s.enum.includes(value)) problems.push(`${path}: ${String(value)} not in enum`);
-  if (typeof value === 'number') {
-    if (s.minimum !== undefined && value < s.minimum) problems.push(`${path}: below ${s.minimum}`);
-    if (s.maximum !== undefined && value > s.maximum) problems.push(`${path}: above ${s.maximum}`);
-  }
-  if (typeof value === 'string' && s.minLength !== undefined && value.length < s.minLength) {
-    problems.push(`${path}: too short`);
-  }
-  if (Array.isArray(value)) value.forEach((v, i) => s.items && validate(v, s.items, `${path}[${i}]`, problems));
-  if (type === 'object') {
-    const obj = value as Json;
-    for (const r of s.required ?? []) if (!(r in obj)) problems.push(`${path}.${r}: required`);
-    for (const [k, v] of Object.entries(obj)) {
-      const sub = s.properties?.[k] ?? s.additionalProperties;
-      if (sub) validate(v, sub, `${path}.${k}`, problems);
-      else if (!s['x-kubernetes-preserve-unknown-fields']) problems.push(`${path}.${k}: unknown field`);
-    }
-  }
-}
 
 describe('samples', () => {
   const samples = OBJECTS.filter((o) => o.kind === 'Session');
@@ -641,6 +593,12 @@ const METRICS: Record<string, { histogram?: boolean; labels: string[] }> = {
   steward_job_creation_duration_seconds: { histogram: true, labels: [] },
   steward_session_errors_total: { labels: ['namespace', 'phase', 'error_type'] },
   steward_session_stale_cache_requeues_total: { labels: ['namespace'] },
+  steward_workflows_total: { labels: ['namespace'] },
+  steward_workflows_completed_total: { labels: ['namespace', 'final_phase'] },
+  steward_workflow_duration_seconds: { histogram: true, labels: ['namespace', 'final_phase'] },
+  steward_workflow_tasks: { labels: ['namespace', 'phase'] },
+  steward_workflow_tasks_completed_total: { labels: ['namespace', 'phase'] },
+  steward_workflow_errors_total: { labels: ['namespace', 'error_type'] },
   controller_runtime_reconcile_total: { labels: ['controller', 'result'] },
   controller_runtime_reconcile_errors_total: { labels: ['controller'] },
   controller_runtime_terminal_reconcile_errors_total: { labels: ['controller'] },
@@ -697,9 +655,10 @@ function checkExpr(expr: string): string[] {
 }
 
 describe('metrics', () => {
-  test("the steward_ names and labels are those SessionMetrics registers", () => {
+  test('the steward_ names and labels are those SessionMetrics and WorkflowMetrics register', () => {
     const registry = new Registry();
     new SessionMetrics(registry);
+    new WorkflowMetrics(registry);
     const registered = registry
       .getMetricsAsArray()
       // labelNames is not in prom-client's types, but every metric has it.
@@ -742,6 +701,7 @@ describe('Prometheus rules', () => {
       'StewardReconcileErrorRatioHigh',
       'StewardSessionsStuck',
       'StewardWorkQueueDepthGrowing',
+      'StewardWorkflowsFailing',
     ]);
     for (const a of alerts) {
       expect([a.alert, a.for]).toEqual([a.alert, expect.stringMatching(/^\d+[smh]$/)]);
@@ -826,6 +786,11 @@ describe('Grafana dashboard', () => {
       'controller_runtime_max_concurrent_reconciles',
       'leader_election_master_status',
       'rest_client_requests_total',
+      'steward_workflows_total',
+      'steward_workflows_completed_total',
+      'steward_workflow_duration_seconds',
+      'steward_workflow_tasks',
+      'steward_workflow_tasks_completed_total',
     ];
     expect(wanted.filter((m) => !used.has(m))).toEqual([]);
     const exprs = targets.map((t) => t.expr.replace(/\{namespace=~"\$namespace"\}/g, ''));
