@@ -6,8 +6,8 @@ import {
   isConflict,
   isInvalid,
   isNotFound,
+  isControlledBy,
   isStatusError,
-  type KubernetesObject,
   monotonicNow,
   type Reader,
   realClock,
@@ -15,6 +15,7 @@ import {
   type Reconciler,
   type Request,
   type Result,
+  setControllerReference,
 } from '../../lib/index.js';
 import {
   ANNOTATION_TASK,
@@ -29,7 +30,7 @@ import {
 import { decide, type Decision } from './dag.js';
 import type { WorkflowMetrics } from './metrics.js';
 import { taskSessionName, workflowLabelValue } from './names.js';
-import { sameConditions, summarize, workflowConditions } from './status.js';
+import { summarize, workflowConditions } from './status.js';
 import { observeTask, sameTaskStatus, taskPatch } from './task-status.js';
 import {
   isTaskTerminal,
@@ -269,7 +270,7 @@ export class WorkflowReconciler implements Reconciler {
       signal: ctx.signal,
     });
     const out = new Map<string, Session>();
-    for (const s of list.items) if (ownedBy(s, wf)) out.set(s.metadata!.name!, s);
+    for (const s of list.items) if (isControlledBy(s, wf)) out.set(s.metadata!.name!, s);
     return out;
   }
 
@@ -281,7 +282,7 @@ export class WorkflowReconciler implements Reconciler {
         { namespace: wf.metadata!.namespace, name },
         { signal: ctx.signal },
       );
-      return ownedBy(s, wf) ? s : undefined;
+      return isControlledBy(s, wf) ? s : undefined;
     } catch (err) {
       if (isNotFound(err)) return undefined;
       throw err;
@@ -361,19 +362,11 @@ export class WorkflowReconciler implements Reconciler {
           [ANNOTATION_TASK]: task.name,
           [ANNOTATION_UPSTREAM]: upstreamJson,
         },
-        ownerReferences: [
-          {
-            apiVersion: wf.apiVersion ?? 'steward.dev/v1alpha1',
-            kind: wf.kind ?? 'Workflow',
-            name: wfName,
-            uid: wf.metadata!.uid!,
-            controller: true,
-            blockOwnerDeletion: true,
-          },
-        ],
       },
       spec: { ...task.session },
     };
+    // Owned by the Workflow (blockOwnerDeletion): deleting it deletes its Sessions and their Jobs.
+    setControllerReference({ apiVersion: 'steward.dev/v1alpha1', kind: 'Workflow', ...wf }, session);
     try {
       await this.#client.create<Session>(session, { signal: ctx.signal });
       this.#expect(wf, name);
@@ -446,7 +439,7 @@ export class WorkflowReconciler implements Reconciler {
     for (const [k, v] of Object.entries(next) as Array<[keyof WorkflowStatus, unknown]>) {
       if (before[k] !== v) body[k] = v === undefined ? null : v;
     }
-    if (!sameConditions(before.conditions, conditions)) body.conditions = conditions;
+    if (conditions !== before.conditions) body.conditions = conditions;
     const taskBody: Record<string, unknown> = {};
     const changed: number[] = [];
     for (const [i, name] of names.entries()) {
@@ -547,10 +540,6 @@ export class WorkflowReconciler implements Reconciler {
     if (this.#superseded.size > MAX_SUPERSEDED)
       this.#superseded.delete(this.#superseded.keys().next().value!);
   }
-}
-
-function ownedBy(obj: KubernetesObject, wf: Workflow): boolean {
-  return obj.metadata?.ownerReferences?.find((r) => r.controller)?.uid === wf.metadata?.uid;
 }
 
 function errorType(err: unknown): string {

@@ -1,3 +1,4 @@
+import { setCondition } from '../../lib/index.js';
 import type { Condition } from '../session/index.js';
 import type { Decision, Graph } from './dag.js';
 import {
@@ -64,52 +65,37 @@ export function summarize(
 /**
  * The Workflow's conditions in the Kubernetes convention, as a Session has them: Running is True
  * while the Workflow runs; Finished is True once it is terminal, with the phase as its reason.
- * `lastTransitionTime` changes only when a condition's status does.
+ * `setCondition` keeps a condition's `lastTransitionTime` unless its status changes, keeps the
+ * conditions other writers own, and returns `current` itself when nothing changed.
  */
 export function workflowConditions(
-  current: readonly Condition[] | undefined,
+  current: Condition[] | undefined,
   summary: Summary,
   now: string,
   generation: number | undefined,
 ): Condition[] {
   const terminal = isWorkflowTerminal(summary.phase);
-  const wanted: Array<Omit<Condition, 'lastTransitionTime'>> = [
+  const observedGeneration = generation === undefined ? {} : { observedGeneration: generation };
+  const running = setCondition(
+    current,
     {
       type: CONDITION_RUNNING,
       status: summary.phase === 'Running' ? 'True' : 'False',
       reason: summary.reason,
       message: summary.message,
+      ...observedGeneration,
     },
+    now,
+  );
+  return setCondition(
+    running,
     {
       type: CONDITION_FINISHED,
       status: terminal ? 'True' : 'False',
       reason: terminal ? summary.phase : summary.reason,
       message: summary.message,
+      ...observedGeneration,
     },
-  ];
-  const out: Condition[] = wanted.map((w) => {
-    const prev = current?.find((c) => c.type === w.type);
-    const lastTransitionTime = prev !== undefined && prev.status === w.status ? prev.lastTransitionTime : now;
-    return generation === undefined
-      ? { ...w, lastTransitionTime }
-      : { ...w, lastTransitionTime, observedGeneration: generation };
-  });
-  for (const c of current ?? []) if (!out.some((o) => o.type === c.type)) out.push(c);
-  return out;
-}
-
-/** Whether two condition lists say the same (ignoring order). */
-export function sameConditions(a: readonly Condition[] | undefined, b: readonly Condition[]): boolean {
-  if ((a?.length ?? 0) !== b.length) return false;
-  return b.every((c) => {
-    const o = a?.find((x) => x.type === c.type);
-    return (
-      o !== undefined &&
-      o.status === c.status &&
-      o.reason === c.reason &&
-      o.message === c.message &&
-      o.lastTransitionTime === c.lastTransitionTime &&
-      o.observedGeneration === c.observedGeneration
-    );
-  });
+    now,
+  );
 }

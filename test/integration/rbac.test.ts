@@ -1,8 +1,9 @@
 // The shipped RBAC, both ways of installing it, against a real kube-apiserver with an audit log
 // and the OwnerReferencesPermissionEnforcement admission plugin (which checks the
 // sessions/finalizers grant behind the Jobs' blockOwnerDeletion owner references):
-// - cluster-wide (manifests/rbac): the operator works as its ServiceAccount, and every write
-//   verb the ClusterRole grants is one the audit log shows it using;
+// - cluster-wide (manifests/rbac): the operator (Session and Workflow controllers) works as its
+//   ServiceAccount, and every write verb the ClusterRole grants is one the audit log shows it
+//   using;
 // - namespaced (manifests/namespaced, built with kubectl kustomize as users would): the operator
 //   works in the namespaces it was given Roles in, with the overlay's --watch-namespaces, and
 //   has no rights anywhere else.
@@ -18,15 +19,14 @@ import {
   apply,
   createSession,
   finishJob,
-  installCrd,
   manifests,
   playPod,
   ROOT,
   session,
-  startOperator,
   waitJob,
   waitPhase,
 } from './session-helpers.js';
+import { createWorkflow, installWorkflowCRDs, startOperator, waitWorkflow } from './workflow-helpers.js';
 
 const SA_USER = 'system:serviceaccount:steward-system:steward-manager';
 const SA_GROUPS = ['system:serviceaccounts', 'system:serviceaccounts:steward-system'];
@@ -66,7 +66,7 @@ beforeAll(async () => {
     ],
   });
   admin = new KubeClient(cp.kubeConfig, { qps: 500, burst: 500 });
-  await installCrd(admin);
+  await installWorkflowCRDs(admin);
   await apply(
     admin,
     manifests('manager').filter((o) => o.kind === 'Namespace'),
@@ -141,6 +141,33 @@ async function exercise(ns: string): Promise<void> {
     template: { image: 'busybox:1.36', serviceAccountName: 'admin' },
   });
   expect((await waitPhase(admin, ns, 'refused', 'Failed')).status?.reason).toBe('PolicyViolation');
+  // A Workflow: its task's Session created (owned by the Workflow, which needs the
+  // workflows/finalizers grant), its status written, then the Workflow deleted after its TTL.
+  await createWorkflow(admin, ns, 'flow', {
+    ttlSecondsAfterFinished: 0,
+    tasks: [{ name: 'a', session: IMG }],
+  });
+  await waitJob(admin, ns, 'flow-a', 1);
+  await finishJob(admin, ns, 'flow-a-1', 'Complete');
+  await waitFor(
+    () =>
+      admin
+        .get({ group: 'steward.dev', version: 'v1alpha1', kind: 'Workflow' }, { namespace: ns, name: 'flow' })
+        .then(
+          () => false,
+          () => true,
+        ),
+    { description: `${ns}/flow Succeeded and deleted after its TTL` },
+  );
+  // A cancelled Workflow: the running task's Session gets spec.cancel.
+  await createWorkflow(admin, ns, 'stopped', { tasks: [{ name: 'a', session: IMG }] });
+  await waitJob(admin, ns, 'stopped-a', 1);
+  await admin.patch(
+    { group: 'steward.dev', version: 'v1alpha1', kind: 'Workflow' },
+    { namespace: ns, name: 'stopped' },
+    { type: 'merge', body: { spec: { cancel: true } } },
+  );
+  expect((await waitWorkflow(admin, ns, 'stopped')).status?.phase).toBe('Cancelled');
 }
 
 async function asServiceAccount(): Promise<KubeConfig> {
@@ -166,7 +193,7 @@ describe('cluster-wide install (manifests/rbac)', () => {
     ]);
     await apply(admin, rbac);
     await admin.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'cluster-wide' } });
-    const op = await startOperator(await asServiceAccount(), { leaderElection: true });
+    const op = await startOperator(await asServiceAccount(), undefined, { leaderElection: true });
     try {
       await exercise('cluster-wide');
       const metrics = await (await fetch(`http://${op.mgr.metricsAddress}/metrics`)).text();
@@ -183,7 +210,11 @@ describe('cluster-wide install (manifests/rbac)', () => {
     // Not requests of their own, so not in the audit log: events are patched only when a repeat
     // is aggregated, and sessions/finalizers update is what the admission plugin checks for the
     // Jobs' owner references (it would have refused the Job creates above without it).
-    const notRequests = new Set(['/events: patch', 'steward.dev/sessions/finalizers: update']);
+    const notRequests = new Set([
+      '/events: patch',
+      'steward.dev/sessions/finalizers: update',
+      'steward.dev/workflows/finalizers: update',
+    ]);
     const unused = granted.filter((g) => WRITES.test(g) && !notRequests.has(g) && !used.has(g));
     expect(unused).toEqual([]);
     const writes = [...used.keys()].filter((k) => WRITES.test(k)).sort();
@@ -194,8 +225,12 @@ describe('cluster-wide install (manifests/rbac)', () => {
         'batch/jobs: delete',
         'coordination.k8s.io/leases: create',
         'coordination.k8s.io/leases: update',
+        'steward.dev/sessions: create',
         'steward.dev/sessions: delete',
+        'steward.dev/sessions: patch',
         'steward.dev/sessions/status: patch',
+        'steward.dev/workflows: delete',
+        'steward.dev/workflows/status: patch',
       ].sort(),
     );
   });
@@ -248,7 +283,7 @@ describe('namespaced install (manifests/namespaced)', () => {
       saClient.close();
     }
     const mark = auditLines().length - 1;
-    const op = await startOperator(sa, { leaderElection: true, namespaces: [...namespaces, 'team-b'] });
+    const op = await startOperator(sa, [...namespaces, 'team-b'], { leaderElection: true });
     try {
       await exercise('sessions');
       await exercise('team-b');

@@ -31,7 +31,8 @@ export async function installWorkflowCRDs(client: Client): Promise<void> {
 /** Both controllers in this process, as the manager binary wires them. */
 export async function startOperator(
   kubeConfig: KubeConfig,
-  namespaces: string[],
+  namespaces?: string[],
+  opts: { leaderElection?: boolean } = {},
 ): Promise<{ mgr: Manager; stop: () => Promise<void> }> {
   const mgr = await Manager.create({
     kubeConfig,
@@ -41,6 +42,9 @@ export async function startOperator(
     gracefulShutdownTimeoutMs: 5_000,
     qps: 200,
     burst: 400,
+    leaderElection: opts.leaderElection
+      ? { enabled: true, id: 'steward-manager', namespace: 'steward-system', releaseOnCancel: true }
+      : undefined,
   });
   setupSessionController(mgr, { runnerImage: 'runner:test' });
   setupWorkflowController(mgr, { runnerImage: 'runner:test' });
