@@ -11,6 +11,7 @@ const benches: Record<string, () => Promise<Bench>> = {
   workqueue: async () => (await import('./workqueue.js')).run,
   cache: async () => (await import('./cache.js')).run,
   sessions: async () => (await import('./sessions.js')).run,
+  workflow: async () => (await import('./workflow.js')).run,
 };
 
 const wanted = process.argv.slice(2);

@@ -45,6 +45,7 @@ import {
   type WorkflowPhase,
   type WorkflowStatus,
 } from './types.js';
+import { StartedSessions, type WorkflowRef } from './started.js';
 import { parseWorkflow, type ParsedWorkflow } from './validate.js';
 
 export interface WorkflowReconcilerOptions {
@@ -57,6 +58,13 @@ export interface WorkflowReconcilerOptions {
   clock?: Clock;
   /** The Session operator's --runner-image, to judge task sessions without an image. */
   runnerImage?: string;
+  /**
+   * Status writes of a running Workflow of BATCH_FROM_TASKS tasks or more come at most every
+   * this many ms per task (capped at MAX_STATUS_INTERVAL_MS); the first and the terminal write
+   * are never held back. Default STATUS_INTERVAL_PER_TASK_MS; 0 writes on every reconcile that
+   * changes something.
+   */
+  statusIntervalPerTaskMs?: number;
 }
 
 const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
@@ -70,6 +78,24 @@ const MAX_SUPERSEDED = 10_000;
  * it, the API is asked instead (a create the cache never shows would be a Session deleted at once).
  */
 const EXPECTATION_MS = 30_000;
+/**
+ * Session creates in flight at once when many tasks start together (a layer of a wide DAG): one
+ * after another they would take a round trip each, so a hundred ready tasks would start over
+ * seconds. The client's rate limit (--kube-api-qps) still applies.
+ */
+const START_CONCURRENCY = 16;
+/**
+ * Every status write of a Workflow costs the API server work in proportion to the whole object
+ * (decoding, validation, managed fields, etcd, every watcher), about a millisecond per task on a
+ * small machine: a 1,000-task Workflow writing on every Session event would spend the API
+ * server's time on itself and slow its own tasks. So the status of a running Workflow of
+ * BATCH_FROM_TASKS tasks or more is written at most every 5 ms per task (a 100-task Workflow
+ * every 0.5 s, a 1,000-task one every 5 s); smaller ones write on every reconcile that changes
+ * something. Tasks start at once either way; the first and the terminal write are never held.
+ */
+export const STATUS_INTERVAL_PER_TASK_MS = 5;
+export const MAX_STATUS_INTERVAL_MS = 5_000;
+export const BATCH_FROM_TASKS = 100;
 
 /**
  * Runs a Workflow's tasks as Sessions, in dependency order.
@@ -96,9 +122,15 @@ export class WorkflowReconciler implements Reconciler {
   // Workflow uid → the resourceVersion our last status write replaced, until the cache shows a
   // newer one. Bounded: entries of Workflows deleted meanwhile are dropped with the oldest.
   readonly #superseded = new Map<string, string>();
-  // Workflow uid → Sessions it created → until when (monotonic ms) they count as existing
-  // while the cache does not show them.
-  readonly #expected = new Map<string, Map<string, number>>();
+  readonly #started: StartedSessions;
+  // Workflow (namespace/name) → when (monotonic ms) we last wrote its status, for batching.
+  readonly #lastWrite = new Map<string, number>();
+  readonly #statusIntervalPerTaskMs: number;
+  // Workflow (namespace/name) → its parsed spec, for the uid and generation it was parsed from.
+  readonly #parsedByKey = new Map<
+    string,
+    { uid: string; generation: number | undefined; parsed: ParsedWorkflow | { problem: string } }
+  >();
 
   constructor(opts: WorkflowReconcilerOptions) {
     this.#client = opts.client;
@@ -107,6 +139,8 @@ export class WorkflowReconciler implements Reconciler {
     this.#metrics = opts.metrics;
     this.#clock = opts.clock ?? realClock;
     this.#runnerImage = opts.runnerImage;
+    this.#started = new StartedSessions(this.#clock, EXPECTATION_MS);
+    this.#statusIntervalPerTaskMs = opts.statusIntervalPerTaskMs ?? STATUS_INTERVAL_PER_TASK_MS;
   }
 
   async reconcile(req: Request, ctx: ReconcileContext): Promise<Result | void> {
@@ -118,6 +152,9 @@ export class WorkflowReconciler implements Reconciler {
       if (!isNotFound(err)) throw err;
       // Deleted: its Sessions (and their Jobs) go with it through their owner references.
       this.#metrics?.forget(key);
+      this.#started.forget(key);
+      this.#lastWrite.delete(key);
+      this.#parsedByKey.delete(key);
       return;
     }
     const uid = wf.metadata?.uid ?? '';
@@ -149,7 +186,7 @@ export class WorkflowReconciler implements Reconciler {
       this.#forget(wf, key);
       return this.#ttl(wf, now, ctx);
     }
-    const parsed = parseWorkflow(wf.spec, this.#runnerImage);
+    const parsed = this.#parse(wf, key);
     if ('problem' in parsed) {
       const done = await this.#write(
         wf,
@@ -159,7 +196,7 @@ export class WorkflowReconciler implements Reconciler {
         now,
         ctx,
       );
-      return this.#finished(done, key, now, ctx);
+      return this.#finished(done.wf, key, now, ctx);
     }
 
     const { tasks, sessions } = await this.#observe(wf, parsed, now, ctx);
@@ -176,12 +213,11 @@ export class WorkflowReconciler implements Reconciler {
         parallelism: parsed.spec.parallelism,
         cancel,
       });
-      let startFailed = false;
-      for (const i of decision.start) {
-        tasks[i] = await this.#start(wf, parsed, i, sessions, now, ctx);
-        if (tasks[i].phase !== 'Running') startFailed = true;
-      }
-      if (!startFailed) break;
+      const started = await mapLimit(decision.start, START_CONCURRENCY, (i) =>
+        this.#start(wf, parsed, i, sessions, now, ctx),
+      );
+      for (const [k, i] of decision.start.entries()) tasks[i] = started[k]!;
+      if (started.every((t) => t.phase === 'Running')) break;
     }
     const names = parsed.graph.names;
     for (const s of decision.skip) {
@@ -210,12 +246,13 @@ export class WorkflowReconciler implements Reconciler {
     }
     const summary = summarize(parsed.graph, decision, tasks, { cancel, onFailure: parsed.onFailure });
     const done = await this.#write(wf, summary, names, tasks, now, ctx);
-    if (isWorkflowTerminal(summary.phase)) return this.#finished(done, key, now, ctx);
+    if (isWorkflowTerminal(summary.phase)) return this.#finished(done.wf, key, now, ctx);
     this.#metrics?.tasks(
       key,
       wf.metadata!.namespace ?? '',
       tasks.map((t) => t.phase),
     );
+    if (done.deferMs !== undefined) return { requeueAfterMs: Math.max(1, done.deferMs) };
   }
 
   /**
@@ -230,25 +267,30 @@ export class WorkflowReconciler implements Reconciler {
   ): Promise<{ tasks: TaskStatus[]; sessions: Map<string, Session> }> {
     const sessions = await this.#sessions(wf, ctx);
     const recorded = wf.status?.tasks ?? {};
-    const expected = this.#expectedFor(wf, sessions);
+    const ref = refOf(wf);
     const out: TaskStatus[] = [];
     for (const name of parsed.graph.names) {
       const was = recorded[name];
       const sessionName = taskSessionName(wf.metadata!.name!, name);
       let session = sessions.get(sessionName);
+      if (was?.session !== undefined) this.#started.recorded(ref, sessionName);
+      else if (session !== undefined) this.#started.seen(ref, sessionName);
       if (session === undefined && !(was !== undefined && isTaskTerminal(was.phase))) {
-        if (expected.has(sessionName)) {
+        const known = this.#started.state(ref, sessionName);
+        if (known === 'created') {
           // Created by us moments ago; the cache has not caught up.
           out.push({ ...was, phase: 'Running', session: sessionName, startTime: was?.startTime ?? iso(now) });
           continue;
         }
-        if (was?.session !== undefined) {
+        if (known === 'seen' || was?.session !== undefined) {
           session = await this.#getSession(wf, sessionName, ctx);
           if (session !== undefined) sessions.set(sessionName, session);
           else {
+            this.#started.recorded(ref, sessionName);
             out.push({
               ...was,
               phase: 'Failed',
+              session: sessionName,
               reason: 'SessionDeleted',
               message: `Session ${sessionName} was deleted before it finished`,
               completionTime: iso(now),
@@ -287,23 +329,6 @@ export class WorkflowReconciler implements Reconciler {
       if (isNotFound(err)) return undefined;
       throw err;
     }
-  }
-
-  /** Sessions this process created for `wf` that the cache does not show yet (and not for too long). */
-  #expectedFor(wf: Workflow, seen: ReadonlyMap<string, Session>): ReadonlySet<string> {
-    const mine = this.#expected.get(wf.metadata!.uid!);
-    if (mine === undefined) return new Set();
-    const now = monotonicNow(this.#clock);
-    for (const [name, until] of mine) if (seen.has(name) || until <= now) mine.delete(name);
-    if (mine.size === 0) this.#expected.delete(wf.metadata!.uid!);
-    return new Set(mine.keys());
-  }
-
-  #expect(wf: Workflow, session: string): void {
-    const uid = wf.metadata!.uid!;
-    let mine = this.#expected.get(uid);
-    if (mine === undefined) this.#expected.set(uid, (mine = new Map()));
-    mine.set(session, monotonicNow(this.#clock) + EXPECTATION_MS);
   }
 
   /**
@@ -369,7 +394,7 @@ export class WorkflowReconciler implements Reconciler {
     setControllerReference({ apiVersion: 'steward.dev/v1alpha1', kind: 'Workflow', ...wf }, session);
     try {
       await this.#client.create<Session>(session, { signal: ctx.signal });
-      this.#expect(wf, name);
+      this.#started.add(refOf(wf), name);
       return { phase: 'Running', session: name, startTime: iso(now) };
     } catch (err) {
       if (isInvalid(err) || isBadRequest(err)) {
@@ -422,7 +447,7 @@ export class WorkflowReconciler implements Reconciler {
     tasks: readonly TaskStatus[],
     now: number,
     ctx: ReconcileContext,
-  ): Promise<Workflow> {
+  ): Promise<{ wf: Workflow; deferMs?: number }> {
     const before = wf.status ?? {};
     const terminal = isWorkflowTerminal(summary.phase);
     const next: WorkflowStatus = {
@@ -450,7 +475,18 @@ export class WorkflowReconciler implements Reconciler {
       }
     }
     if (changed.length > 0) body.tasks = taskBody;
-    if (Object.keys(body).length === 0) return wf;
+    if (Object.keys(body).length === 0) return { wf };
+    const key = refOf(wf).key;
+    const interval =
+      names.length < BATCH_FROM_TASKS
+        ? 0
+        : Math.min(MAX_STATUS_INTERVAL_MS, this.#statusIntervalPerTaskMs * names.length);
+    const last = this.#lastWrite.get(key);
+    const since = last === undefined ? Infinity : monotonicNow(this.#clock) - last;
+    if (!terminal && before.phase !== undefined && since < interval) {
+      // Written moments ago: this change goes with the next write (which the requeue ensures).
+      return { wf, deferMs: interval - since };
+    }
     const updated = await this.#client.patchStatus<Workflow>(
       WORKFLOW_GVK,
       { namespace: wf.metadata!.namespace, name: wf.metadata!.name! },
@@ -459,6 +495,7 @@ export class WorkflowReconciler implements Reconciler {
       { signal: ctx.signal },
     );
     this.#supersede(wf, updated);
+    this.#lastWrite.set(key, monotonicNow(this.#clock));
 
     const namespace = wf.metadata!.namespace ?? '';
     for (const i of changed) {
@@ -486,7 +523,7 @@ export class WorkflowReconciler implements Reconciler {
       const warning = summary.phase === 'Failed';
       void this.#recorder?.event(updated, warning ? 'Warning' : 'Normal', summary.reason, summary.message);
     }
-    return updated;
+    return { wf: updated };
   }
 
   #taskEvent(wf: Workflow, task: string, t: TaskStatus): void {
@@ -507,9 +544,26 @@ export class WorkflowReconciler implements Reconciler {
     return this.#ttl(wf, now, ctx);
   }
 
+  /**
+   * The Workflow's spec checked and its graph built, once per generation: the tasks cannot
+   * change (CEL), so a reconcile of a 1,000-task Workflow does not validate 1,000 task sessions
+   * and rebuild the graph on every Session event.
+   */
+  #parse(wf: Workflow, key: string): ParsedWorkflow | { problem: string } {
+    const uid = wf.metadata?.uid ?? '';
+    const generation = wf.metadata?.generation;
+    const hit = this.#parsedByKey.get(key);
+    if (hit !== undefined && hit.uid === uid && hit.generation === generation) return hit.parsed;
+    const parsed = parseWorkflow(wf.spec, this.#runnerImage);
+    this.#parsedByKey.set(key, { uid, generation, parsed });
+    return parsed;
+  }
+
   #forget(wf: Workflow, key: string): void {
+    this.#parsedByKey.delete(key);
     this.#metrics?.forget(key);
-    this.#expected.delete(wf.metadata?.uid ?? '');
+    this.#started.forget(key);
+    this.#lastWrite.delete(key);
   }
 
   /** Deletes a finished Workflow (its Sessions and Jobs with it) ttlSecondsAfterFinished after it ended. */
@@ -540,6 +594,24 @@ export class WorkflowReconciler implements Reconciler {
     if (this.#superseded.size > MAX_SUPERSEDED)
       this.#superseded.delete(this.#superseded.keys().next().value!);
   }
+}
+
+/** `fn` over `items` with at most `limit` calls pending, results in order; rejects on the first error. */
+async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const k = next++;
+      out[k] = await fn(items[k]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
+
+function refOf(wf: Workflow): WorkflowRef {
+  return { key: `${wf.metadata?.namespace ?? ''}/${wf.metadata!.name!}`, uid: wf.metadata!.uid! };
 }
 
 function errorType(err: unknown): string {

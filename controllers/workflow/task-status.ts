@@ -5,7 +5,7 @@ import { isTaskTerminal, type TaskStatus } from './types.js';
  * A task's status from its Session. A terminal task keeps what was recorded (its Session may be
  * gone since, or a cache may lag behind what an earlier reconcile saw); otherwise the Session
  * says: not finished → Running, Succeeded → Succeeded, Failed or TimedOut → Failed (with the
- * Session's reason, such as ExitCode or RunTimeout), Cancelled → Cancelled. No Session (and
+ * Session's reason and message, such as ExitCode or RunTimeout), Cancelled → Cancelled. No Session (and
  * none known to exist) → what was recorded, or Pending.
  */
 export function observeTask(recorded: TaskStatus | undefined, session: Session | undefined): TaskStatus {
@@ -27,8 +27,10 @@ export function observeTask(recorded: TaskStatus | undefined, session: Session |
         ...base,
         phase: s.phase === 'TimedOut' ? 'Failed' : s.phase,
         reason: s.reason ?? s.phase,
-        message: s.message ?? '',
       };
+      // A success needs no words (its Session says "Job … completed"); a Workflow of a thousand
+      // tasks carries a thousand of these entries in every status write.
+      if (s.phase !== 'Succeeded') out.message = s.message ?? '';
       if (s.exitCode !== undefined) out.exitCode = s.exitCode;
       if (s.completionTime) out.completionTime = s.completionTime;
       return out;

@@ -17,9 +17,8 @@ export interface ParsedWorkflow {
 
 /**
  * Checks what the CRD schema and its CEL rules check, for objects that bypassed them (an older
- * CRD, a fake client), and what they cannot check within the API server's CEL cost budget for a
- * thousand tasks: that dependencies name tasks of the Workflow, and that there is no cycle.
- * Returns the graph, or the first problem as a one-line message.
+ * CRD, a fake client), and what CEL cannot: that there is no cycle. Returns the graph, or the
+ * first problem as a one-line message that names the task.
  */
 export function parseWorkflow(
   spec: unknown,

@@ -66,7 +66,7 @@ describe('the API server enforces the schema', () => {
   }
   const run = fake();
 
-  test('names are DNS labels and unique; no task depends on itself; 1 to 1,000 tasks', async () => {
+  test('names are DNS labels and unique; dependencies name tasks, never the task itself; 1 to 1,000 tasks', async () => {
     expect(await rejected({ tasks: [{ name: 'Not_A_Label', session: run }] })).toMatch(
       /spec\.tasks\[0\]\.name.*should match/,
     );
@@ -81,6 +81,14 @@ describe('the API server enforces the schema', () => {
     expect(await rejected({ tasks: [{ name: 'a', dependsOn: ['a'], session: run }] })).toContain(
       'a task cannot depend on itself',
     );
+    expect(
+      await rejected({
+        tasks: [
+          { name: 'a', session: run },
+          { name: 'b', dependsOn: ['a', 'nope'], session: run },
+        ],
+      }),
+    ).toMatch(/spec\.tasks: Invalid value: every dependsOn entry must name a task of this Workflow/);
     expect(await rejected({ tasks: [] })).toMatch(/spec\.tasks.*at least 1 items/);
     const many = Array.from({ length: 1001 }, (_, i) => ({
       name: `t${i}`,
@@ -104,7 +112,7 @@ describe('the API server enforces the schema', () => {
   test('a Workflow of 1,000 tasks fits the CEL cost budget', async () => {
     const tasks = Array.from({ length: 1000 }, (_, i) => ({
       name: `t${i}`,
-      dependsOn: i === 0 ? [] : [`t${i - 1}`],
+      dependsOn: i < 2 ? [] : [`t${i - 1}`, `t${i >> 1}`],
       session: { template: { image: 'x', env: [{ name: 'A', value: 'b' }], labels: { team: 'x' } } },
     }));
     await client.create(

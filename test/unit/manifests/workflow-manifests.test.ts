@@ -109,7 +109,7 @@ describe('Workflow CRD', () => {
     expect(ours).toEqual(template);
   });
 
-  test('tasks: 1 to MAX_TASKS, unique DNS-label names, no self-dependency, immutable', () => {
+  test('tasks: 1 to MAX_TASKS, unique DNS-label names, dependencies that exist, no self-dependency, immutable', () => {
     const tasks = at('spec.tasks');
     expect([tasks.minItems, tasks.maxItems]).toEqual([1, MAX_TASKS]);
     expect([tasks['x-kubernetes-list-type'], tasks['x-kubernetes-list-map-keys']]).toEqual(['map', ['name']]);
@@ -121,6 +121,14 @@ describe('Workflow CRD', () => {
     expect(rules(at('spec.tasks.[]'))).toEqual([
       { rule: '!has(self.dependsOn) || !(self.name in self.dependsOn)', message: 'a task cannot depend on itself' },
     ]);
+    // Dependencies name tasks: through a map of the names, so the rule stays linear.
+    expect(rules(at('spec.tasks'))).toEqual([
+      {
+        rule: expect.stringContaining('self.transformMapEntry(i, t, {t.name: true})'),
+        message: 'every dependsOn entry must name a task of this Workflow',
+      },
+    ]);
+    expect(rules(at('spec.tasks'))[0]!.rule).toContain('t.dependsOn.all(d, d in names)');
     expect(rules(at('spec')).map((r) => r.message)).toEqual([
       'tasks are immutable',
       'onFailure is immutable',

@@ -436,3 +436,57 @@ describe('Workflow reconciler: restarts, failover and stale caches', () => {
     expect((await h.sessions())[0]!.metadata?.labels?.['steward.dev/workflow']).toBe(long);
   });
 });
+
+describe('Workflow reconciler: large Workflows batch their status writes', () => {
+  // 200 tasks: a chain head `a`, then 199 tasks that wait for it.
+  const big = () =>
+    tasks('a', ...Array.from({ length: 199 }, (_, i): [string, string[]] => [`t${i}`, ['a']]));
+
+  test('tasks start at once; the status is written at most every 5 ms per task; the end at once', async () => {
+    const h = new Harness();
+    const writes: number[] = [];
+    h.client.prependReactor((a) => {
+      if (a.verb === 'patchStatus' && a.gvk.kind === 'Workflow') writes.push(h.clock.now());
+    });
+    await h.create('wf', { tasks: big() });
+    await h.reconcile('wf');
+    expect(writes).toHaveLength(1);
+    await h.succeed('wf', 'a');
+    // 200 tasks × 5 ms: one write per second at most. The 199 tasks start now all the same.
+    expect(await h.reconcile('wf')).toEqual({ requeueAfterMs: 1_000 });
+    expect(await h.sessions()).toHaveLength(200);
+    expect(writes).toHaveLength(1);
+    expect((await h.workflow('wf')).status?.tasks?.a?.phase).toBe('Running');
+    h.clock.step(400);
+    expect(await h.reconcile('wf')).toEqual({ requeueAfterMs: 600 });
+    h.clock.step(600);
+    await h.reconcile('wf');
+    expect(writes).toHaveLength(2);
+    expect(await h.phases('wf')).toMatchObject({ a: 'Succeeded', t0: 'Running', t198: 'Running' });
+    for (let i = 0; i < 199; i++) await h.succeed('wf', `t${i}`);
+    h.clock.step(10);
+    await h.reconcile('wf');
+    expect(writes).toHaveLength(3);
+    expect((await h.workflow('wf')).status).toMatchObject({ phase: 'Succeeded', progress: '200/200' });
+  });
+
+  test('a Session seen and deleted before any write recorded it fails its task; it is not made again', async () => {
+    const h = new Harness();
+    await h.create('wf', { tasks: big() });
+    await h.reconcile('wf');
+    await h.succeed('wf', 'a');
+    await h.reconcile('wf'); // creates t0…t198; the write waits
+    await h.reconcile('wf'); // sees them
+    const uid = (await h.session('wf', 't0')).metadata!.uid;
+    await h.client.delete(SESSION_GVK, { namespace: 'ns', name: 'wf-t0' });
+    h.clock.step(1_000);
+    await h.reconcile('wf');
+    expect((await h.workflow('wf')).status?.tasks?.t0).toMatchObject({
+      phase: 'Failed',
+      reason: 'SessionDeleted',
+    });
+    await expect(h.session('wf', 't0').then((s) => s.metadata!.uid !== uid)).rejects.toMatchObject({
+      reason: 'NotFound',
+    });
+  });
+});
