@@ -2,7 +2,8 @@
 // one import and one entry here. The first is the kind of a bare NAME.
 import { KindRegistry } from '../kinds.js';
 import { sessionKind } from './session.js';
+import { workflowKind } from './workflow.js';
 
 export function defaultKinds(): KindRegistry {
-  return new KindRegistry([sessionKind]);
+  return new KindRegistry([sessionKind, workflowKind]);
 }
