@@ -1,7 +1,7 @@
 // Workflows against a real kube-apiserver: the CRD's schema and CEL rules, and the operator
 // (Session and Workflow controllers in this process) with a stand-in for the Job controller and
 // the kubelet that honours kwok's fake annotations (see workflow-helpers.ts).
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,7 +9,13 @@ import { promisify } from 'node:util';
 import { ANNOTATION_UPSTREAM, type Job, type Session, SESSION_GVK } from '../../controllers/session/index.js';
 import { taskSessionName, type Workflow, WORKFLOW_GVK } from '../../controllers/workflow/index.js';
 import { isInvalid, KubeClient, type KubernetesObject } from '../../lib/index.js';
-import { type ControlPlane, locateBinaries, startControlPlane, waitFor } from '../../lib/testing/index.js';
+import {
+  type ControlPlane,
+  installCRDs,
+  locateBinaries,
+  startControlPlane,
+  waitFor,
+} from '../../lib/testing/index.js';
 import {
   createWorkflow,
   fake,
@@ -31,9 +37,26 @@ let client: KubeClient;
 let operator: Awaited<ReturnType<typeof startOperator>> | undefined;
 let player: ReturnType<typeof playJobs> | undefined;
 
+let withoutWorkflowCrd: { status: number | null; stderr: string };
+
 beforeAll(async () => {
   cp = await startControlPlane();
   client = new KubeClient(cp.kubeConfig, { qps: 500, burst: 500 });
+  // The operator binary, before the Workflow CRD exists (see the test below).
+  await installCRDs(client, [join(ROOT, 'manifests', 'crd', 'steward.dev_sessions.yaml')]);
+  withoutWorkflowCrd = spawnSync(
+    process.execPath,
+    [
+      join(ROOT, 'dist', 'cmd', 'manager.js'),
+      '--kubeconfig',
+      cp.kubeconfigPath,
+      '--metrics-bind-address',
+      '0',
+      '--health-probe-bind-address',
+      '0',
+    ],
+    { encoding: 'utf8', timeout: 60_000 },
+  );
   await installWorkflowCRDs(client);
   for (const name of [NS, 'restart', SCHEMA])
     await client.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
@@ -72,6 +95,13 @@ async function upstreamEnv(wf: string, task: string): Promise<unknown> {
   )[0]!.env;
   return JSON.parse(env.find((e) => e.name === 'STEWARD_UPSTREAM')!.value);
 }
+
+test('the operator refuses to start without the CRD of a controller it runs, and says which', () => {
+  expect(withoutWorkflowCrd.status).toBe(1);
+  expect(withoutWorkflowCrd.stderr).toContain(
+    'The Workflow CRD (steward.dev/v1alpha1) is not installed: apply manifests/crd, or leave the workflow controller out of --controllers',
+  );
+});
 
 describe('the API server enforces the schema', () => {
   async function rejected(spec: object): Promise<string> {
