@@ -96,6 +96,12 @@ const START_CONCURRENCY = 16;
 export const STATUS_INTERVAL_PER_TASK_MS = 5;
 export const MAX_STATUS_INTERVAL_MS = 5_000;
 export const BATCH_FROM_TASKS = 100;
+/**
+ * And at least this many times as long as the last write took, so that a Workflow spends at
+ * most about a fifth of its reconciles' time writing its status (up to 30 s between writes).
+ */
+const WRITE_TIME_FACTOR = 4;
+const MAX_ADAPTIVE_INTERVAL_MS = 30_000;
 
 /**
  * Runs a Workflow's tasks as Sessions, in dependency order.
@@ -123,8 +129,9 @@ export class WorkflowReconciler implements Reconciler {
   // newer one. Bounded: entries of Workflows deleted meanwhile are dropped with the oldest.
   readonly #superseded = new Map<string, string>();
   readonly #started: StartedSessions;
-  // Workflow (namespace/name) → when (monotonic ms) we last wrote its status, for batching.
-  readonly #lastWrite = new Map<string, number>();
+  // Workflow (namespace/name) → when (monotonic ms) we last wrote its status, and how long that
+  // write took, for batching.
+  readonly #lastWrite = new Map<string, { at: number; tookMs: number }>();
   readonly #statusIntervalPerTaskMs: number;
   // Workflow (namespace/name) → its parsed spec, for the uid and generation it was parsed from.
   readonly #parsedByKey = new Map<
@@ -477,16 +484,22 @@ export class WorkflowReconciler implements Reconciler {
     if (changed.length > 0) body.tasks = taskBody;
     if (Object.keys(body).length === 0) return { wf };
     const key = refOf(wf).key;
+    const last = this.#lastWrite.get(key);
     const interval =
       names.length < BATCH_FROM_TASKS
         ? 0
-        : Math.min(MAX_STATUS_INTERVAL_MS, this.#statusIntervalPerTaskMs * names.length);
-    const last = this.#lastWrite.get(key);
-    const since = last === undefined ? Infinity : monotonicNow(this.#clock) - last;
+        : Math.max(
+            Math.min(MAX_STATUS_INTERVAL_MS, this.#statusIntervalPerTaskMs * names.length),
+            // The reconcile waits for its write, and new tasks with it: on a loaded API server,
+            // where a write takes long, write less often.
+            Math.min(MAX_ADAPTIVE_INTERVAL_MS, WRITE_TIME_FACTOR * (last?.tookMs ?? 0)),
+          );
+    const since = last === undefined ? Infinity : monotonicNow(this.#clock) - last.at;
     if (!terminal && before.phase !== undefined && since < interval) {
       // Written moments ago: this change goes with the next write (which the requeue ensures).
       return { wf, deferMs: interval - since };
     }
+    const writeStart = monotonicNow(this.#clock);
     const updated = await this.#client.patchStatus<Workflow>(
       WORKFLOW_GVK,
       { namespace: wf.metadata!.namespace, name: wf.metadata!.name! },
@@ -495,7 +508,8 @@ export class WorkflowReconciler implements Reconciler {
       { signal: ctx.signal },
     );
     this.#supersede(wf, updated);
-    this.#lastWrite.set(key, monotonicNow(this.#clock));
+    const writeEnd = monotonicNow(this.#clock);
+    this.#lastWrite.set(key, { at: writeEnd, tookMs: writeEnd - writeStart });
 
     const namespace = wf.metadata!.namespace ?? '';
     for (const i of changed) {

@@ -470,6 +470,21 @@ describe('Workflow reconciler: large Workflows batch their status writes', () =>
     expect((await h.workflow('wf')).status).toMatchObject({ phase: 'Succeeded', progress: '200/200' });
   });
 
+  test('on a slow API server the writes space out: at least four times as long as the last one took', async () => {
+    const h = new Harness();
+    // Each status write takes 2 s.
+    h.client.prependReactor((a) => {
+      if (a.verb === 'patchStatus' && a.gvk.kind === 'Workflow') h.clock.step(2_000);
+    });
+    await h.create('wf', { tasks: big() });
+    await h.reconcile('wf');
+    await h.succeed('wf', 'a');
+    expect(await h.reconcile('wf')).toEqual({ requeueAfterMs: 8_000 });
+    h.clock.step(8_000);
+    expect(await h.reconcile('wf')).toBeUndefined();
+    expect((await h.workflow('wf')).status?.tasks?.a?.phase).toBe('Succeeded');
+  });
+
   test('a Session seen and deleted before any write recorded it fails its task; it is not made again', async () => {
     const h = new Harness();
     await h.create('wf', { tasks: big() });
