@@ -6,12 +6,17 @@ import { LABEL_ATTEMPT, LABEL_MANAGED_BY, LABEL_SESSION, MANAGED_BY, type Sessio
 export const ANNOTATION_SESSION = 'steward.dev/session';
 
 /**
- * Annotations a Workflow puts on the Sessions of its tasks; each attempt's pod gets them as
- * STEWARD_WORKFLOW, STEWARD_TASK and STEWARD_UPSTREAM (a JSON object of the direct
- * dependencies' results). Set on the Session's own metadata, not its template.
+ * Annotations a Workflow puts on the Sessions of its tasks (on the Session's own metadata, not
+ * its template); each attempt's pod gets them as environment variables. This one, the
+ * Workflow's name, becomes STEWARD_WORKFLOW.
  */
 export const ANNOTATION_WORKFLOW = 'steward.dev/workflow';
+/** The task's name, which the pod gets as STEWARD_TASK (see ANNOTATION_WORKFLOW). */
 export const ANNOTATION_TASK = 'steward.dev/task';
+/**
+ * The results of the task's direct dependencies as a JSON object from task name to result,
+ * which the pod gets as STEWARD_UPSTREAM (see ANNOTATION_WORKFLOW).
+ */
 export const ANNOTATION_UPSTREAM = 'steward.dev/upstream';
 const WORKFLOW_ENV: Array<[string, string]> = [
   [ANNOTATION_WORKFLOW, 'STEWARD_WORKFLOW'],

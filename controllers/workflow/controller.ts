@@ -4,6 +4,7 @@ import { WorkflowMetrics } from './metrics.js';
 import { WorkflowReconciler } from './reconciler.js';
 import { WORKFLOW_GVK } from './types.js';
 
+/** How `setupWorkflowController` configures the controller. */
 export interface WorkflowControllerOptions {
   /** Default 10. */
   maxConcurrentReconciles?: number;

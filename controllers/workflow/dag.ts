@@ -19,6 +19,7 @@ export interface Graph {
   readonly level: readonly number[];
 }
 
+/** What the graph needs of a task: its name and dependencies. */
 export interface GraphTask {
   name: string;
   dependsOn?: readonly string[];
@@ -115,6 +116,7 @@ export function findCycle(deps: readonly (readonly number[])[]): number[] | unde
 const isFailure = (p: TaskPhase) => p === 'Failed' || p === 'Cancelled';
 const isDone = (p: TaskPhase) => p !== 'Pending' && p !== 'Running';
 
+/** What `decide` decides from: the graph, each task's phase, and the spec's knobs. */
 export interface DecideInput {
   graph: Graph;
   /** Each task's phase as observed now (recorded terminal phases included). */
@@ -134,6 +136,7 @@ export interface Skip {
   cause: number;
 }
 
+/** What `decide` decided: what to start, skip and cancel, and the Workflow's phase. */
 export interface Decision {
   /** Tasks to start now, in spec order. */
   start: number[];

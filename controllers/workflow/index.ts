@@ -1,3 +1,10 @@
+/**
+ * The Workflow operator (`steward/workflow`): the Workflow API's types, its DAG decisions as pure
+ * functions, and `setupWorkflowController` to run it in your own Manager next to the Session
+ * controller.
+ *
+ * @module steward/workflow
+ */
 export * from './types.js';
 export { WorkflowReconciler, type WorkflowReconcilerOptions } from './reconciler.js';
 export { WorkflowMetrics } from './metrics.js';
@@ -9,6 +16,7 @@ export {
   type Decision,
   type DecideInput,
   type Graph,
+  type GraphTask,
   type Skip,
 } from './dag.js';
 export { parseWorkflow, type ParsedWorkflow } from './validate.js';

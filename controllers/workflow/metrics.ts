@@ -60,15 +60,18 @@ export class WorkflowMetrics {
     });
   }
 
+  /** A Workflow seen for the first time. */
   created(namespace: string): void {
     this.#created.inc({ namespace });
   }
 
+  /** A Workflow that reached `phase`, `seconds` after its creation. */
   completed(namespace: string, phase: WorkflowPhase, seconds: number): void {
     this.#completed.inc({ namespace, final_phase: phase });
     this.#duration.observe({ namespace, final_phase: phase }, Math.max(0, seconds));
   }
 
+  /** A task that reached the terminal `phase`. */
   taskCompleted(namespace: string, phase: TaskPhase): void {
     this.#tasksCompleted.inc({ namespace, phase });
   }
@@ -90,6 +93,7 @@ export class WorkflowMetrics {
     for (const [phase, n] of prev.counts) this.#tasks.dec({ namespace: prev.namespace, phase }, n);
   }
 
+  /** A reconcile error of a type such as `api_conflict`, `aborted` or `internal`. */
   error(namespace: string, errorType: string): void {
     this.#errors.inc({ namespace, error_type: errorType });
   }

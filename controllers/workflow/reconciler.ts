@@ -48,6 +48,7 @@ import {
 import { StartedSessions, type WorkflowRef } from './started.js';
 import { parseWorkflow, type ParsedWorkflow } from './validate.js';
 
+/** What a `WorkflowReconciler` is built with: client, cache reader, clock, recorder, metrics. */
 export interface WorkflowReconcilerOptions {
   /** Writes (and reads that must not be stale: a Session missing from the cache). */
   client: Client;

@@ -4,8 +4,14 @@ import type { Condition, SessionSpec } from '../session/index.js';
 /** The Workflow kind: steward.dev/v1alpha1, namespaced, short name `wf`, category `steward`. */
 export const WORKFLOW_GVK: GVK = { group: 'steward.dev', version: 'v1alpha1', kind: 'Workflow' };
 
+/**
+ * A Workflow's phases: Pending (accepted), Running (tasks run or wait), then Succeeded (every
+ * task succeeded), Failed (a task failed, or the spec is invalid) or Cancelled.
+ */
 export const WORKFLOW_PHASES = ['Pending', 'Running', 'Succeeded', 'Failed', 'Cancelled'] as const;
+/** One of WORKFLOW_PHASES. */
 export type WorkflowPhase = (typeof WORKFLOW_PHASES)[number];
+/** Whether a Workflow's phase is final: Succeeded, Failed or Cancelled never change. */
 export const isWorkflowTerminal = (p: WorkflowPhase | undefined): boolean =>
   p === 'Succeeded' || p === 'Failed' || p === 'Cancelled';
 
@@ -16,10 +22,16 @@ export const isWorkflowTerminal = (p: WorkflowPhase | undefined): boolean =>
  * succeed or (onFailure Stop) because another task failed.
  */
 export const TASK_PHASES = ['Pending', 'Running', 'Succeeded', 'Failed', 'Skipped', 'Cancelled'] as const;
+/** One of TASK_PHASES. */
 export type TaskPhase = (typeof TASK_PHASES)[number];
+/** Whether a task's phase is final: Succeeded, Failed, Skipped and Cancelled never change. */
 export const isTaskTerminal = (p: TaskPhase | undefined): boolean =>
   p === 'Succeeded' || p === 'Failed' || p === 'Skipped' || p === 'Cancelled';
 
+/**
+ * What a failed task does to the rest: Stop (no new task starts; the unstarted end Skipped) or
+ * Continue (only the tasks that depend on it end Skipped).
+ */
 export type OnFailure = 'Stop' | 'Continue';
 
 /** What a task runs: the parts of a Session spec that describe one unit of work. */
@@ -28,6 +40,7 @@ export type TaskSessionSpec = Pick<
   'template' | 'input' | 'startTimeoutSeconds' | 'timeoutSeconds' | 'retry'
 >;
 
+/** One task: a name, the tasks it waits for, and the Session it runs as. */
 export interface WorkflowTask {
   /** A DNS label, unique in the Workflow. */
   name: string;
@@ -36,6 +49,7 @@ export interface WorkflowTask {
   session: TaskSessionSpec;
 }
 
+/** What a Workflow runs and how: `spec`. */
 export interface WorkflowSpec {
   /** 1 to MAX_TASKS tasks. Immutable. */
   tasks: WorkflowTask[];
@@ -49,6 +63,7 @@ export interface WorkflowSpec {
   ttlSecondsAfterFinished?: number;
 }
 
+/** One task's entry in `status.tasks`. */
 export interface TaskStatus {
   phase: TaskPhase;
   /** Name of the task's Session, once created. */
@@ -64,6 +79,7 @@ export interface TaskStatus {
   completionTime?: string;
 }
 
+/** What the operator observed of a Workflow: `status`, written by the operator only. */
 export interface WorkflowStatus {
   phase?: WorkflowPhase;
   reason?: string;
@@ -79,6 +95,7 @@ export interface WorkflowStatus {
   conditions?: Condition[];
 }
 
+/** The Workflow resource (steward.dev/v1alpha1). */
 export interface Workflow extends KubernetesObject {
   spec?: WorkflowSpec;
   status?: WorkflowStatus;
@@ -93,10 +110,12 @@ export const MAX_TASKS = 1000;
  */
 export const MAX_UPSTREAM_BYTES = 128 * 1024 - 64;
 
-/** Labels on a task's Session: the Workflow (a label value; the full name is an annotation) and the task. */
+/** Label on a task's Session: the Workflow (as a label value; the full name is an annotation). */
 export const LABEL_WORKFLOW = 'steward.dev/workflow';
+/** Label on a task's Session: the task's name. */
 export const LABEL_TASK = 'steward.dev/task';
 
-/** Condition types, as on Sessions: Running while tasks run, Finished once terminal. */
+/** Condition type, as on Sessions: True while the Workflow runs. */
 export const CONDITION_RUNNING = 'Running';
+/** Condition type: True once the Workflow is terminal, with the phase as its reason. */
 export const CONDITION_FINISHED = 'Finished';

@@ -134,10 +134,7 @@ describe('wf/NAME in get, list, describe, cancel, delete', () => {
     expect(r.stdout).toContain('Kind:          Workflow (steward.dev/v1alpha1)');
     expect(r.stdout).toContain('Progress:      4/4');
     expect(r.stdout).toContain('On failure:    Stop');
-    const dag = r.stdout
-      .slice(r.stdout.indexOf('DAG'), r.stdout.indexOf('Events:'))
-      .trimEnd()
-      .split('\n');
+    const dag = r.stdout.slice(r.stdout.indexOf('DAG'), r.stdout.indexOf('Events:')).trimEnd().split('\n');
     expect(dag[0]).toBe('DAG (4 tasks in 3 levels):');
     expect(dag[1]!.trim().split(/\s{2,}/)).toEqual(['LEVEL', 'TASK', 'PHASE', 'DURATION', 'AFTER', 'REASON']);
     const rows = dag.slice(2).map((l) => l.trim().split(/\s{2,}/));
