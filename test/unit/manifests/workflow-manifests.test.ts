@@ -98,6 +98,7 @@ describe('Workflow CRD', () => {
     expect(Object.keys(at(path).properties ?? {}).sort()).toEqual([...fields].sort());
   });
 
+  // After a change to the Session CRD's spec: node hack/sync-workflow-crd.mjs
   test('a task’s session has the Session’s schema, field for field (less the template’s immutability)', () => {
     for (const f of ['input', 'startTimeoutSeconds', 'timeoutSeconds', 'retry']) {
       expect([f, at(`spec.tasks.[].session.${f}`)]).toEqual([f, at(`spec.${f}`, SESSION_SCHEMA)]);
