@@ -1,16 +1,14 @@
 #!/usr/bin/env node
 // The Steward operator. Usage: npx steward-manager --help (bin/steward-manager.js starts this on Node 24)
 import { KubeConfig } from '@kubernetes/client-node';
-import { SESSION_GVK, setupSessionController } from '../controllers/session/index.js';
-import { setupWorkflowController, WORKFLOW_GVK } from '../controllers/workflow/index.js';
+import { setupSessionController } from '../controllers/session/index.js';
+import { setupWorkflowController } from '../controllers/workflow/index.js';
 import {
   BindError,
   CacheSyncTimeoutError,
   createLogger,
-  isNoKindMatch,
   LeaderElectionLostError,
   Manager,
-  NoKindMatchError,
   setupSignalHandler,
 } from '../lib/index.js';
 import { parseManagerFlags, UsageError } from './manager-flags.js';
@@ -62,24 +60,6 @@ async function main(): Promise<number> {
       return 2;
     }
     throw err;
-  }
-  // A controller whose CRD is missing would never sync its cache (until --cache-sync-timeout
-  // gives up): say so at once and stop. Other errors (the API server not reachable yet) are
-  // left to the informers, which retry.
-  for (const [controller, gvk] of [
-    ['session', SESSION_GVK],
-    ['workflow', WORKFLOW_GVK],
-  ] as const) {
-    if (!flags.controllers.includes(controller)) continue;
-    try {
-      await mgr.client.isNamespaced(gvk);
-    } catch (err) {
-      if (!isNoKindMatch(err) && !(err instanceof NoKindMatchError)) continue;
-      logger.error(
-        `The ${gvk.kind} CRD (${gvk.group}/${gvk.version}) is not installed: apply manifests/crd, or leave the ${controller} controller out of --controllers`,
-      );
-      return 1;
-    }
   }
   if (flags.controllers.includes('session')) {
     setupSessionController(mgr, {

@@ -335,7 +335,9 @@ describe('caches that can never sync', () => {
       level: 'error',
       message:
         'timed out after 2000 ms waiting for caches to sync: Session.v1alpha1.steward.dev (all namespaces): ' +
-        'the server does not serve kind Session.v1alpha1.steward.dev',
+        'the server does not serve kind Session.v1alpha1.steward.dev; ' +
+        // The Workflow controller runs by default too, and its CRD is missing as well.
+        'Workflow.v1alpha1.steward.dev (all namespaces): the server does not serve kind Workflow.v1alpha1.steward.dev',
     });
   });
 
