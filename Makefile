@@ -27,7 +27,7 @@ lint: deps
 	eslint .
 	prettier --check .
 
-# The API reference of the public exports (steward, steward/testing, steward/session) in docs/api/.
+# The API reference of the public exports (steward, steward/testing, steward/session, steward/workflow) in docs/api/.
 docs: deps
 	typedoc
 

@@ -14,6 +14,7 @@ const benches: Record<string, () => Promise<Bench>> = {
   latency: async () => (await import('./latency.js')).run,
   sessions: async () => (await import('./sessions.js')).run,
   memory: async () => (await import('./memory.js')).run,
+  workflow: async () => (await import('./workflow.js')).run,
 };
 
 const wanted = process.argv.slice(2);

@@ -10,7 +10,7 @@ import { DEFAULT_BURST, DEFAULT_QPS, parseBindAddress } from '../lib/index.js';
 import { parseDuration } from './duration.js';
 
 /** Controllers this binary can run, for --controllers and FEATURE_<NAME>=false. */
-export const CONTROLLERS = ['session', 'schedule'] as const;
+export const CONTROLLERS = ['session', 'workflow', 'schedule'] as const;
 export type ControllerName = (typeof CONTROLLERS)[number];
 
 export interface ManagerFlags {
@@ -129,7 +129,8 @@ function program(): Command {
   return new Command('manager')
     .description(
       'Steward operator: drives Session resources (steward.dev/v1alpha1) to a terminal phase by running Kubernetes Jobs,\n' +
-        'and starts the runs of Schedule resources at their cron times.\n' +
+        'Workflows (DAGs of tasks) by running each task as a Session, and starts the runs of Schedule resources at their\n' +
+        'cron times.\n' +
         'Kubeconfig is found as kubectl finds it: --kubeconfig, $KUBECONFIG, ~/.kube/config, or in-cluster.',
     )
     .addOption(

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // The Steward operator. Usage: npx steward-manager --help (bin/steward-manager.js starts this on Node 24)
-import { KindNotInstalledError, setupScheduleController } from '../controllers/schedule/index.js';
+import { KindNotInstalledError, kindServed, setupScheduleController } from '../controllers/schedule/index.js';
 import { setupSessionController } from '../controllers/session/index.js';
+import { setupWorkflowController, WORKFLOW_GVK } from '../controllers/workflow/index.js';
 import {
   BindError,
   CacheSyncTimeoutError,
@@ -14,7 +15,7 @@ import {
   Manager,
   setupSignalHandler,
 } from '../lib/index.js';
-import { parseManagerFlags, UsageError } from './manager-flags.js';
+import { type ControllerName, parseManagerFlags, UsageError } from './manager-flags.js';
 
 async function main(): Promise<number> {
   let flags;
@@ -79,32 +80,42 @@ async function main(): Promise<number> {
       tenantPolicy: flags.tenantPolicy,
     });
   }
-  if (flags.controllers.includes('schedule')) {
-    // Discovery without retries: an API server that cannot be reached must not hold up start-up,
-    // which binds the ports and then reports what is wrong.
-    const discovery = new KubeClient(kubeConfig, {
-      qps: 0,
-      retry: { maxRetries: 0 },
-      requestTimeoutMs: 5_000,
-    });
-    try {
-      await setupScheduleController(mgr, {
-        maxConcurrentReconciles: flags.maxConcurrentReconciles,
-        runnerImage: flags.runnerImage,
-        discovery,
-      });
-    } catch (err) {
-      if (!(err instanceof KindNotInstalledError)) throw err;
-      // Asked for by name: a missing CRD is an error. By default: run without it.
+  // Discovery without retries: an API server that cannot be reached must not hold up start-up,
+  // which binds the ports and then reports what is wrong.
+  const discovery = new KubeClient(kubeConfig, { qps: 0, retry: { maxRetries: 0 }, requestTimeoutMs: 5_000 });
+  try {
+    // A controller whose CRD is not installed: asked for by name, an error; by default, left out.
+    const notInstalled = (controller: ControllerName, err: KindNotInstalledError): boolean => {
       if (flags.controllersExplicit) {
-        logger.error('Cannot start the schedule controller', { error: err.message });
-        return 1;
+        logger.error(`Cannot start the ${controller} controller`, { error: err.message });
+        return true;
       }
-      logger.warn('Not starting the schedule controller', { reason: err.message });
-      flags.controllers = flags.controllers.filter((c) => c !== 'schedule');
-    } finally {
-      discovery.close();
+      logger.warn(`Not starting the ${controller} controller`, { reason: err.message });
+      flags.controllers = flags.controllers.filter((c) => c !== controller);
+      return false;
+    };
+    if (flags.controllers.includes('workflow')) {
+      if (await kindServed(discovery, WORKFLOW_GVK, logger)) {
+        setupWorkflowController(mgr, {
+          maxConcurrentReconciles: flags.maxConcurrentReconciles,
+          runnerImage: flags.runnerImage,
+        });
+      } else if (notInstalled('workflow', new KindNotInstalledError(WORKFLOW_GVK))) return 1;
     }
+    if (flags.controllers.includes('schedule')) {
+      try {
+        await setupScheduleController(mgr, {
+          maxConcurrentReconciles: flags.maxConcurrentReconciles,
+          runnerImage: flags.runnerImage,
+          discovery,
+        });
+      } catch (err) {
+        if (!(err instanceof KindNotInstalledError)) throw err;
+        if (notInstalled('schedule', err)) return 1;
+      }
+    }
+  } finally {
+    discovery.close();
   }
   logger.info('Starting manager', {
     controllers: flags.controllers,

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// stewardctl: submit, watch and manage Sessions. Usage: stewardctl --help
+// stewardctl: submit, watch and manage Sessions and Workflows. Usage: stewardctl --help
 // The commands live in cmd/stewardctl/; this is the binary's entry point.
 import { main } from './stewardctl/main.js';
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `make run`: the local cluster (started if needed), the CRDs, the operator in the foreground,
-# and the sample Sessions and Schedules. Ctrl-C stops the operator; `make cluster-down` removes
+# and the sample Sessions, Workflows and Schedules. Ctrl-C stops the operator; `make cluster-down` removes
 # the cluster. Expects `make build` and `make binaries` done (the Makefile does both).
 #
 #   METRICS_ADDR (default 127.0.0.1:8080) and HEALTH_ADDR (default 127.0.0.1:8081) move the
@@ -16,7 +16,7 @@ HEALTH_ADDR="${HEALTH_ADDR:-127.0.0.1:8081}"
 kubectl() { KUBECONFIG="${KUBECONFIG_PATH}" "${ROOT}/hack/kubectl.sh" "$@"; }
 
 "${ROOT}/hack/cluster.sh" up
-# Every CRD in manifests/crd (Session, and the other kinds' as they come).
+# Every CRD in manifests/crd (Session, Workflow, and the other kinds' as they come).
 kubectl apply -k "${ROOT}/manifests/crd" | sed 's/^/run: applied /'
 kubectl wait --for condition=established --timeout=60s crd --all >/dev/null
 
@@ -45,6 +45,8 @@ run: the operator is running (Ctrl-C stops it; make cluster-down removes the clu
   pick each pod's exit code and run time (see README.md, "Simulated pods").
   in another shell:   export KUBECONFIG=${KUBECONFIG_PATH}
   the samples:        npx stewardctl list -w      (hello succeeds, flaky retries, sleepy times out)
+  the Workflows:      npx stewardctl list wf -w   (diamond, fan-out succeed; failing-stop, failing-continue fail)
+  a Workflow's DAG:   npx stewardctl describe wf/diamond
   one Session:        npx stewardctl describe hello
   a Schedule:         npx stewardctl describe sched/heartbeat   (its next 5 times)
   submit and wait:    npx stewardctl submit --image busybox:1.36 --command echo hi --wait

@@ -29,8 +29,10 @@ export interface Progress {
 }
 
 export interface LogsOptions {
-  /** A specific attempt (Session) or task (Workflow); default the latest. */
+  /** A specific attempt; default the latest. */
   attempt?: number;
+  /** A Workflow's task (required for a Workflow, refused for a Session). */
+  task?: string;
   follow: boolean;
 }
 
@@ -46,8 +48,11 @@ export interface CliKind<T extends KubernetesObject = KubernetesObject> {
   readonly columns: readonly Column<T>[];
   /** Kind-specific `describe` fields, in order; undefined values are left out. */
   describe(obj: T): Array<[label: string, value: string | number | undefined]>;
-  /** Kind-specific tables `describe` prints after the conditions (a header row, then rows). */
-  describeTables?(obj: T): Array<{ title: string; rows: string[][] }>;
+  /**
+   * Kind-specific tables `describe` prints after the conditions (a header row, then rows), e.g.
+   * a Session's attempt history or a Workflow's DAG; `now` for durations of what still runs.
+   */
+  describeTables?(obj: T, now: number): Array<{ title: string; rows: string[][] }>;
   /** For kinds that finish (Session, Workflow); a Schedule never does. */
   progress?(obj: T): Progress;
   /** The patch that asks the operator to cancel, for kinds that can be cancelled. */

@@ -37,9 +37,10 @@ export function program(opts: MainOptions = {}): Command {
   };
   const prog = new Command('stewardctl')
     .description(
-      'Submit and manage Steward Sessions and Schedules.\n' +
-        'A resource is NAME (a Session) or KIND/NAME (sess/NAME, session/NAME, sched/NAME, schedule/NAME).\n' +
-        'Exit codes: 0 success; 1 a failed Session or an API error; 2 bad usage or input; 130 interrupted.',
+      'Submit and manage Steward Sessions, Workflows and Schedules.\n' +
+        'A resource is NAME (a Session) or KIND/NAME (sess/NAME, session/NAME, wf/NAME, workflow/NAME, sched/NAME,\n' +
+        'schedule/NAME).\n' +
+        'Exit codes: 0 success; 1 a failed Session or Workflow, or an API error; 2 bad usage or input; 130 interrupted.',
     )
     .version(packageVersion(), '-v, --version', 'print the version');
   registerSubmit(prog, deps);

@@ -44,7 +44,11 @@ export class KindNotInstalledError extends Error {
  * so start-up goes on and fails where the Manager reports it (a busy port, or caches that do not
  * sync within --cache-sync-timeout, after which a restart asks again).
  */
-async function served(client: Pick<Client, 'isNamespaced'>, gvk: GVK, logger: Logger): Promise<boolean> {
+export async function kindServed(
+  client: Pick<Client, 'isNamespaced'>,
+  gvk: GVK,
+  logger: Logger,
+): Promise<boolean> {
   try {
     await client.isNamespaced(gvk);
     return true;
@@ -80,7 +84,7 @@ export async function setupScheduleController(
 ): Promise<Controller> {
   const discovery = opts.discovery ?? mgr.client;
   const [schedules, ...runKindsServed] = await Promise.all(
-    [SCHEDULE_GVK, ...RUN_KINDS.map((k) => k.gvk)].map((gvk) => served(discovery, gvk, mgr.logger)),
+    [SCHEDULE_GVK, ...RUN_KINDS.map((k) => k.gvk)].map((gvk) => kindServed(discovery, gvk, mgr.logger)),
   );
   if (!schedules) throw new KindNotInstalledError(SCHEDULE_GVK);
   const kinds = RUN_KINDS.filter((_, i) => runKindsServed[i]);

@@ -36,6 +36,7 @@ export {
 export { validateScheduleSpec, type SpecProblem } from './validate.js';
 export {
   KindNotInstalledError,
+  kindServed,
   setupScheduleController,
   type ScheduleControllerOptions,
 } from './controller.js';

@@ -32,7 +32,7 @@ export interface WorkflowRunTemplate {
 export interface ScheduleSpec {
   /**
    * A cron expression: 5 fields (minute hour day-of-month month day-of-week), or 6 with a leading
-   * seconds field, or one of @yearly @annually @monthly @weekly @daily @midnight @hourly.
+   * seconds field, or one of `@yearly` `@annually` `@monthly` `@weekly` `@daily` `@midnight` `@hourly`.
    */
   schedule: string;
   /** IANA time zone the expression is read in. Default UTC. */

@@ -22,6 +22,12 @@ export const MAX_BACKOFF_FACTOR = 100;
 /** `status.message` and every other free-text field of status: longer text is truncated. */
 export const MAX_MESSAGE_LENGTH = 4096;
 
+/**
+ * `status.result`: the kubelet reads at most 4 KiB of a container's termination message, so a
+ * real result always fits; anything longer (a pod status written by something else) is cut.
+ */
+export const MAX_RESULT_LENGTH = 4096;
+
 /** `status.reason` and conditions' reasons (metav1.Condition allows 1024). */
 export const MAX_REASON_LENGTH = 1024;
 

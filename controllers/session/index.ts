@@ -15,6 +15,9 @@ export {
   jobFinished,
   sessionLabelValue,
   ANNOTATION_SESSION,
+  ANNOTATION_TASK,
+  ANNOTATION_UPSTREAM,
+  ANNOTATION_WORKFLOW,
   type Job,
   type JobOptions,
 } from './job.js';

@@ -5,6 +5,25 @@ import { LABEL_ATTEMPT, LABEL_MANAGED_BY, LABEL_SESSION, MANAGED_BY, type Sessio
 /** Annotation with the full Session name (labels are limited to 63 characters). */
 export const ANNOTATION_SESSION = 'steward.dev/session';
 
+/**
+ * Annotations a Workflow puts on the Sessions of its tasks (on the Session's own metadata, not
+ * its template); each attempt's pod gets them as environment variables. This one, the
+ * Workflow's name, becomes STEWARD_WORKFLOW.
+ */
+export const ANNOTATION_WORKFLOW = 'steward.dev/workflow';
+/** The task's name, which the pod gets as STEWARD_TASK (see ANNOTATION_WORKFLOW). */
+export const ANNOTATION_TASK = 'steward.dev/task';
+/**
+ * The results of the task's direct dependencies as a JSON object from task name to result,
+ * which the pod gets as STEWARD_UPSTREAM (see ANNOTATION_WORKFLOW).
+ */
+export const ANNOTATION_UPSTREAM = 'steward.dev/upstream';
+const WORKFLOW_ENV: Array<[string, string]> = [
+  [ANNOTATION_WORKFLOW, 'STEWARD_WORKFLOW'],
+  [ANNOTATION_TASK, 'STEWARD_TASK'],
+  [ANNOTATION_UPSTREAM, 'STEWARD_UPSTREAM'],
+];
+
 const hash8 = (s: string) => createHash('sha256').update(s).digest('hex').slice(0, 8);
 
 /**
@@ -114,10 +133,18 @@ export function buildJob(session: Session, attempt: number, opts: JobOptions): J
     { name: 'STEWARD_ATTEMPT', value: String(attempt) },
     { name: 'STEWARD_INPUT', value: spec.input === undefined ? '' : JSON.stringify(spec.input) },
   ];
+  for (const [annotation, variable] of WORKFLOW_ENV) {
+    const value = session.metadata?.annotations?.[annotation];
+    if (value !== undefined) env.push({ name: variable, value });
+  }
   const container: Record<string, unknown> = {
     name: CONTAINER_NAME,
     image: t.image ?? opts.runnerImage,
     env,
+    // The termination message is the Session's result (status.result). A container that fails
+    // without writing one gets the tail of its log there instead, which says why it failed.
+    terminationMessagePath: '/dev/termination-log',
+    terminationMessagePolicy: 'FallbackToLogsOnError',
     securityContext: {
       allowPrivilegeEscalation: false,
       capabilities: { drop: ['ALL'] },

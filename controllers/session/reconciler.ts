@@ -275,6 +275,7 @@ export class SessionReconciler implements Reconciler {
         nextRetryTime: undefined,
         exitCode: undefined,
         runningTime: undefined,
+        result: undefined,
       },
       ctx,
     );
@@ -340,14 +341,31 @@ export class SessionReconciler implements Reconciler {
     }
     const finished = jobFinished(job);
     if (finished?.type === 'Complete') {
-      const pod = phase === 'Running' ? undefined : await this.#jobs.pod(session, attempt, job, false, ctx);
+      let pod = await this.#jobs.pod(session, attempt, job, false, ctx);
+      if (pod !== undefined && !podReported(pod)) {
+        // The Job controller saw the pod end, our pod cache may not have yet, and the pod's
+        // termination message is the Session's result: as for a failure, ask the API, then
+        // give the pod a little while. (No pod at all: nothing to wait for.)
+        pod = await this.#jobs.pod(session, attempt, job, true, ctx);
+        const wait = ms(finished.lastTransitionTime) + POD_REPORT_WAIT_MS - now;
+        if (!podReported(pod) && pod !== undefined && !pod.deleting && wait > 0) {
+          return { result: after(Math.min(POD_REPORT_POLL_MS, wait)) };
+        }
+      }
       const exitCode = pod?.terminated?.exitCode ?? 0;
       const message = `Job ${name} completed`;
       const history = this.#record(session, { reason: 'Completed', exitCode, message }, job, now);
       return {
         result: await this.#finish(
           session,
-          { phase: 'Succeeded', reason: 'Completed', message, exitCode, history },
+          {
+            phase: 'Succeeded',
+            reason: 'Completed',
+            message,
+            exitCode,
+            history,
+            result: pod?.terminated?.message || undefined,
+          },
           now,
           ctx,
         ),
@@ -366,7 +384,12 @@ export class SessionReconciler implements Reconciler {
         }
       }
       const failure = classifyFailedJob(attempt, finished.reason, finished.message, pod);
-      return { result: await this.#attemptFailed(session, failure, now, ctx, { job }) };
+      return {
+        result: await this.#attemptFailed(session, failure, now, ctx, {
+          job,
+          result: pod?.terminated?.message || undefined,
+        }),
+      };
     }
 
     const pod = await this.#jobs.pod(session, attempt, job, false, ctx);
@@ -486,7 +509,7 @@ export class SessionReconciler implements Reconciler {
     failure: Failure,
     now: number,
     ctx: ReconcileContext,
-    opts: { job?: Job; attempt?: number } = {},
+    opts: { job?: Job; attempt?: number; result?: string } = {},
   ): Promise<Result | void> {
     const status = session.status ?? {};
     const attempt = opts.attempt ?? status.attempt ?? 1;
@@ -537,6 +560,7 @@ export class SessionReconciler implements Reconciler {
         attempt,
         exitCode: failure.exitCode,
         history,
+        result: opts.result,
       },
       now,
       ctx,

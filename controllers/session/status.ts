@@ -4,6 +4,7 @@ import {
   MAX_HISTORY,
   MAX_HISTORY_MESSAGE_LENGTH,
   MAX_MESSAGE_LENGTH,
+  MAX_RESULT_LENGTH,
   truncate,
 } from './bounds.js';
 import type { Change } from './transitions.js';
@@ -25,6 +26,7 @@ import {
 export function boundStatus<T extends Partial<SessionStatus>>(change: T): T {
   const out = { ...change };
   if (out.message !== undefined) out.message = truncate(out.message, MAX_MESSAGE_LENGTH);
+  if (out.result !== undefined) out.result = truncate(out.result, MAX_RESULT_LENGTH);
   if (out.reason !== undefined) out.reason = boundReason(out.reason, 'Unknown');
   return out;
 }

@@ -178,6 +178,12 @@ export interface SessionStatus {
   ignoredFailures?: number;
   /** The last MAX_HISTORY finished attempts, oldest first. */
   history?: AttemptRecord[];
+  /**
+   * The last attempt's result: its container's termination message (what it wrote to
+   * /dev/termination-log; for a failed container that wrote none, the tail of its log), at most
+   * MAX_RESULT_LENGTH characters. Workflows pass it to dependent tasks as STEWARD_UPSTREAM.
+   */
+  result?: string;
   observedGeneration?: number;
   conditions?: Condition[];
 }

@@ -34,6 +34,12 @@ export const FAKE_ATTEMPT_LABEL = 'steward.dev/attempt';
 export const FAKE_RUN_SECONDS_ANNOTATION = 'steward.dev/fake-run-seconds';
 
 /**
+ * Set on a pod (template) to give its container this termination message when it ends, as if it
+ * had written it to /dev/termination-log: a Session records it as its `status.result`.
+ */
+export const FAKE_RESULT_ANNOTATION = 'steward.dev/fake-result';
+
+/**
  * Set on a pod (template) to make it fail the way infrastructure or the runtime fails pods,
  * one comma-separated value per attempt by `FAKE_ATTEMPT_LABEL` (the last repeats), each one of
  * `FAKE_FAILURES` or `none` (behave as the other annotations say). `"Evicted,none"` evicts
@@ -93,6 +99,7 @@ function terminatedTemplate(codeTemplate: string, reason: string, phase: string)
             finishedAt: {{ $now | Quote }}
             reason: ${reason}
             startedAt: {{ $now | Quote }}
+            {{ with $.metadata.annotations }}{{ with index . "${FAKE_RESULT_ANNOTATION}" }}message: {{ . | Quote }}{{ end }}{{ end }}
       {{ end }}
       phase: ${phase}`;
 }

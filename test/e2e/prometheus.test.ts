@@ -21,6 +21,7 @@ import { prometheusBinary, type PrometheusProcess, startPrometheus } from './pro
 const RULES = join(ROOT, 'manifests', 'prometheus', 'rules.yaml');
 const RULES_TEST = join(ROOT, 'manifests', 'prometheus', 'rules.test.yaml');
 const SESSION = { group: 'steward.dev', version: 'v1alpha1', kind: 'Session' };
+const WORKFLOW = { group: 'steward.dev', version: 'v1alpha1', kind: 'Workflow' };
 const NS = 'default';
 
 function promtool(...args: string[]): string {
@@ -89,6 +90,7 @@ describe('expressions against a Prometheus scraping a running operator', () => {
     await installCRDs(client, [
       join(ROOT, 'manifests', 'crd', 'steward.dev_sessions.yaml'),
       join(ROOT, 'manifests', 'crd', 'steward.dev_schedules.yaml'),
+      join(ROOT, 'manifests', 'crd', 'steward.dev_workflows.yaml'),
     ]);
     const [port] = await freePorts(1);
     op = startOperator(cp.kubeconfigPath, [
@@ -120,6 +122,19 @@ describe('expressions against a Prometheus scraping a running operator', () => {
     await session('fails', { template: tpl(3, 0) });
     await session('retries', { template: tpl(4, 0), retry: { limit: 1, backoff: { initialSeconds: 1 } } });
     await session('rejected', { template: tpl(0, 0, { team: 'x'.repeat(70) }) });
+    // Workflows for the Workflows row: one that succeeds, one whose task fails.
+    const workflow = (name: string, tasks: object[]) =>
+      client.create({
+        apiVersion: 'steward.dev/v1alpha1',
+        kind: 'Workflow',
+        metadata: { namespace: NS, name },
+        spec: { tasks },
+      });
+    await workflow('wf-ok', [
+      { name: 'a', session: { template: tpl(0, 1) } },
+      { name: 'b', dependsOn: ['a'], session: { template: tpl(0, 0) } },
+    ]);
+    await workflow('wf-fails', [{ name: 'a', session: { template: tpl(3, 0) } }]);
     // A Schedule for the Schedules row: two runs, then suspended (it misses nothing).
     await client.create({
       apiVersion: 'steward.dev/v1alpha1',
@@ -146,12 +161,17 @@ describe('expressions against a Prometheus scraping a running operator', () => {
         const items = (
           await client.list<KubernetesObject & { status?: { phase?: string } }>(SESSION, { namespace: NS })
         ).items;
+        const workflows = (
+          await client.list<KubernetesObject & { status?: { phase?: string } }>(WORKFLOW, { namespace: NS })
+        ).items;
         return (
-          items.length >= 8 + runs &&
-          items.every((s) => ['Succeeded', 'Failed'].includes(s.status?.phase ?? ''))
+          items.length >= 11 + runs &&
+          items.every((s) => ['Succeeded', 'Failed'].includes(s.status?.phase ?? '')) &&
+          workflows.length === 2 &&
+          workflows.every((w) => ['Succeeded', 'Failed'].includes(w.status?.phase ?? ''))
         );
       },
-      { description: 'all Sessions finished', timeoutMs: 120_000, intervalMs: 200 },
+      { description: 'all Sessions and Workflows finished', timeoutMs: 120_000, intervalMs: 200 },
     );
   });
   afterAll(async () => {

@@ -39,7 +39,11 @@ const ac = new AbortController();
 beforeAll(async () => {
   cp = await startControlPlane({ cluster: true, nodes: { count: 2 } });
   client = new KubeClient(cp.kubeConfig, { qps: 500, burst: 500 });
-  await installCRDs(client, [join(ROOT, 'manifests', 'crd', 'steward.dev_sessions.yaml')]);
+  // Both CRDs: the operator runs both controllers by default and refuses to start without either.
+  await installCRDs(client, [
+    join(ROOT, 'manifests', 'crd', 'steward.dev_sessions.yaml'),
+    join(ROOT, 'manifests', 'crd', 'steward.dev_workflows.yaml'),
+  ]);
 });
 afterAll(async () => {
   ac.abort();

@@ -28,7 +28,10 @@ let client: KubeClient;
 beforeAll(async () => {
   cp = await startControlPlane({ cluster: true, nodes: { count: 2 } });
   client = new KubeClient(cp.kubeConfig, { qps: 500, burst: 500 });
-  await installCRDs(client, [join(ROOT, 'manifests', 'crd', 'steward.dev_sessions.yaml')]);
+  await installCRDs(client, [
+    join(ROOT, 'manifests', 'crd', 'steward.dev_sessions.yaml'),
+    join(ROOT, 'manifests', 'crd', 'steward.dev_workflows.yaml'),
+  ]);
 });
 afterAll(async () => {
   client?.close();

@@ -1,8 +1,9 @@
 // The shipped RBAC, both ways of installing it, against a real kube-apiserver with an audit log
 // and the OwnerReferencesPermissionEnforcement admission plugin (which checks the
 // sessions/finalizers grant behind the Jobs' blockOwnerDeletion owner references):
-// - cluster-wide (manifests/rbac): the operator works as its ServiceAccount, and every write
-//   verb the ClusterRole grants is one the audit log shows it using;
+// - cluster-wide (manifests/rbac): the operator (Session and Workflow controllers) works as its
+//   ServiceAccount, and every write verb the ClusterRole grants is one the audit log shows it
+//   using;
 // - namespaced (manifests/namespaced, built with kubectl kustomize as users would): the operator
 //   works in the namespaces it was given Roles in, with the overlay's --watch-namespaces, and
 //   has no rights anywhere else.
@@ -13,20 +14,25 @@ import { join } from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { load, loadAll } from 'js-yaml';
 import { KubeClient, type KubernetesObject } from '../../lib/index.js';
-import { type ControlPlane, locateBinaries, startControlPlane, waitFor } from '../../lib/testing/index.js';
+import {
+  type ControlPlane,
+  installCRDs,
+  locateBinaries,
+  startControlPlane,
+  waitFor,
+} from '../../lib/testing/index.js';
 import {
   apply,
   createSession,
   finishJob,
-  installScheduleCrd,
   manifests,
   playPod,
   ROOT,
   session,
-  startOperator,
   waitJob,
   waitPhase,
 } from './session-helpers.js';
+import { createWorkflow, installWorkflowCRDs, startOperator, waitWorkflow } from './workflow-helpers.js';
 
 const SA_USER = 'system:serviceaccount:steward-system:steward-manager';
 const SA_GROUPS = ['system:serviceaccounts', 'system:serviceaccounts:steward-system'];
@@ -67,7 +73,8 @@ beforeAll(async () => {
     ],
   });
   admin = new KubeClient(cp.kubeConfig, { qps: 500, burst: 500 });
-  await installScheduleCrd(admin);
+  await installWorkflowCRDs(admin);
+  await installCRDs(admin, [join(ROOT, 'manifests', 'crd', 'steward.dev_schedules.yaml')]);
   await apply(
     admin,
     manifests('manager').filter((o) => o.kind === 'Namespace'),
@@ -142,37 +149,76 @@ async function exercise(ns: string): Promise<void> {
     template: { image: 'busybox:1.36', serviceAccountName: 'admin' },
   });
   expect((await waitPhase(admin, ns, 'refused', 'Failed')).status?.reason).toBe('PolicyViolation');
+  // A Workflow: its task's Session created (owned by the Workflow, which needs the
+  // workflows/finalizers grant), its status written, then the Workflow deleted after its TTL.
+  await createWorkflow(admin, ns, 'flow', {
+    ttlSecondsAfterFinished: 0,
+    tasks: [{ name: 'a', session: IMG }],
+  });
+  await waitJob(admin, ns, 'flow-a', 1);
+  await finishJob(admin, ns, 'flow-a-1', 'Complete');
+  await waitFor(
+    () =>
+      admin
+        .get({ group: 'steward.dev', version: 'v1alpha1', kind: 'Workflow' }, { namespace: ns, name: 'flow' })
+        .then(
+          () => false,
+          () => true,
+        ),
+    { description: `${ns}/flow Succeeded and deleted after its TTL` },
+  );
+  // A cancelled Workflow: the running task's Session gets spec.cancel.
+  await createWorkflow(admin, ns, 'stopped', { tasks: [{ name: 'a', session: IMG }] });
+  await waitJob(admin, ns, 'stopped-a', 1);
+  await admin.patch(
+    { group: 'steward.dev', version: 'v1alpha1', kind: 'Workflow' },
+    { namespace: ns, name: 'stopped' },
+    { type: 'merge', body: { spec: { cancel: true } } },
+  );
+  expect((await waitWorkflow(admin, ns, 'stopped')).status?.phase).toBe('Cancelled');
 }
 
 /**
- * Drives a Schedule through every path that writes: runs created, the active one cancelled
- * (Replace), finished ones pruned (history limits 0), the status patched.
+ * Drives Schedules through every path that writes: runs (a Session's and a Workflow's) created,
+ * the active one cancelled (Replace), finished ones pruned (history limits 0), the status patched.
  */
 async function exerciseSchedule(ns: string): Promise<void> {
-  const key = { namespace: ns, name: 'every-2s' };
-  await admin.create({
-    apiVersion: 'steward.dev/v1alpha1',
-    kind: 'Schedule',
-    metadata: key,
-    spec: {
-      schedule: '*/2 * * * * *',
-      concurrencyPolicy: 'Replace',
-      successfulRunsHistoryLimit: 0,
-      failedRunsHistoryLimit: 0,
-      sessionTemplate: { spec: IMG },
-    },
-  });
-  const deleted = () =>
+  const templates = {
+    'every-2s': { sessionTemplate: { spec: IMG } },
+    'wf-every-2s': { workflowTemplate: { spec: { tasks: [{ name: 'a', session: IMG }] } } },
+  };
+  for (const [name, template] of Object.entries(templates)) {
+    await admin.create({
+      apiVersion: 'steward.dev/v1alpha1',
+      kind: 'Schedule',
+      metadata: { namespace: ns, name },
+      spec: {
+        schedule: '*/2 * * * * *',
+        concurrencyPolicy: 'Replace',
+        successfulRunsHistoryLimit: 0,
+        failedRunsHistoryLimit: 0,
+        ...template,
+      },
+    });
+  }
+  const deleted = (name: string) =>
     admin
       .list<KubernetesObject & { reason: string; involvedObject: { name: string } }>(
         { group: '', version: 'v1', kind: 'Event' },
         { namespace: ns },
       )
-      .then((l) =>
-        l.items.some((e) => e.involvedObject.name === key.name && e.reason === 'SuccessfulDelete'),
-      );
-  await waitFor(deleted, { description: `${ns}: a run replaced, cancelled and pruned`, timeoutMs: 60_000 });
-  await admin.patch(SCHEDULE, key, { type: 'merge', body: { spec: { suspend: true } } });
+      .then((l) => l.items.some((e) => e.involvedObject.name === name && e.reason === 'SuccessfulDelete'));
+  for (const name of Object.keys(templates)) {
+    await waitFor(() => deleted(name), {
+      description: `${ns}/${name}: a run replaced, cancelled and pruned`,
+      timeoutMs: 60_000,
+    });
+    await admin.patch(
+      SCHEDULE,
+      { namespace: ns, name },
+      { type: 'merge', body: { spec: { suspend: true } } },
+    );
+  }
 }
 
 async function asServiceAccount(): Promise<KubeConfig> {
@@ -198,7 +244,10 @@ describe('cluster-wide install (manifests/rbac)', () => {
     ]);
     await apply(admin, rbac);
     await admin.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'cluster-wide' } });
-    const op = await startOperator(await asServiceAccount(), { leaderElection: true, schedules: true });
+    const op = await startOperator(await asServiceAccount(), undefined, {
+      leaderElection: true,
+      schedules: true,
+    });
     try {
       await exercise('cluster-wide');
       await exerciseSchedule('cluster-wide');
@@ -214,12 +263,13 @@ describe('cluster-wide install (manifests/rbac)', () => {
       .filter((o) => o.kind === 'ClusterRole' || o.kind === 'Role')
       .flatMap((o) => grants((o as unknown as { rules: Rule[] }).rules));
     // Not requests of their own, so not in the audit log: events are patched only when a repeat
-    // is aggregated, and sessions/finalizers (schedules/finalizers) update is what the admission
-    // plugin checks for the Jobs' (the runs') owner references (it would have refused the Job
-    // (run) creates above without it).
+    // is aggregated, and the finalizers updates are what the admission plugin checks for the
+    // owner references with blockOwnerDeletion (of the Jobs, the tasks' Sessions and the
+    // Schedules' runs): it would have refused those creates above without them.
     const notRequests = new Set([
       '/events: patch',
       'steward.dev/sessions/finalizers: update',
+      'steward.dev/workflows/finalizers: update',
       'steward.dev/schedules/finalizers: update',
     ]);
     const unused = granted.filter((g) => WRITES.test(g) && !notRequests.has(g) && !used.has(g));
@@ -237,6 +287,10 @@ describe('cluster-wide install (manifests/rbac)', () => {
         'steward.dev/sessions: patch',
         'steward.dev/sessions/status: patch',
         'steward.dev/schedules/status: patch',
+        'steward.dev/workflows: create',
+        'steward.dev/workflows: delete',
+        'steward.dev/workflows: patch',
+        'steward.dev/workflows/status: patch',
       ].sort(),
     );
   });
@@ -289,11 +343,7 @@ describe('namespaced install (manifests/namespaced)', () => {
       saClient.close();
     }
     const mark = auditLines().length - 1;
-    const op = await startOperator(sa, {
-      leaderElection: true,
-      namespaces: [...namespaces, 'team-b'],
-      schedules: true,
-    });
+    const op = await startOperator(sa, [...namespaces, 'team-b'], { leaderElection: true, schedules: true });
     try {
       await exercise('sessions');
       await exerciseSchedule('sessions');

@@ -8,7 +8,9 @@ export function registerCancel(prog: Command, deps: Deps): void {
     prog
       .command('cancel')
       .argument('<resource...>', `${RESOURCE_HELP}; several at once`)
-      .description('cancel Sessions (their running Jobs are deleted; the phase becomes Cancelled)'),
+      .description(
+        'cancel Sessions (their running Jobs are deleted) or Workflows (their running tasks’ Sessions are cancelled); the phase becomes Cancelled',
+      ),
   ).action(async (args: string[], opts: { namespace?: string; kubeconfig?: string }) => {
     const refs = deps.kinds.resolveAll(args);
     for (const { kind } of refs)
@@ -38,7 +40,7 @@ export function registerDelete(prog: Command, deps: Deps): void {
     prog
       .command('delete')
       .argument('<resource...>', `${RESOURCE_HELP}; several at once`)
-      .description('delete objects; a Session’s Jobs and pods go with it'),
+      .description('delete objects; a Session’s Jobs and pods go with it, a Workflow’s Sessions too'),
   ).action(async (args: string[], opts: { namespace?: string; kubeconfig?: string }) => {
     const refs = deps.kinds.resolveAll(args);
     const ctx = deps.context(opts);

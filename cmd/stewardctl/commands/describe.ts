@@ -12,7 +12,7 @@ export function registerDescribe(prog: Command, deps: Deps): void {
     prog
       .command('describe')
       .argument('<resource...>', RESOURCE_HELP)
-      .description('status, conditions and events (oldest first) of objects'),
+      .description('status, conditions and events (oldest first) of objects; a Workflow’s DAG'),
   ).action(async (args: string[], opts: { namespace?: string; kubeconfig?: string }) => {
     const refs = deps.kinds.resolveAll(args);
     const ctx = deps.context(opts);
@@ -66,7 +66,7 @@ async function describe(ctx: Ctx, kind: CliKind, obj: KubernetesObject): Promise
           ]),
         ]),
   );
-  for (const { title, rows } of kind.describeTables?.(obj) ?? []) {
+  for (const { title, rows } of kind.describeTables?.(obj, ctx.now()) ?? []) {
     ctx.out(`${title}:\n`);
     ctx.out(rows.length <= 1 ? '  <none>\n' : table(rows.map(([first, ...rest]) => [`  ${first}`, ...rest])));
   }

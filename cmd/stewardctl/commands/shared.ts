@@ -52,4 +52,4 @@ export const duration = (v: string): number => {
 };
 
 /** What a resource argument looks like in help texts. */
-export const RESOURCE_HELP = 'NAME (a Session), or KIND/NAME, e.g. sess/NAME, sched/NAME';
+export const RESOURCE_HELP = 'NAME (a Session), or KIND/NAME, e.g. sess/NAME, wf/NAME, sched/NAME';

@@ -21,9 +21,7 @@ export function registerSubmit(prog: Command, deps: Deps): void {
   withGlobals(
     prog
       .command('submit')
-      .description(
-        'create a Session (or any kind stewardctl knows) from a file (-f), or a Session from flags',
-      ),
+      .description('create a Session or a Workflow from a file (-f), or a Session from flags'),
   )
     .option('-f, --file <path>', 'YAML or JSON file with one object ("-" for stdin)')
     .option('--name <name>', 'Session name (default: generated)')
@@ -32,7 +30,10 @@ export function registerSubmit(prog: Command, deps: Deps): void {
     .option('--input <json>', 'JSON handed to the pod as STEWARD_INPUT')
     .option('--timeout <duration>', 'run timeout, e.g. 10m', duration)
     .option('--retries <n>', 'retry limit', nonNegative)
-    .option('-w, --wait', 'stream phase changes; exit 0 on Succeeded, 1 on Failed/TimedOut/Cancelled')
+    .option(
+      '-w, --wait',
+      'stream phase changes; exit 0 on Succeeded, 1 on Failed/TimedOut/Cancelled (a Workflow: its progress)',
+    )
     .action(async (opts: SubmitOptions & { namespace?: string; kubeconfig?: string }) => {
       const obj = opts.file ? fromFile(opts.file, deps) : sessionFromFlags(opts);
       const kind = deps.kinds.lookup(obj.kind!)!;

@@ -3,7 +3,8 @@
 import { KindRegistry } from '../kinds.js';
 import { scheduleKind } from './schedule.js';
 import { sessionKind } from './session.js';
+import { workflowKind } from './workflow.js';
 
 export function defaultKinds(): KindRegistry {
-  return new KindRegistry([sessionKind, scheduleKind]);
+  return new KindRegistry([sessionKind, workflowKind, scheduleKind]);
 }

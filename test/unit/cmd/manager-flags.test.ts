@@ -36,7 +36,7 @@ describe('manager flags', () => {
       cacheSyncTimeoutMs: 120_000,
       devMode: false,
       logLevel: 'info',
-      controllers: ['session', 'schedule'],
+      controllers: ['session', 'workflow', 'schedule'],
       controllersExplicit: false,
       tenantPolicyPath: undefined,
       tenantPolicy: DEFAULT_TENANT_POLICY,
@@ -125,8 +125,12 @@ describe('manager flags', () => {
       controllersExplicit: true,
     });
     expect(parse(['--controllers=schedule,session'])?.controllers).toEqual(['schedule', 'session']);
-    expect(parse([], { FEATURE_SESSION: 'false' })?.controllers).toEqual(['schedule']);
-    expect(parse([], { FEATURE_SESSION: 'false', FEATURE_SCHEDULE: 'no' })?.controllers).toEqual([]);
+    expect(parse(['--controllers=workflow,session'])?.controllers).toEqual(['workflow', 'session']);
+    expect(parse([], { FEATURE_SESSION: 'false' })?.controllers).toEqual(['workflow', 'schedule']);
+    expect(parse([], { FEATURE_WORKFLOW: 'false' })?.controllers).toEqual(['session', 'schedule']);
+    expect(
+      parse([], { FEATURE_SESSION: 'false', FEATURE_SCHEDULE: 'no', FEATURE_WORKFLOW: 'false' })?.controllers,
+    ).toEqual([]);
   });
 
   test('--help prints every flag and returns undefined', () => {

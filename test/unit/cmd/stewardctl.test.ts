@@ -70,7 +70,7 @@ describe('resource arguments', () => {
     expect(kinds.resolveAll(['sess'])).toEqual([{ kind: sessionKind, name: 'sess' }]);
   });
   test('unknown kinds and bad names are usage errors (exit 2)', () => {
-    expect(() => kinds.resolve('wf/x')).toThrow(expect.objectContaining({ exitCode: 2 }));
+    expect(() => kinds.resolve('nope/x')).toThrow(expect.objectContaining({ exitCode: 2 }));
     expect(() => kinds.resolve('sess/')).toThrow(/not a valid object name/);
     expect(() => kinds.resolve('Upper')).toThrow(/not a valid object name/);
   });
@@ -153,7 +153,7 @@ describe('bulk commands', () => {
 describe('usage errors are one line and exit 2', () => {
   test.each([
     [['get']],
-    [['get', 'wf/x']],
+    [['get', 'nope/x']],
     [['frob']],
     [['logs', 'a', '--attempt', 'x']],
     [['submit', '--retries', '-1', '--image', 'x']],

@@ -10,32 +10,13 @@ import { ScheduleMetrics } from '../../../controllers/schedule/metrics.js';
 import { SessionMetrics } from '../../../controllers/session/metrics.js';
 import * as BOUNDS from '../../../controllers/session/bounds.js';
 import { DEFAULTS, FAILURE_CLASSES, PHASES } from '../../../controllers/session/types.js';
+import { WorkflowMetrics } from '../../../controllers/workflow/metrics.js';
+import { type Schema, validate } from './schema.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const MANIFESTS = join(ROOT, 'manifests');
 
 type Json = Record<string, unknown>;
-type Schema = Json & {
-  type?: string;
-  description?: string;
-  properties?: Record<string, Schema>;
-  items?: Schema;
-  additionalProperties?: Schema;
-  required?: string[];
-  enum?: unknown[];
-  minimum?: number;
-  maximum?: number;
-  minLength?: number;
-  maxLength?: number;
-  pattern?: string;
-  maxItems?: number;
-  maxProperties?: number;
-  default?: unknown;
-  format?: string;
-  'x-kubernetes-preserve-unknown-fields'?: boolean;
-  'x-kubernetes-int-or-string'?: boolean;
-  'x-kubernetes-validations'?: Array<{ rule: string; message?: string }>;
-};
 interface K8sObject extends Json {
   apiVersion: string;
   kind: string;
@@ -224,6 +205,7 @@ describe('Session CRD', () => {
         'reason',
         'message',
         'nextRetryTime',
+        'result',
         'ignoredFailures',
         'history',
         'observedGeneration',
@@ -306,6 +288,7 @@ describe('Session CRD', () => {
     expect(new Date(Date.UTC(2100, 0) + BOUNDS.MAX_SECONDS * 1000).getTime()).not.toBeNaN();
     // Strings the operator writes to status fit what the schema takes.
     expect(at('status.message').maxLength).toBe(BOUNDS.MAX_MESSAGE_LENGTH);
+    expect(at('status.result').maxLength).toBe(BOUNDS.MAX_RESULT_LENGTH);
     expect(at('status.conditions.[].message').maxLength).toBeGreaterThanOrEqual(BOUNDS.MAX_MESSAGE_LENGTH);
     expect(at('status.reason').maxLength).toBe(BOUNDS.MAX_REASON_LENGTH);
     expect(at('status.conditions.[].reason').maxLength).toBe(BOUNDS.MAX_REASON_LENGTH);
@@ -369,35 +352,6 @@ describe('Session CRD', () => {
   });
 });
 
-/** A small validator for the samples: types, unknown fields, enums, bounds, required. */
-function validate(value: unknown, s: Schema, path: string, problems: string[]): void {
-  if (s['x-kubernetes-preserve-unknown-fields'] && !s.properties) return;
-  if (s['x-kubernetes-int-or-string']) {
-    if (!Number.isInteger(value) && typeof value !== 'string') problems.push(`${path}: not int-or-string`);
-    return;
-  }
-  const type = Array.isArray(value) ? 'array' : Number.isInteger(value) ? 'integer' : typeof value;
-  const ok = s.type === type || (s.type === 'number' && type === 'integer');
-  if (!ok) return void problems.push(`${path}: ${type}, want ${s.type}`);
-  if (s.enum && !s.enum.includes(value)) problems.push(`${path}: ${String(value)} not in enum`);
-  if (typeof value === 'number') {
-    if (s.minimum !== undefined && value < s.minimum) problems.push(`${path}: below ${s.minimum}`);
-    if (s.maximum !== undefined && value > s.maximum) problems.push(`${path}: above ${s.maximum}`);
-  }
-  if (typeof value === 'string' && s.minLength !== undefined && value.length < s.minLength) {
-    problems.push(`${path}: too short`);
-  }
-  if (Array.isArray(value)) value.forEach((v, i) => s.items && validate(v, s.items, `${path}[${i}]`, problems));
-  if (type === 'object') {
-    const obj = value as Json;
-    for (const r of s.required ?? []) if (!(r in obj)) problems.push(`${path}.${r}: required`);
-    for (const [k, v] of Object.entries(obj)) {
-      const sub = s.properties?.[k] ?? s.additionalProperties;
-      if (sub) validate(v, sub, `${path}.${k}`, problems);
-      else if (!s['x-kubernetes-preserve-unknown-fields']) problems.push(`${path}.${k}: unknown field`);
-    }
-  }
-}
 
 describe('samples', () => {
   const samples = OBJECTS.filter((o) => o.kind === 'Session');
@@ -446,6 +400,9 @@ describe('RBAC', () => {
         'steward.dev/sessions: create,delete,get,list,patch,watch',
         'steward.dev/sessions/status: patch',
         'steward.dev/sessions/finalizers: update',
+        'steward.dev/workflows: create,delete,get,list,patch,watch',
+        'steward.dev/workflows/status: patch',
+        'steward.dev/workflows/finalizers: update',
         'steward.dev/schedules: get,list,watch',
         'steward.dev/schedules/status: patch',
         'steward.dev/schedules/finalizers: update',
@@ -646,6 +603,12 @@ const METRICS: Record<string, { histogram?: boolean; labels: string[] }> = {
   steward_session_stale_cache_requeues_total: { labels: ['namespace'] },
   steward_schedule_runs_total: { labels: ['namespace', 'result'] },
   steward_schedule_start_delay_seconds: { histogram: true, labels: ['namespace'] },
+  steward_workflows_total: { labels: ['namespace'] },
+  steward_workflows_completed_total: { labels: ['namespace', 'final_phase'] },
+  steward_workflow_duration_seconds: { histogram: true, labels: ['namespace', 'final_phase'] },
+  steward_workflow_tasks: { labels: ['namespace', 'phase'] },
+  steward_workflow_tasks_completed_total: { labels: ['namespace', 'phase'] },
+  steward_workflow_errors_total: { labels: ['namespace', 'error_type'] },
   controller_runtime_reconcile_total: { labels: ['controller', 'result'] },
   controller_runtime_reconcile_errors_total: { labels: ['controller'] },
   controller_runtime_terminal_reconcile_errors_total: { labels: ['controller'] },
@@ -702,9 +665,10 @@ function checkExpr(expr: string): string[] {
 }
 
 describe('metrics', () => {
-  test("the steward_ names and labels are those SessionMetrics and ScheduleMetrics register", () => {
+  test('the steward_ names and labels are those SessionMetrics, WorkflowMetrics and ScheduleMetrics register', () => {
     const registry = new Registry();
     new SessionMetrics(registry);
+    new WorkflowMetrics(registry);
     new ScheduleMetrics(registry);
     const registered = registry
       .getMetricsAsArray()
@@ -749,6 +713,7 @@ describe('Prometheus rules', () => {
       'StewardScheduleRunsMissed',
       'StewardSessionsStuck',
       'StewardWorkQueueDepthGrowing',
+      'StewardWorkflowsFailing',
     ]);
     for (const a of alerts) {
       expect([a.alert, a.for]).toEqual([a.alert, expect.stringMatching(/^\d+[smh]$/)]);
@@ -835,6 +800,11 @@ describe('Grafana dashboard', () => {
       'controller_runtime_max_concurrent_reconciles',
       'leader_election_master_status',
       'rest_client_requests_total',
+      'steward_workflows_total',
+      'steward_workflows_completed_total',
+      'steward_workflow_duration_seconds',
+      'steward_workflow_tasks',
+      'steward_workflow_tasks_completed_total',
     ];
     expect(wanted.filter((m) => !used.has(m))).toEqual([]);
     const exprs = targets.map((t) => t.expr.replace(/\{namespace=~"\$namespace"\}/g, ''));

@@ -1,0 +1,323 @@
+/**
+ * What a Workflow costs over the same work as independent Sessions. One apiserver-only control
+ * plane; the operator as its own process (dist/cmd/manager.js, both controllers,
+ * --max-concurrent-reconciles 10); this process plays the Job controller (each Job is marked
+ * Complete as soon as it appears). Two runs on the same control plane, each with a fresh
+ * operator watching its own namespace:
+ *
+ * 1. 1,000 independent Sessions, all created at once: creation of the first → all Succeeded;
+ * 2. one Workflow of 1,000 tasks in 10 layers of 100, each task depending on two of the layer
+ *    above (task i of layer l on tasks i and i+1 of layer l−1): creation → Succeeded.
+ *
+ * For each: wall time, the operator's API requests (rest_client_requests_total), its CPU
+ * seconds and those of kube-apiserver and etcd. The Workflow's overhead is its time over the
+ * Sessions' (target ≤ 10 % more), its extra requests per task, and its extra CPU.
+ *
+ * The operator runs with --kube-api-qps BENCH_QPS (default 500): at the operator's default of
+ * 20 the client-side rate limit sets the pace, and a Workflow's task needs one request more than
+ * a Session (its create, which a user makes for an independent Session) — the difference would
+ * be the limiter's arithmetic, not the controller's. BENCH_WORKFLOW_LAYERS × BENCH_WORKFLOW_WIDTH
+ * (default 10 × 100) sizes both runs. `make bench BENCH_ARGS=workflow` runs only this.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { KubeClient, type KubernetesObject } from '../lib/index.js';
+import {
+  type ControlPlane,
+  finishJob,
+  installCRDs,
+  startControlPlane,
+  waitFor,
+} from '../lib/testing/index.js';
+import type { Table } from './util.js';
+
+const LAYERS = Number(process.env.BENCH_WORKFLOW_LAYERS ?? 10);
+const WIDTH = Number(process.env.BENCH_WORKFLOW_WIDTH ?? 100);
+const N = LAYERS * WIDTH;
+const QPS = process.env.BENCH_QPS ?? '500';
+const ROOT = join(import.meta.dirname, '..', '..');
+const SESSION = { group: 'steward.dev', version: 'v1alpha1', kind: 'Session' };
+const WORKFLOW = { group: 'steward.dev', version: 'v1alpha1', kind: 'Workflow' };
+const JOB = { group: 'batch', version: 'v1', kind: 'Job' };
+const TASK_SESSION = { template: { image: 'runner:bench', command: ['true'] } };
+
+interface Run {
+  seconds: number;
+  requests: number;
+  operatorCpu: number;
+  serverCpu: number;
+}
+
+/** CPU seconds (user + system) a process has used, from /proc. */
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // utime and stime are fields 14 and 15 of stat(5), in clock ticks (100 per second on Linux).
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** The pids of the control plane's kube-apiserver and etcd. */
+function serverPids(cp: ControlPlane): number[] {
+  return readFileSync(join(cp.directory, 'pids'), 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map(Number)
+    .filter((pid) => {
+      try {
+        return /kube-apiserver|etcd/.test(readFileSync(`/proc/${pid}/cmdline`, 'utf8'));
+      } catch {
+        return false;
+      }
+    });
+}
+
+async function pool<T>(items: T[], width: number, fn: (t: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: width }, async () => {
+      while (next < items.length) await fn(items[next++]!);
+    }),
+  );
+}
+
+/** Runs `work` against a fresh operator watching `ns`, playing the Job controller meanwhile. */
+async function measure(
+  cp: ControlPlane,
+  client: KubeClient,
+  ns: string,
+  port: number,
+  work: () => Promise<void>,
+): Promise<Run> {
+  const operator: ChildProcess = spawn(
+    process.execPath,
+    [
+      join(ROOT, 'dist', 'cmd', 'manager.js'),
+      '--kubeconfig',
+      cp.kubeconfigPath,
+      '--namespace',
+      ns,
+      '--max-concurrent-reconciles',
+      '10',
+      '--metrics-bind-address',
+      `127.0.0.1:${port}`,
+      '--health-probe-bind-address',
+      `127.0.0.1:${port + 1}`,
+      '--runner-image',
+      'runner:bench',
+      '--log-level',
+      'warn',
+      '--kube-api-qps',
+      QPS,
+      '--kube-api-burst',
+      String(Math.ceil(Number(QPS) * 1.5)),
+    ],
+    { stdio: ['ignore', 'ignore', 'inherit'] },
+  );
+  const stop = new AbortController();
+  try {
+    await waitFor(async () => (await fetch(`http://127.0.0.1:${port + 1}/readyz`)).ok, {
+      description: 'operator ready',
+    });
+    void (async () => {
+      for await (const ev of client.watch(JOB, {
+        namespace: ns,
+        signal: stop.signal,
+        resourceVersion: '0',
+      })) {
+        if (ev.type === 'ADDED')
+          void finishJob(client, { namespace: ns, name: ev.object.metadata!.name! }, 'Complete');
+      }
+    })().catch(() => {});
+    const servers = serverPids(cp);
+    const serverBefore = servers.reduce((s, pid) => s + cpuSeconds(pid), 0);
+    const t0 = performance.now();
+    await work();
+    const seconds = (performance.now() - t0) / 1000;
+    const serverCpu = servers.reduce((s, pid) => s + cpuSeconds(pid), 0) - serverBefore;
+    const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    let requests = 0;
+    for (const m of metrics.matchAll(/^rest_client_requests_total\{[^}]*\} (\d+(?:\.\d+)?)$/gm))
+      requests += Number(m[1]);
+    // The operator's whole life: start-up and sync are the same in both runs.
+    const operatorCpu = cpuSeconds(operator.pid!);
+    return { seconds, requests, operatorCpu, serverCpu };
+  } finally {
+    stop.abort();
+    operator.kill('SIGTERM');
+    await new Promise((r) => operator.once('exit', r));
+  }
+}
+
+export async function run(): Promise<Table[]> {
+  const cp = await startControlPlane();
+  const client = new KubeClient(cp.kubeConfig, { qps: 5000, burst: 5000 });
+  try {
+    await installCRDs(client, [
+      join(ROOT, 'manifests', 'crd', 'steward.dev_sessions.yaml'),
+      join(ROOT, 'manifests', 'crd', 'steward.dev_workflows.yaml'),
+    ]);
+    for (const ns of ['bench-warmup', 'bench-sessions', 'bench-workflow'])
+      await client.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
+    const phaseOf = (o: KubernetesObject) => (o as { status?: { phase?: string } }).status?.phase;
+
+    const sessionsRun = async (ns: string, n: number) => {
+      const done = new Set<string>();
+      const ac = new AbortController();
+      void (async () => {
+        for await (const ev of client.watch(SESSION, {
+          namespace: ns,
+          signal: ac.signal,
+          resourceVersion: '0',
+        })) {
+          if (phaseOf(ev.object) === 'Succeeded') done.add(ev.object.metadata!.name!);
+        }
+      })().catch(() => {});
+      const names = Array.from({ length: n }, (_, i) => `s-${i}`);
+      await pool(names, 32, async (name) => {
+        await client.create({
+          apiVersion: 'steward.dev/v1alpha1',
+          kind: 'Session',
+          metadata: { namespace: ns, name },
+          spec: TASK_SESSION,
+        });
+      });
+      await waitFor(() => done.size >= n, {
+        description: `${n} Sessions Succeeded`,
+        timeoutMs: 30 * 60_000,
+        intervalMs: 50,
+      });
+      ac.abort();
+    };
+
+    // A small warm-up, so that neither measured run pays for the API server's first requests.
+    await measure(cp, client, 'bench-warmup', 18090, () => sessionsRun('bench-warmup', 100));
+    const sessions = await measure(cp, client, 'bench-sessions', 18090, () =>
+      sessionsRun('bench-sessions', N),
+    );
+
+    const tasks: Array<{ name: string; dependsOn?: string[]; session: typeof TASK_SESSION }> = [];
+    for (let l = 0; l < LAYERS; l++) {
+      for (let i = 0; i < WIDTH; i++) {
+        const deps = l === 0 ? [] : [`l${l - 1}-${i}`, `l${l - 1}-${(i + 1) % WIDTH}`];
+        tasks.push({
+          name: `l${l}-${i}`,
+          ...(deps.length ? { dependsOn: [...new Set(deps)] } : {}),
+          session: TASK_SESSION,
+        });
+      }
+    }
+    const workflow = await measure(cp, client, 'bench-workflow', 18090, async () => {
+      const t0 = performance.now();
+      // Each task's Session: when it appeared and when it Succeeded, for BENCH_DEBUG's timeline.
+      const timeline = new Map<string, { created: number; done?: number }>();
+      let phase: string | undefined;
+      const ac = new AbortController();
+      // Watched, not polled: each GET of a 1,000-task Workflow is half a megabyte for the API
+      // server to encode, which would weigh on the run being measured.
+      void (async () => {
+        while (!ac.signal.aborted) {
+          try {
+            for await (const ev of client.watch(WORKFLOW, {
+              namespace: 'bench-workflow',
+              fieldSelector: { 'metadata.name': 'layers' },
+              signal: ac.signal,
+            })) {
+              phase = phaseOf(ev.object);
+            }
+          } catch {
+            // A dropped watch: watch again (it starts with the current state).
+          }
+        }
+      })();
+      if (process.env.BENCH_DEBUG) {
+        void (async () => {
+          for await (const ev of client.watch(SESSION, { namespace: 'bench-workflow', signal: ac.signal })) {
+            const name = ev.object.metadata!.name!;
+            const e = timeline.get(name) ?? { created: performance.now() - t0 };
+            if (phaseOf(ev.object) === 'Succeeded') e.done ??= performance.now() - t0;
+            timeline.set(name, e);
+          }
+        })().catch(() => {});
+      }
+      await client.create({
+        apiVersion: 'steward.dev/v1alpha1',
+        kind: 'Workflow',
+        metadata: { namespace: 'bench-workflow', name: 'layers' },
+        spec: { tasks },
+      });
+      try {
+        await waitFor(
+          () => {
+            if (phase === 'Failed' || phase === 'Cancelled') throw new Error(`the Workflow ended ${phase}`);
+            return phase === 'Succeeded';
+          },
+          { description: 'the Workflow Succeeded', timeoutMs: 10 * 60_000, intervalMs: 50 },
+        );
+      } catch (err) {
+        // Say where it stands, for whoever has to find out why.
+        const wf = (await client.get(WORKFLOW, {
+          namespace: 'bench-workflow',
+          name: 'layers',
+        })) as KubernetesObject & {
+          status?: {
+            phase?: string;
+            reason?: string;
+            message?: string;
+            tasks?: Record<string, { phase: string }>;
+          };
+        };
+        const byPhase = (xs: string[]) =>
+          Object.entries(Object.groupBy(xs, (x) => x)).map(([k, v]) => `${k} ${v!.length}`);
+        const sessions = (await client.list(SESSION, { namespace: 'bench-workflow' })).items;
+        console.error(
+          `  workflow: ${wf.status?.phase} (${wf.status?.reason}: ${wf.status?.message}); tasks ${byPhase(
+            Object.values(wf.status?.tasks ?? {}).map((t) => t.phase),
+          ).join(', ')}; Sessions ${byPhase(sessions.map((x) => phaseOf(x) ?? 'none')).join(', ')}`,
+        );
+        throw err;
+      }
+      ac.abort();
+      for (let l = 0; l < LAYERS && process.env.BENCH_DEBUG; l++) {
+        const es = [...timeline].filter(([n]) => n.startsWith(`layers-l${l}-`)).map(([, e]) => e);
+        const span = (xs: number[]) =>
+          `${(Math.min(...xs) / 1000).toFixed(1)}–${(Math.max(...xs) / 1000).toFixed(1)} s`;
+        console.log(
+          `  layer ${l}: created ${span(es.map((e) => e.created))}, Succeeded ${span(es.map((e) => e.done ?? NaN))}`,
+        );
+      }
+    });
+    console.log(
+      `  workflow: ${N} tasks (${LAYERS} layers × ${WIDTH}) in ${workflow.seconds.toFixed(1)} s; ` +
+        `${N} independent Sessions in ${sessions.seconds.toFixed(1)} s (operator at ${QPS} QPS)`,
+    );
+    return [
+      {
+        title: `A Workflow of ${N} tasks (${LAYERS} layers × ${WIDTH}) vs ${N} independent Sessions, operator at ${QPS} QPS`,
+        columns: ['Sessions', 'Workflow'],
+        ratio: { label: 'Workflow / Sessions', of: [1, 0] },
+        rows: [
+          {
+            name: 'creation → all Succeeded',
+            unit: 's',
+            values: [sessions.seconds, workflow.seconds],
+            goal: { text: '≤ 1.10×', met: workflow.seconds <= 1.1 * sessions.seconds },
+          },
+          {
+            name: 'operator API requests per Session / task',
+            unit: 'requests',
+            values: [sessions.requests / N, workflow.requests / N],
+          },
+          { name: 'operator CPU', unit: 's', values: [sessions.operatorCpu, workflow.operatorCpu] },
+          { name: 'kube-apiserver + etcd CPU', unit: 's', values: [sessions.serverCpu, workflow.serverCpu] },
+        ],
+        notes: [
+          "A Workflow's task costs one request more than an independent Session: its create, which a user makes for an independent Session.",
+        ],
+      },
+    ];
+  } finally {
+    client.close();
+    await cp.stop();
+  }
+}

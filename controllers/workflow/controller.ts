@@ -1,0 +1,48 @@
+import { generationChanged, type Controller, type Manager, type Predicate } from '../../lib/index.js';
+import { isTerminal, type Session, SESSION_GVK } from '../session/index.js';
+import { WorkflowMetrics } from './metrics.js';
+import { WorkflowReconciler } from './reconciler.js';
+import { WORKFLOW_GVK } from './types.js';
+
+/** How `setupWorkflowController` configures the controller. */
+export interface WorkflowControllerOptions {
+  /** Default 10. */
+  maxConcurrentReconciles?: number;
+  /** The Session controller's --runner-image: task sessions without an image are valid with it. */
+  runnerImage?: string;
+}
+
+/**
+ * Session changes a Workflow acts on: creations, deletions, resyncs, and updates that end the
+ * Session or start another attempt. A Session's other steps (Starting → Running, our own cancel)
+ * change nothing in the Workflow, so they enqueue nothing.
+ */
+export const sessionProgressed: Predicate = (e) => {
+  if (e.type !== 'update' || e.isResync) return true;
+  const before = (e.old as Session).status;
+  const after = (e.object as Session).status;
+  return isTerminal(before?.phase) !== isTerminal(after?.phase) || before?.attempt !== after?.attempt;
+};
+
+/**
+ * Wires the Workflow controller into a Manager: watches Workflows (spec changes only: status
+ * writes are our own) and the Sessions they own. The Session informer is the one the Session
+ * controller uses, so running both costs one watch of Sessions.
+ */
+export function setupWorkflowController(mgr: Manager, opts: WorkflowControllerOptions = {}): Controller {
+  const reconciler = new WorkflowReconciler({
+    client: mgr.client,
+    reader: mgr.cache,
+    recorder: mgr.eventRecorder('steward-workflow'),
+    metrics: new WorkflowMetrics(mgr.registry),
+    runnerImage: opts.runnerImage,
+  });
+  return mgr
+    .controller('workflow')
+    .for(WORKFLOW_GVK, {
+      predicates: [(e) => (e.type === 'update' && e.isResync) || generationChanged(e)],
+    })
+    .owns(SESSION_GVK, { predicates: [sessionProgressed] })
+    .withOptions({ maxConcurrentReconciles: opts.maxConcurrentReconciles ?? 10 })
+    .complete(reconciler);
+}

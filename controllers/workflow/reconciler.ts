@@ -1,0 +1,636 @@
+import {
+  type Client,
+  type Clock,
+  isAlreadyExists,
+  isBadRequest,
+  isConflict,
+  isInvalid,
+  isNotFound,
+  isControlledBy,
+  isStatusError,
+  monotonicNow,
+  type Reader,
+  realClock,
+  type ReconcileContext,
+  type Reconciler,
+  type Request,
+  type Result,
+  setControllerReference,
+} from '../../lib/index.js';
+import {
+  ANNOTATION_TASK,
+  ANNOTATION_UPSTREAM,
+  ANNOTATION_WORKFLOW,
+  LABEL_MANAGED_BY,
+  MANAGED_BY,
+  type Recorder,
+  type Session,
+  SESSION_GVK,
+} from '../session/index.js';
+import { decide, type Decision } from './dag.js';
+import type { WorkflowMetrics } from './metrics.js';
+import { taskSessionName, workflowLabelValue } from './names.js';
+import { summarize, workflowConditions } from './status.js';
+import { observeTask, sameTaskStatus, taskPatch } from './task-status.js';
+import {
+  isTaskTerminal,
+  isWorkflowTerminal,
+  LABEL_TASK,
+  LABEL_WORKFLOW,
+  MAX_UPSTREAM_BYTES,
+  type TaskPhase,
+  type TaskStatus,
+  type Workflow,
+  WORKFLOW_GVK,
+  type WorkflowPhase,
+  type WorkflowStatus,
+} from './types.js';
+import { StartedSessions, type WorkflowRef } from './started.js';
+import { parseWorkflow, type ParsedWorkflow } from './validate.js';
+
+/** What a `WorkflowReconciler` is built with: client, cache reader, clock, recorder, metrics. */
+export interface WorkflowReconcilerOptions {
+  /** Writes (and reads that must not be stale: a Session missing from the cache). */
+  client: Client;
+  /** Reads of Workflows and Sessions. Default `client`; the Manager passes its cache. */
+  reader?: Reader;
+  recorder?: Recorder;
+  metrics?: WorkflowMetrics;
+  clock?: Clock;
+  /** The Session operator's --runner-image, to judge task sessions without an image. */
+  runnerImage?: string;
+  /**
+   * Status writes of a running Workflow of BATCH_FROM_TASKS tasks or more come at most every
+   * this many ms per task (capped at MAX_STATUS_INTERVAL_MS); the first and the terminal write
+   * are never held back. Default STATUS_INTERVAL_PER_TASK_MS; 0 writes on every reconcile that
+   * changes something.
+   */
+  statusIntervalPerTaskMs?: number;
+}
+
+const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+const ms = (t: string | undefined) => (t ? Date.parse(t) : NaN);
+
+/** How soon to look again when the cache has not caught up with our own write yet. */
+const STALE_RETRY_MS = 50;
+const MAX_SUPERSEDED = 10_000;
+/**
+ * How long a Session we created counts as existing while the cache does not show it yet. Past
+ * it, the API is asked instead (a create the cache never shows would be a Session deleted at once).
+ */
+const EXPECTATION_MS = 30_000;
+/**
+ * Session creates in flight at once when many tasks start together (a layer of a wide DAG): one
+ * after another they would take a round trip each, so a hundred ready tasks would start over
+ * seconds. The client's rate limit (--kube-api-qps) still applies.
+ */
+const START_CONCURRENCY = 16;
+/**
+ * Every status write of a Workflow costs the API server work in proportion to the whole object
+ * (decoding, validation, managed fields, etcd, every watcher), about a millisecond per task on a
+ * small machine: a 1,000-task Workflow writing on every Session event would spend the API
+ * server's time on itself and slow its own tasks. So the status of a running Workflow of
+ * BATCH_FROM_TASKS tasks or more is written at most every 5 ms per task (a 100-task Workflow
+ * every 0.5 s, a 1,000-task one every 5 s); smaller ones write on every reconcile that changes
+ * something. Tasks start at once either way; the first and the terminal write are never held.
+ */
+export const STATUS_INTERVAL_PER_TASK_MS = 5;
+export const MAX_STATUS_INTERVAL_MS = 5_000;
+export const BATCH_FROM_TASKS = 100;
+/**
+ * And at least this many times as long as the last write took, so that a Workflow spends at
+ * most about a fifth of its reconciles' time writing its status (up to 30 s between writes).
+ */
+const WRITE_TIME_FACTOR = 4;
+const MAX_ADAPTIVE_INTERVAL_MS = 30_000;
+
+/**
+ * Runs a Workflow's tasks as Sessions, in dependency order.
+ *
+ * Each reconcile observes (the Workflow and its Sessions, from the cache), decides (the pure
+ * `decide` of dag.ts: what starts, what is skipped or cancelled, the Workflow's phase), acts
+ * (creates the Sessions of the tasks that start, cancels Sessions on spec.cancel) and writes the
+ * status once: a merge patch of what changed, conditional on the resourceVersion read. Work is
+ * linear in tasks + edges.
+ *
+ * Never two Sessions for one task: a task's Session has a deterministic name, so a create
+ * repeated after a crash, a failover or a stale cache finds the Session made before
+ * (AlreadyExists is adoption when the Workflow owns it). Sessions just created but not yet in
+ * the cache count as started (expectations), so parallelism holds across reconciles. Terminal
+ * task phases, once written, never change, even if a Session disappears afterwards.
+ */
+export class WorkflowReconciler implements Reconciler {
+  readonly #client: Client;
+  readonly #reader: Reader;
+  readonly #recorder: Recorder | undefined;
+  readonly #metrics: WorkflowMetrics | undefined;
+  readonly #clock: Clock;
+  readonly #runnerImage: string | undefined;
+  // Workflow uid → the resourceVersion our last status write replaced, until the cache shows a
+  // newer one. Bounded: entries of Workflows deleted meanwhile are dropped with the oldest.
+  readonly #superseded = new Map<string, string>();
+  readonly #started: StartedSessions;
+  // Workflow (namespace/name) → when (monotonic ms) we last wrote its status, and how long that
+  // write took, for batching.
+  readonly #lastWrite = new Map<string, { at: number; tookMs: number }>();
+  readonly #statusIntervalPerTaskMs: number;
+  // Workflow (namespace/name) → its parsed spec, for the uid and generation it was parsed from.
+  readonly #parsedByKey = new Map<
+    string,
+    { uid: string; generation: number | undefined; parsed: ParsedWorkflow | { problem: string } }
+  >();
+
+  constructor(opts: WorkflowReconcilerOptions) {
+    this.#client = opts.client;
+    this.#reader = opts.reader ?? opts.client;
+    this.#recorder = opts.recorder;
+    this.#metrics = opts.metrics;
+    this.#clock = opts.clock ?? realClock;
+    this.#runnerImage = opts.runnerImage;
+    this.#started = new StartedSessions(this.#clock, EXPECTATION_MS);
+    this.#statusIntervalPerTaskMs = opts.statusIntervalPerTaskMs ?? STATUS_INTERVAL_PER_TASK_MS;
+  }
+
+  async reconcile(req: Request, ctx: ReconcileContext): Promise<Result | void> {
+    const key = `${req.namespace ?? ''}/${req.name}`;
+    let wf: Workflow;
+    try {
+      wf = await this.#reader.get<Workflow>(WORKFLOW_GVK, req, { signal: ctx.signal });
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+      // Deleted: its Sessions (and their Jobs) go with it through their owner references.
+      this.#metrics?.forget(key);
+      this.#started.forget(key);
+      this.#lastWrite.delete(key);
+      this.#parsedByKey.delete(key);
+      return;
+    }
+    const uid = wf.metadata?.uid ?? '';
+    const stale = this.#superseded.get(uid);
+    if (stale !== undefined) {
+      // The cache still holds the version our last status write replaced: acting on it would
+      // repeat that work (creates that find their Sessions, a patch that conflicts).
+      if (stale === wf.metadata?.resourceVersion) return { requeueAfterMs: STALE_RETRY_MS };
+      this.#superseded.delete(uid);
+    }
+    try {
+      return await this.#run(wf, key, ctx);
+    } catch (err) {
+      if (isConflict(err)) {
+        ctx.logger.debug('Conflict writing Workflow status; requeueing');
+        this.#metrics?.error(req.namespace ?? '', 'conflict');
+        return { requeue: true };
+      }
+      this.#metrics?.error(req.namespace ?? '', errorType(err));
+      throw err;
+    }
+  }
+
+  async #run(wf: Workflow, key: string, ctx: ReconcileContext): Promise<Result | void> {
+    if (wf.metadata?.deletionTimestamp) return;
+    const status = wf.status ?? {};
+    const now = this.#clock.now();
+    if (isWorkflowTerminal(status.phase)) {
+      this.#forget(wf, key);
+      return this.#ttl(wf, now, ctx);
+    }
+    const parsed = this.#parse(wf, key);
+    if ('problem' in parsed) {
+      const done = await this.#write(
+        wf,
+        { phase: 'Failed', reason: 'InvalidSpec', message: parsed.problem },
+        [],
+        [],
+        now,
+        ctx,
+      );
+      return this.#finished(done.wf, key, now, ctx);
+    }
+
+    const { tasks, sessions } = await this.#observe(wf, parsed, now, ctx);
+    const cancel = parsed.spec.cancel === true;
+    let decision: Decision;
+    // Starting a task can fail it at once (an upstream too large, a name taken); decide again
+    // so that the failure propagates in this same reconcile. Each round adds a failure, so
+    // this ends.
+    for (;;) {
+      decision = decide({
+        graph: parsed.graph,
+        phases: tasks.map((t) => t.phase),
+        onFailure: parsed.onFailure,
+        parallelism: parsed.spec.parallelism,
+        cancel,
+      });
+      const started = await mapLimit(decision.start, START_CONCURRENCY, (i) =>
+        this.#start(wf, parsed, i, sessions, now, ctx),
+      );
+      for (const [k, i] of decision.start.entries()) tasks[i] = started[k]!;
+      if (started.every((t) => t.phase === 'Running')) break;
+    }
+    const names = parsed.graph.names;
+    for (const s of decision.skip) {
+      const cause = names[s.cause]!;
+      const causePhase = tasks[s.cause]!.phase === 'Cancelled' ? 'was cancelled' : 'failed';
+      tasks[s.task] = {
+        phase: 'Skipped',
+        reason: s.reason,
+        message:
+          s.reason === 'UpstreamFailed'
+            ? `Not started: upstream task ${cause} ${causePhase}`
+            : `Not started: task ${cause} ${causePhase} and onFailure is Stop`,
+        completionTime: iso(now),
+      };
+    }
+    for (const i of decision.cancel) {
+      tasks[i] = {
+        phase: 'Cancelled',
+        reason: 'Cancelled',
+        message: 'Cancelled with the Workflow before it started',
+        completionTime: iso(now),
+      };
+    }
+    for (const i of decision.cancelRunning) {
+      await this.#cancelSession(wf, taskSessionName(wf.metadata!.name!, names[i]!), sessions, ctx);
+    }
+    const summary = summarize(parsed.graph, decision, tasks, { cancel, onFailure: parsed.onFailure });
+    const done = await this.#write(wf, summary, names, tasks, now, ctx);
+    if (isWorkflowTerminal(summary.phase)) return this.#finished(done.wf, key, now, ctx);
+    this.#metrics?.tasks(
+      key,
+      wf.metadata!.namespace ?? '',
+      tasks.map((t) => t.phase),
+    );
+    if (done.deferMs !== undefined) return { requeueAfterMs: Math.max(1, done.deferMs) };
+  }
+
+  /**
+   * Each task's status now: terminal ones as recorded, the others from their Sessions. A task
+   * recorded as started whose Session neither the cache nor the API has was deleted under us.
+   */
+  async #observe(
+    wf: Workflow,
+    parsed: ParsedWorkflow,
+    now: number,
+    ctx: ReconcileContext,
+  ): Promise<{ tasks: TaskStatus[]; sessions: Map<string, Session> }> {
+    const sessions = await this.#sessions(wf, ctx);
+    const recorded = wf.status?.tasks ?? {};
+    const ref = refOf(wf);
+    const out: TaskStatus[] = [];
+    for (const name of parsed.graph.names) {
+      const was = recorded[name];
+      const sessionName = taskSessionName(wf.metadata!.name!, name);
+      let session = sessions.get(sessionName);
+      if (was?.session !== undefined) this.#started.recorded(ref, sessionName);
+      else if (session !== undefined) this.#started.seen(ref, sessionName);
+      if (session === undefined && !(was !== undefined && isTaskTerminal(was.phase))) {
+        const known = this.#started.state(ref, sessionName);
+        if (known === 'created') {
+          // Created by us moments ago; the cache has not caught up.
+          out.push({ ...was, phase: 'Running', session: sessionName, startTime: was?.startTime ?? iso(now) });
+          continue;
+        }
+        if (known === 'seen' || was?.session !== undefined) {
+          session = await this.#getSession(wf, sessionName, ctx);
+          if (session !== undefined) sessions.set(sessionName, session);
+          else {
+            this.#started.recorded(ref, sessionName);
+            out.push({
+              ...was,
+              phase: 'Failed',
+              session: sessionName,
+              reason: 'SessionDeleted',
+              message: `Session ${sessionName} was deleted before it finished`,
+              completionTime: iso(now),
+            });
+            continue;
+          }
+        }
+      }
+      out.push(observeTask(was, session));
+    }
+    return { tasks: out, sessions };
+  }
+
+  /** The Workflow's Sessions in the cache, by name (only those it controls). */
+  async #sessions(wf: Workflow, ctx: ReconcileContext): Promise<Map<string, Session>> {
+    const list = await this.#reader.list<Session>(SESSION_GVK, {
+      namespace: wf.metadata!.namespace,
+      labelSelector: { [LABEL_WORKFLOW]: workflowLabelValue(wf.metadata!.name!) },
+      signal: ctx.signal,
+    });
+    const out = new Map<string, Session>();
+    for (const s of list.items) if (isControlledBy(s, wf)) out.set(s.metadata!.name!, s);
+    return out;
+  }
+
+  /** A Session from the API, when the cache may not have it yet; undefined if gone or not ours. */
+  async #getSession(wf: Workflow, name: string, ctx: ReconcileContext): Promise<Session | undefined> {
+    try {
+      const s = await this.#client.get<Session>(
+        SESSION_GVK,
+        { namespace: wf.metadata!.namespace, name },
+        { signal: ctx.signal },
+      );
+      return isControlledBy(s, wf) ? s : undefined;
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+  }
+
+  /**
+   * Creates task `i`'s Session with its dependencies' results in STEWARD_UPSTREAM, or adopts the
+   * one an earlier reconcile created. Returns the task's status: Running, or Failed when the
+   * Session cannot be made.
+   */
+  async #start(
+    wf: Workflow,
+    parsed: ParsedWorkflow,
+    i: number,
+    sessions: Map<string, Session>,
+    now: number,
+    ctx: ReconcileContext,
+  ): Promise<TaskStatus> {
+    const { graph, spec } = parsed;
+    const wfName = wf.metadata!.name!;
+    const task = spec.tasks[i]!;
+    const name = taskSessionName(wfName, task.name);
+    const failed = (reason: string, message: string): TaskStatus => ({
+      phase: 'Failed',
+      reason,
+      message,
+      startTime: iso(now),
+      completionTime: iso(now),
+    });
+    const upstream: Record<string, string | null> = {};
+    for (const d of graph.deps[i]!) {
+      const dep = graph.names[d]!;
+      const depSession = taskSessionName(wfName, dep);
+      const s = sessions.get(depSession) ?? (await this.#getSession(wf, depSession, ctx));
+      // A dependency's Session deleted since it succeeded has no result to hand on: null.
+      upstream[dep] = s === undefined ? null : (s.status?.result ?? '');
+    }
+    const upstreamJson = JSON.stringify(upstream);
+    const bytes = Buffer.byteLength(upstreamJson);
+    if (bytes > MAX_UPSTREAM_BYTES) {
+      return failed(
+        'UpstreamTooLarge',
+        `The results of its dependencies come to ${bytes} bytes of JSON; STEWARD_UPSTREAM holds at most ${MAX_UPSTREAM_BYTES}`,
+      );
+    }
+    const session: Session = {
+      apiVersion: 'steward.dev/v1alpha1',
+      kind: 'Session',
+      metadata: {
+        name,
+        namespace: wf.metadata!.namespace,
+        labels: {
+          [LABEL_MANAGED_BY]: MANAGED_BY,
+          [LABEL_WORKFLOW]: workflowLabelValue(wfName),
+          [LABEL_TASK]: task.name,
+        },
+        annotations: {
+          [ANNOTATION_WORKFLOW]: wfName,
+          [ANNOTATION_TASK]: task.name,
+          [ANNOTATION_UPSTREAM]: upstreamJson,
+        },
+      },
+      spec: { ...task.session },
+    };
+    // Owned by the Workflow (blockOwnerDeletion): deleting it deletes its Sessions and their Jobs.
+    setControllerReference({ apiVersion: 'steward.dev/v1alpha1', kind: 'Workflow', ...wf }, session);
+    try {
+      await this.#client.create<Session>(session, { signal: ctx.signal });
+      this.#started.add(refOf(wf), name);
+      return { phase: 'Running', session: name, startTime: iso(now) };
+    } catch (err) {
+      if (isInvalid(err) || isBadRequest(err)) {
+        return failed(
+          'SessionRejected',
+          `The API server rejected Session ${name}: ${(err as Error).message}`,
+        );
+      }
+      if (!isAlreadyExists(err)) throw err;
+    }
+    // Made by an earlier reconcile or process whose status write we never saw: adopt it if ours.
+    const existing = await this.#getSession(wf, name, ctx);
+    if (existing === undefined) {
+      return failed('SessionNameConflict', `Session ${name} exists and is not owned by this Workflow`);
+    }
+    ctx.logger.info('Adopted the existing Session of this task', { task: task.name, session: name });
+    return observeTask(undefined, existing);
+  }
+
+  /** Sets spec.cancel on a running task's Session (once: a Session that has it is left alone). */
+  async #cancelSession(
+    wf: Workflow,
+    name: string,
+    sessions: ReadonlyMap<string, Session>,
+    ctx: ReconcileContext,
+  ): Promise<void> {
+    if (sessions.get(name)?.spec?.cancel === true) return;
+    try {
+      await this.#client.patch(
+        SESSION_GVK,
+        { namespace: wf.metadata!.namespace, name },
+        { type: 'merge', body: { spec: { cancel: true } } },
+        { signal: ctx.signal },
+      );
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+  }
+
+  /**
+   * Writes the new status in one merge patch, conditional on the resourceVersion read: the
+   * Workflow's fields that changed and the entries of the tasks that changed. Then records an
+   * event per transition and counts them. Returns the Workflow as written (or as read, if
+   * nothing changed).
+   */
+  async #write(
+    wf: Workflow,
+    summary: { phase: Exclude<WorkflowPhase, 'Pending'>; reason: string; message: string },
+    names: readonly string[],
+    tasks: readonly TaskStatus[],
+    now: number,
+    ctx: ReconcileContext,
+  ): Promise<{ wf: Workflow; deferMs?: number }> {
+    const before = wf.status ?? {};
+    const terminal = isWorkflowTerminal(summary.phase);
+    const next: WorkflowStatus = {
+      phase: summary.phase,
+      reason: summary.reason,
+      message: summary.message,
+      startTime: before.startTime ?? iso(now),
+      completionTime: terminal ? iso(now) : undefined,
+      progress: `${tasks.filter((t) => isTaskTerminal(t.phase)).length}/${names.length}`,
+      observedGeneration: wf.metadata?.generation,
+    };
+    const conditions = workflowConditions(before.conditions, summary, iso(now), wf.metadata?.generation);
+    const body: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(next) as Array<[keyof WorkflowStatus, unknown]>) {
+      if (before[k] !== v) body[k] = v === undefined ? null : v;
+    }
+    if (conditions !== before.conditions) body.conditions = conditions;
+    const taskBody: Record<string, unknown> = {};
+    const changed: number[] = [];
+    for (const [i, name] of names.entries()) {
+      const was = before.tasks?.[name];
+      if (!sameTaskStatus(was, tasks[i])) {
+        taskBody[name] = taskPatch(was, tasks[i]!);
+        changed.push(i);
+      }
+    }
+    if (changed.length > 0) body.tasks = taskBody;
+    if (Object.keys(body).length === 0) return { wf };
+    const key = refOf(wf).key;
+    const last = this.#lastWrite.get(key);
+    const interval =
+      names.length < BATCH_FROM_TASKS
+        ? 0
+        : Math.max(
+            Math.min(MAX_STATUS_INTERVAL_MS, this.#statusIntervalPerTaskMs * names.length),
+            // The reconcile waits for its write, and new tasks with it: on a loaded API server,
+            // where a write takes long, write less often.
+            Math.min(MAX_ADAPTIVE_INTERVAL_MS, WRITE_TIME_FACTOR * (last?.tookMs ?? 0)),
+          );
+    const since = last === undefined ? Infinity : monotonicNow(this.#clock) - last.at;
+    if (!terminal && before.phase !== undefined && since < interval) {
+      // Written moments ago: this change goes with the next write (which the requeue ensures).
+      return { wf, deferMs: interval - since };
+    }
+    const writeStart = monotonicNow(this.#clock);
+    const updated = await this.#client.patchStatus<Workflow>(
+      WORKFLOW_GVK,
+      { namespace: wf.metadata!.namespace, name: wf.metadata!.name! },
+      // The resourceVersion makes the patch conditional on the state we decided from.
+      { type: 'merge', body: { metadata: { resourceVersion: wf.metadata!.resourceVersion }, status: body } },
+      { signal: ctx.signal },
+    );
+    this.#supersede(wf, updated);
+    const writeEnd = monotonicNow(this.#clock);
+    this.#lastWrite.set(key, { at: writeEnd, tookMs: writeEnd - writeStart });
+
+    const namespace = wf.metadata!.namespace ?? '';
+    for (const i of changed) {
+      const was = before.tasks?.[names[i]!]?.phase ?? 'Pending';
+      const t = tasks[i]!;
+      if (t.phase === was) continue;
+      if (isTaskTerminal(t.phase)) this.#metrics?.taskCompleted(namespace, t.phase);
+      this.#taskEvent(updated, names[i]!, t);
+    }
+    if (before.phase !== summary.phase) {
+      if (before.phase === undefined) this.#metrics?.created(namespace);
+      if (terminal) {
+        const created = ms(wf.metadata?.creationTimestamp);
+        this.#metrics?.completed(
+          namespace,
+          summary.phase,
+          Number.isNaN(created) ? 0 : (now - created) / 1000,
+        );
+      }
+      ctx.logger.info('Workflow phase changed', {
+        from: before.phase ?? '',
+        to: summary.phase,
+        reason: summary.reason,
+      });
+      const warning = summary.phase === 'Failed';
+      void this.#recorder?.event(updated, warning ? 'Warning' : 'Normal', summary.reason, summary.message);
+    }
+    return { wf: updated };
+  }
+
+  #taskEvent(wf: Workflow, task: string, t: TaskStatus): void {
+    const events: Partial<Record<TaskPhase, [string, string, 'Normal' | 'Warning']>> = {
+      Running: ['TaskStarted', `Task ${task} started as Session ${t.session}`, 'Normal'],
+      Succeeded: ['TaskSucceeded', `Task ${task} succeeded`, 'Normal'],
+      Failed: ['TaskFailed', `Task ${task} failed (${t.reason}): ${t.message}`, 'Warning'],
+      Skipped: ['TaskSkipped', `Task ${task} skipped: ${t.message}`, 'Normal'],
+      Cancelled: ['TaskCancelled', `Task ${task} cancelled`, 'Normal'],
+    };
+    const e = events[t.phase];
+    if (e !== undefined) void this.#recorder?.event(wf, e[2], e[0], e[1]);
+  }
+
+  /** A Workflow that just became terminal: drop what we kept for it, then apply the TTL. */
+  async #finished(wf: Workflow, key: string, now: number, ctx: ReconcileContext): Promise<Result | void> {
+    this.#forget(wf, key);
+    return this.#ttl(wf, now, ctx);
+  }
+
+  /**
+   * The Workflow's spec checked and its graph built, once per generation: the tasks cannot
+   * change (CEL), so a reconcile of a 1,000-task Workflow does not validate 1,000 task sessions
+   * and rebuild the graph on every Session event.
+   */
+  #parse(wf: Workflow, key: string): ParsedWorkflow | { problem: string } {
+    const uid = wf.metadata?.uid ?? '';
+    const generation = wf.metadata?.generation;
+    const hit = this.#parsedByKey.get(key);
+    if (hit !== undefined && hit.uid === uid && hit.generation === generation) return hit.parsed;
+    const parsed = parseWorkflow(wf.spec, this.#runnerImage);
+    this.#parsedByKey.set(key, { uid, generation, parsed });
+    return parsed;
+  }
+
+  #forget(wf: Workflow, key: string): void {
+    this.#parsedByKey.delete(key);
+    this.#metrics?.forget(key);
+    this.#started.forget(key);
+    this.#lastWrite.delete(key);
+  }
+
+  /** Deletes a finished Workflow (its Sessions and Jobs with it) ttlSecondsAfterFinished after it ended. */
+  async #ttl(wf: Workflow, now: number, ctx: ReconcileContext): Promise<Result | void> {
+    const ttl = wf.spec?.ttlSecondsAfterFinished;
+    if (typeof ttl !== 'number') return;
+    const at = ms(wf.status?.completionTime) + ttl * 1000;
+    if (Number.isNaN(at)) return;
+    if (now < at) return { requeueAfterMs: at - now };
+    try {
+      await this.#client.delete(
+        WORKFLOW_GVK,
+        { namespace: wf.metadata!.namespace, name: wf.metadata!.name! },
+        { propagationPolicy: 'Background', preconditions: { uid: wf.metadata!.uid }, signal: ctx.signal },
+      );
+      ctx.logger.info('Deleted finished Workflow after its TTL', { ttlSecondsAfterFinished: ttl });
+    } catch (err) {
+      if (!isNotFound(err) && !isConflict(err)) throw err;
+    }
+  }
+
+  #supersede(before: Workflow, after: Workflow): void {
+    const uid = after.metadata?.uid;
+    const rv = before.metadata?.resourceVersion;
+    if (!uid || !rv) return;
+    this.#superseded.delete(uid);
+    this.#superseded.set(uid, rv);
+    if (this.#superseded.size > MAX_SUPERSEDED)
+      this.#superseded.delete(this.#superseded.keys().next().value!);
+  }
+}
+
+/** `fn` over `items` with at most `limit` calls pending, results in order; rejects on the first error. */
+async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const k = next++;
+      out[k] = await fn(items[k]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
+
+function refOf(wf: Workflow): WorkflowRef {
+  return { key: `${wf.metadata?.namespace ?? ''}/${wf.metadata!.name!}`, uid: wf.metadata!.uid! };
+}
+
+function errorType(err: unknown): string {
+  if (isStatusError(err)) return `api_${err.reason || err.status}`.toLowerCase();
+  if (err instanceof Error && err.name === 'AbortError') return 'aborted';
+  return 'internal';
+}
