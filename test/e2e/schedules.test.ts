@@ -1,5 +1,5 @@
-// Schedules on the full local cluster: the operator as a real process (the Session and Schedule
-// controllers), the job controller, the scheduler and kwok running the runs' pods, the garbage
+// Schedules on the full local cluster: the operator as a real process (the Session, Workflow
+// and Schedule controllers), the job controller, the scheduler and kwok running the runs' pods, the garbage
 // collector removing pruned runs' Jobs. kwok ends each pod with the exit code of its
 // steward.dev/fake-exit-code annotation after steward.dev/fake-run-seconds.
 import { join } from 'node:path';
@@ -9,7 +9,8 @@ import {
   type Schedule,
   SCHEDULE_GVK,
 } from '../../controllers/schedule/index.js';
-import { JOB_GVK, SESSION_GVK } from '../../controllers/session/index.js';
+import { JOB_GVK, type Session, SESSION_GVK } from '../../controllers/session/index.js';
+import { taskSessionName, WORKFLOW_GVK } from '../../controllers/workflow/index.js';
 import { isNotFound, KubeClient, type KubernetesObject } from '../../lib/index.js';
 import {
   type ControlPlane,
@@ -37,6 +38,7 @@ beforeAll(async () => {
   await installCRDs(client, [
     join(ROOT, 'manifests', 'crd', 'steward.dev_sessions.yaml'),
     join(ROOT, 'manifests', 'crd', 'steward.dev_schedules.yaml'),
+    join(ROOT, 'manifests', 'crd', 'steward.dev_workflows.yaml'),
   ]);
   op = startOperator(cp.kubeconfigPath, ['--namespace', NS]);
 });
@@ -46,9 +48,9 @@ afterAll(async () => {
   await cp?.stop();
 });
 
-async function runs(schedule: string): Promise<Run[]> {
+async function runs(schedule: string, gvk = SESSION_GVK): Promise<Run[]> {
   const items = (
-    await client.list<Run>(SESSION_GVK, { namespace: NS, labelSelector: { [LABEL_SCHEDULE]: schedule } })
+    await client.list<Run>(gvk, { namespace: NS, labelSelector: { [LABEL_SCHEDULE]: schedule } })
   ).items;
   return items.sort((a, b) => (a.metadata!.name! < b.metadata!.name! ? -1 : 1));
 }
@@ -154,3 +156,94 @@ test('a Schedule of Sessions runs end to end: pods get STEWARD_SCHEDULED_TIME, h
     });
   }
 });
+
+test('a Schedule of Workflows runs end to end: every task gets STEWARD_SCHEDULED_TIME, history pruned, runs go with the Schedule', async () => {
+  const task = (name: string, dependsOn?: string[]) => ({
+    name,
+    ...(dependsOn ? { dependsOn } : {}),
+    session: {
+      template: {
+        image: 'busybox:1.36',
+        annotations: { [FAKE_EXIT_CODE_ANNOTATION]: '0', [FAKE_RUN_SECONDS_ANNOTATION]: '1' },
+      },
+    },
+  });
+  await client.create({
+    apiVersion: 'steward.dev/v1alpha1',
+    kind: 'Schedule',
+    metadata: { namespace: NS, name: 'flows' },
+    spec: {
+      schedule: '*/4 * * * * *',
+      concurrencyPolicy: 'Forbid',
+      successfulRunsHistoryLimit: 1,
+      workflowTemplate: { spec: { tasks: [task('a'), task('b', ['a'])] } },
+    },
+  });
+  // Three times started, one run Succeeded, then suspended: once none is active, only the newest
+  // Workflow is kept.
+  await waitFor(
+    async () => {
+      const s = await get('flows');
+      const last = Date.parse(s.status?.lastScheduleTime ?? '') || 0;
+      return (
+        last - Date.parse(s.metadata!.creationTimestamp!) >= 3 * 4_000 &&
+        s.status?.lastSuccessfulTime !== undefined
+      );
+    },
+    { description: 'flows: three Workflows started, one Succeeded', timeoutMs: 120_000, intervalMs: 250 },
+  );
+  await client.patch(
+    SCHEDULE_GVK,
+    { namespace: NS, name: 'flows' },
+    { type: 'merge', body: { spec: { suspend: true } } },
+  );
+  const kept = await waitFor(
+    async () => {
+      const s = await get('flows');
+      const all = await runs('flows', WORKFLOW_GVK);
+      return (s.status?.activeCount ?? 1) === 0 && all.length === 1 && all[0]!.status?.phase === 'Succeeded'
+        ? all[0]!
+        : undefined;
+    },
+    { description: 'flows: no run active, one Succeeded Workflow kept', timeoutMs: 120_000, intervalMs: 250 },
+  );
+  expect(await events('flows')).toContain('SuccessfulDelete');
+
+  // Each task's pod had the Workflow's scheduled time.
+  const wf = kept.metadata!.name!;
+  const scheduled = kept.metadata!.annotations![ANNOTATION_SCHEDULED_TIME];
+  expect(scheduled).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+  const sessions: string[] = [];
+  for (const t of ['a', 'b']) {
+    const session = await client.get<Session>(SESSION_GVK, { namespace: NS, name: taskSessionName(wf, t) });
+    expect(session.status?.phase).toBe('Succeeded');
+    sessions.push(session.metadata!.name!);
+    const job = await client.get<Job>(JOB_GVK, { namespace: NS, name: session.status!.jobName! });
+    const env = job.spec!.template!.spec!.containers![0]!.env!;
+    expect(env.find((e) => e.name === 'STEWARD_SCHEDULED_TIME')?.value).toBe(scheduled);
+  }
+
+  // Deleting the Schedule deletes its Workflow, whose task Sessions go with it.
+  await client.delete(SCHEDULE_GVK, { namespace: NS, name: 'flows' }, { propagationPolicy: 'Background' });
+  await waitFor(async () => (await runs('flows', WORKFLOW_GVK)).length === 0, {
+    description: 'the Workflow runs garbage-collected',
+    timeoutMs: 60_000,
+    intervalMs: 250,
+  });
+  for (const name of sessions) {
+    await waitFor(() => client.get(SESSION_GVK, { namespace: NS, name }).then(() => false, isNotFound), {
+      description: `task Session ${name} garbage-collected`,
+      timeoutMs: 60_000,
+      intervalMs: 250,
+    });
+  }
+});
+
+/** The reasons of the events of the object named `name`, oldest first. */
+async function events(name: string): Promise<string[]> {
+  const list = await client.list<KubernetesObject & { reason: string; involvedObject: { name: string } }>(
+    { group: '', version: 'v1', kind: 'Event' },
+    { namespace: NS },
+  );
+  return list.items.filter((e) => e.involvedObject.name === name).map((e) => e.reason);
+}
