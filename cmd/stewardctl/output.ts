@@ -1,4 +1,5 @@
 import { dump } from 'js-yaml';
+import { prettyJson } from './json.js';
 import type { KubernetesObject } from '../../lib/index.js';
 import { UsageError } from './errors.js';
 import type { CliKind } from './kinds.js';
@@ -68,13 +69,19 @@ export function format(
 ): string {
   switch (fmt) {
     case 'json':
-      return `${JSON.stringify(objects.length === 1 ? objects[0] : asList(objects), null, 2)}\n`;
-    case 'yaml':
+      return `${prettyJson(objects.length === 1 ? objects[0] : asList(objects))}\n`;
+    case 'yaml': {
       // Through JSON first: exactly what -o json shows, as plain objects js-yaml accepts.
-      return dump(JSON.parse(JSON.stringify(objects.length === 1 ? objects[0] : asList(objects))), {
-        noRefs: true,
-        lineWidth: -1,
-      });
+      const json = prettyJson(objects.length === 1 ? objects[0] : asList(objects));
+      try {
+        return dump(JSON.parse(json), { noRefs: true, lineWidth: -1 });
+      } catch (err) {
+        // js-yaml recurses and gives up at a few thousand levels, which the API server stores;
+        // JSON is YAML (1.2) too, so such an object still prints, as its JSON.
+        if ((err as Error | undefined)?.name !== 'RangeError') throw err;
+        return `${json}\n`;
+      }
+    }
     case 'name':
       return objects.map((o) => `${nameOf(kind, o)}\n`).join('');
     case 'table':

@@ -61,7 +61,35 @@ export interface FakeClientOptions {
   historyLimit?: number;
 }
 
-const clone = <T>(v: T): T => structuredClone(v);
+/**
+ * A deep copy. The API server stores objects nested up to 10,000 levels, deeper than
+ * structuredClone's recursion goes: those are copied without recursion (they are JSON data).
+ */
+function clone<T>(v: T): T {
+  try {
+    return structuredClone(v);
+  } catch (err) {
+    if ((err as Error | undefined)?.name !== 'RangeError') throw err;
+    return cloneJsonData(v);
+  }
+}
+
+function cloneJsonData<T>(root: T): T {
+  const copyOf = (v: unknown): unknown =>
+    v === null || typeof v !== 'object' ? v : v instanceof Date ? new Date(v) : Array.isArray(v) ? [] : {};
+  const out = copyOf(root);
+  const todo: Array<[unknown, unknown]> = [[root, out]];
+  while (todo.length > 0) {
+    const [from, to] = todo.pop()!;
+    if (from === null || typeof from !== 'object' || from instanceof Date) continue;
+    for (const [k, v] of Object.entries(from)) {
+      const c = copyOf(v);
+      (to as Record<string, unknown>)[k] = c;
+      todo.push([v, c]);
+    }
+  }
+  return out as T;
+}
 
 function fail(status: number, reason: string, message: string): StatusError {
   return statusErrorFrom({
