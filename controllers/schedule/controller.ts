@@ -16,6 +16,7 @@ import { ScheduleReconciler } from './reconciler.js';
 import { RUN_KINDS } from './runs.js';
 import { LABEL_SCHEDULE, SCHEDULE_GVK } from './types.js';
 
+/** How `setupScheduleController` configures the controller. */
 export interface ScheduleControllerOptions {
   /** Default 10. */
   maxConcurrentReconciles?: number;

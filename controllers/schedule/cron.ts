@@ -70,6 +70,10 @@ export interface TimeCount {
 /** Times walked at each end of a range before the middle is estimated. */
 export const COUNT_WALK_LIMIT = 500;
 
+/**
+ * A parsed cron expression in a time zone (croner underneath): the times it fires, in order,
+ * and how many fall in a range without walking every one.
+ */
 export class CronSchedule {
   readonly expression: string;
   readonly timeZone: string;

@@ -4,6 +4,7 @@ import { runsToPrune } from './history.js';
 import type { RunView } from './runs.js';
 import { DEFAULTS, type RunReference, type Schedule, type ScheduleStatus } from './types.js';
 
+/** What `decide` looks at: the time, the Schedule, its parsed expression and its runs. */
 export interface DecideInput {
   /** The wall clock, ms since the epoch. */
   now: number;
@@ -25,6 +26,7 @@ export interface Missed {
   pastDeadline: boolean;
 }
 
+/** What `decide` says to do: start a run, cancel or prune runs, the status to write, when to look again. */
 export interface Decision {
   /** Start a run for this scheduled time. */
   start?: number;

@@ -1,3 +1,10 @@
+/**
+ * The Schedule operator (`steward/schedule`): the Schedule API's types, its cron times and
+ * decisions as pure functions, and `setupScheduleController` to run it in your own Manager next to
+ * the Session (and Workflow) controllers.
+ *
+ * @module steward/schedule
+ */
 export * from './types.js';
 export {
   CronError,

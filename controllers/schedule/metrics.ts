@@ -1,5 +1,6 @@
 import { Counter, Histogram, type Registry } from 'prom-client';
 
+/** What became of a scheduled time: the `result` label of `steward_schedule_runs_total`. */
 export type RunResult = 'started' | 'skipped' | 'missed';
 
 /**
@@ -43,10 +44,12 @@ export class ScheduleMetrics {
     for (const result of ['started', 'skipped', 'missed'] as const) this.#runs.inc({ namespace, result }, 0);
   }
 
+  /** Counts `count` scheduled times of a namespace with their result. */
   runs(namespace: string, result: RunResult, count = 1): void {
     if (count > 0) this.#runs.inc({ namespace, result }, count);
   }
 
+  /** Observes a run's creation − its scheduled time. */
   startDelay(namespace: string, seconds: number): void {
     this.#delay.observe({ namespace }, Math.max(0, seconds));
   }

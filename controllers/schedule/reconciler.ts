@@ -41,9 +41,11 @@ import { type SpecProblem, validateScheduleSpec } from './validate.js';
 
 /** Where events go; `EventRecorder` fits. */
 export interface Recorder {
+  /** Records an Event on `obj`. */
   event(obj: KubernetesObject, type: 'Normal' | 'Warning', reason: string, message: string): unknown;
 }
 
+/** What a `ScheduleReconciler` reads, writes and reports through. */
 export interface ScheduleReconcilerOptions {
   /** Writes, and the read of a run that AlreadyExists. */
   client: Client;

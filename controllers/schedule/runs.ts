@@ -50,6 +50,7 @@ function withScheduledTime(sessionSpec: unknown, scheduledTime: string): Session
   return spec;
 }
 
+/** Runs that are Sessions (`spec.sessionTemplate`). */
 export const SESSION_RUNS: RunKind = {
   gvk: SESSION_GVK,
   field: 'sessionTemplate',
@@ -63,6 +64,7 @@ export const SESSION_RUNS: RunKind = {
   },
 };
 
+/** Runs that are Workflows (`spec.workflowTemplate`). */
 export const WORKFLOW_RUNS: RunKind = {
   gvk: WORKFLOW_GVK,
   field: 'workflowTemplate',
@@ -83,6 +85,7 @@ export const WORKFLOW_RUNS: RunKind = {
   },
 };
 
+/** Every kind a Schedule can run. */
 export const RUN_KINDS: readonly RunKind[] = [SESSION_RUNS, WORKFLOW_RUNS];
 
 /** The kind of run a spec makes: the one whose template is set (the schema allows exactly one). */
@@ -122,6 +125,7 @@ export function scheduleLabelValue(schedule: string): string {
   return `${schedule.slice(0, 54).replace(/[-._]+$/, '')}-${hash8(schedule)}`;
 }
 
+/** How `buildRun` names and marks a run. */
 export interface BuildRunOptions {
   /** A manual run (`stewardctl trigger`): named by `name`, annotated steward.dev/trigger=manual. */
   manual?: boolean;
@@ -167,6 +171,7 @@ export function buildRun(
   return setControllerReference(schedule, run);
 }
 
+/** Where a run stands, from its phase. */
 export type RunState = 'active' | 'succeeded' | 'failed';
 
 /** One run as the decision needs it. */
@@ -187,6 +192,7 @@ export interface RunView {
 const ms = (t: unknown) => (typeof t === 'string' ? Date.parse(t) : NaN);
 const orUndefined = (n: number) => (Number.isNaN(n) ? undefined : n);
 
+/** What the decision needs of a run object of `kind`. */
 export function viewRun(kind: RunKind, obj: KubernetesObject): RunView {
   const status = (obj.status ?? {}) as { phase?: string; completionTime?: string };
   const spec = (obj.spec ?? {}) as { cancel?: boolean };

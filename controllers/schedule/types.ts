@@ -9,7 +9,12 @@ export const SCHEDULE_GVK: GVK = { group: 'steward.dev', version: 'v1alpha1', ki
  */
 export const WORKFLOW_GVK: GVK = { group: 'steward.dev', version: 'v1alpha1', kind: 'Workflow' };
 
+/**
+ * What a scheduled time does while a run is active, as CronJob's: Allow starts another, Forbid
+ * skips the time, Replace cancels the active run and starts the new one.
+ */
 export const CONCURRENCY_POLICIES = ['Allow', 'Forbid', 'Replace'] as const;
+/** One of `CONCURRENCY_POLICIES`. */
 export type ConcurrencyPolicy = (typeof CONCURRENCY_POLICIES)[number];
 
 /** Labels and annotations of a run: its object's own, plus the template's. */
@@ -18,17 +23,20 @@ export interface RunTemplateMetadata {
   annotations?: Record<string, string>;
 }
 
+/** `spec.sessionTemplate`: each run is a Session with this spec (and these labels and annotations). */
 export interface SessionRunTemplate {
   metadata?: RunTemplateMetadata;
   spec: SessionSpec;
 }
 
+/** `spec.workflowTemplate`: each run is a Workflow with this spec (and these labels and annotations). */
 export interface WorkflowRunTemplate {
   metadata?: RunTemplateMetadata;
   /** A Workflow's spec (tasks, …), copied as it is. */
   spec: Record<string, unknown>;
 }
 
+/** What a Schedule asks for: when, in which zone, how runs may overlap, and what each run is. */
 export interface ScheduleSpec {
   /**
    * A cron expression: 5 fields (minute hour day-of-month month day-of-week), or 6 with a leading
@@ -60,6 +68,7 @@ export interface RunReference {
   uid: string;
 }
 
+/** What the Schedule controller observed and did, written through the status subresource. */
 export interface ScheduleStatus {
   /** Runs that have not finished. */
   active?: RunReference[];
@@ -84,11 +93,13 @@ export interface ScheduleStatus {
   conditions?: Condition[];
 }
 
+/** A Schedule object (see `ScheduleSpec` and `ScheduleStatus`). */
 export interface Schedule extends KubernetesObject {
   spec?: ScheduleSpec;
   status?: ScheduleStatus;
 }
 
+/** The CRD's defaults for the optional spec fields, as the API server applies them. */
 export const DEFAULTS = {
   timeZone: 'UTC',
   concurrencyPolicy: 'Allow' as ConcurrencyPolicy,
@@ -114,4 +125,5 @@ export const ENV_SCHEDULED_TIME = 'STEWARD_SCHEDULED_TIME';
  * nothing runs until the spec changes.
  */
 export const CONDITION_READY = 'Ready';
+/** See `CONDITION_READY`. */
 export const CONDITION_FAILED = 'Failed';

@@ -15,6 +15,7 @@ export const trimJob: Transform = (obj) => {
   return obj;
 };
 
+/** The pod counterpart of `trimJob`: keeps metadata (but managedFields), status and `spec.nodeName`. */
 export const trimPod: Transform = (obj) => {
   dropManagedFields(obj);
   const pod = obj as KubernetesObject & { spec?: { nodeName?: string } };

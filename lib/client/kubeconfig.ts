@@ -13,6 +13,7 @@ import { type Clock, monotonicNow, realClock } from '../util/clock.js';
  */
 export type KubeConfigLike = Pick<KubeConfig, 'getCurrentCluster' | 'applyToHTTPSOptions'>;
 
+/** Where `loadKubeConfig` looks; the defaults are kubectl's. */
 export interface LoadKubeConfigOptions {
   /** A kubeconfig file (`--kubeconfig`): only this file is read. */
   path?: string;
@@ -121,10 +122,12 @@ export class StaticKubeConfig implements KubeConfigLike {
     this.#clock = opts.clock ?? realClock;
   }
 
+  /** The API server this kubeconfig talks to (as client-node's `KubeConfig` reports it). */
   getCurrentCluster(): ReturnType<KubeConfig['getCurrentCluster']> {
     return { name: 'current', server: this.server, skipTLSVerify: this.#tls.rejectUnauthorized === false };
   }
 
+  /** Adds the TLS settings and credentials (token, basic auth, impersonation) to a request's options. */
   async applyToHTTPSOptions(opts: https.RequestOptions): Promise<void> {
     Object.assign(opts, this.#tls);
     const headers = (opts.headers ??= {}) as Record<string, string>;

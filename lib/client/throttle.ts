@@ -12,6 +12,7 @@ import { checkNumber } from '../util/options.js';
  * writes. docs/operations.md has the measurements behind it.
  */
 export const DEFAULT_QPS = 100;
+/** The default burst of the client-side rate limit (see `DEFAULT_QPS`). */
 export const DEFAULT_BURST = 150;
 
 /** Options of `TokenBucket`. */
