@@ -57,7 +57,11 @@ async function ctl(...args: string[]): Promise<Run> {
   }
 }
 
-/** Starts stewardctl and plays the Job controller for `session` until it exits. */
+/**
+ * Starts stewardctl and plays the Job controller for `session` until it exits. The Job finishes
+ * only once stewardctl has shown the Session Starting: a machine under load may start the CLI's
+ * watch late, and the test is about what it streams from there on.
+ */
 async function ctlWhileFinishing(
   session: string,
   outcome: 'Complete' | 'Failed',
@@ -70,8 +74,18 @@ async function ctlWhileFinishing(
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const code = new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+  let exited = false;
+  const code = new Promise<number | null>((resolve) =>
+    child.on('exit', (c) => {
+      exited = true;
+      resolve(c);
+    }),
+  );
   await waitJob(client, NS, session, 1);
+  await waitFor(() => exited || new RegExp(`${session} {2}Starting`).test(stdout), {
+    description: `stewardctl showing ${session} Starting (stdout: ${stdout}, stderr: ${stderr})`,
+    intervalMs: 50,
+  });
   await finishJob(client, { namespace: NS, name: `${session}-1` }, outcome);
   return { code: await code, stdout, stderr };
 }
