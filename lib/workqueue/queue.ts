@@ -99,8 +99,8 @@ interface Level<T> {
  * finished: cheaper than a delete per key (each is a cache miss in a large map). So the map
  * holds at most (IDLE_RATIO + 1) times the live keys, plus MAX_IDLE, and is back to empty when
  * the queue is. Above MAX_REBUILD live keys a copy would block the event loop too long (it
- * visits every slot: 5–7 ms for 8,192 live and 24,576 idle, measured on a loaded machine), so finished keys are
- * deleted one by one instead.
+ * visits every slot: 5–7 ms for 8,192 live and 24,576 idle, measured on a loaded machine), so
+ * finished keys are deleted one by one instead.
  */
 const MAX_IDLE = 1024;
 const IDLE_RATIO = 3;
