@@ -12,7 +12,7 @@ import { ANNOTATION_SESSION } from './job.js';
 import { SessionMetrics } from './metrics.js';
 import { SessionReconciler } from './reconciler.js';
 import type { TenantPolicy } from './tenant-policy.js';
-import { JOB_GVK, LABEL_MANAGED_BY, MANAGED_BY, POD_GVK, SESSION_GVK } from './types.js';
+import { JOB_GVK, LABEL_MANAGED_BY, LABEL_SESSION, MANAGED_BY, POD_GVK, SESSION_GVK } from './types.js';
 
 /** Options of `setupSessionController`: workers, runner image, default start timeout. */
 export interface SessionControllerOptions {
@@ -49,6 +49,10 @@ export function sessionInformers(): Record<
  */
 export function setupSessionController(mgr: Manager, opts: SessionControllerOptions = {}): Controller {
   const informers = sessionInformers();
+  // The reconciler lists a Session's Jobs and pods by this label (on every pod check, and
+  // whenever a Session ends): looked up by index, not by a scan of every cached Job and pod.
+  mgr.cache.indexLabel(JOB_GVK, LABEL_SESSION);
+  mgr.cache.indexLabel(POD_GVK, LABEL_SESSION);
   const reconciler = new SessionReconciler({
     client: mgr.client,
     reader: mgr.cache,

@@ -8,6 +8,8 @@ export const NAMESPACE_INDEX = 'namespace';
 export const CONTROLLER_OWNER_INDEX = 'controllerOwnerUID';
 /** Index name prefix for user field indexes registered through `indexField`. */
 export const FIELD_INDEX_PREFIX = 'field:';
+/** Index name prefix for label indexes registered through `indexLabel`. */
+export const LABEL_INDEX_PREFIX = 'label:';
 
 /** Indexes objects by namespace ('' for cluster-scoped), under `NAMESPACE_INDEX`. */
 export const namespaceIndexFunc: IndexFunc = (obj) => [obj.metadata?.namespace ?? ''];
@@ -37,5 +39,16 @@ export function fieldIndexFunc<T extends KubernetesObject>(extract: (obj: T) => 
     const out = values.map((v) => fieldIndexValue(undefined, v));
     if (ns) for (const v of values) out.push(fieldIndexValue(ns, v));
     return out;
+  };
+}
+
+/**
+ * Indexes objects by the value of label `key` (none when unlabelled), across namespaces: one
+ * entry per object. A namespaced lookup filters the few objects that share the value.
+ */
+export function labelIndexFunc<T extends KubernetesObject>(key: string): IndexFunc<T> {
+  return (obj) => {
+    const v = obj.metadata?.labels?.[key];
+    return typeof v === 'string' ? [v] : [];
   };
 }

@@ -5,13 +5,14 @@ import type { GVK } from '../client/gvk.js';
 import { apiVersionOf, gvkString } from '../client/gvk.js';
 import type { KubernetesObject, ObjectKey, ObjectList } from '../client/object.js';
 import type { FieldSelectorInput, LabelSelectorInput } from '../client/selectors.js';
-import { formatFieldSelector, formatLabelSelector, labelMatcher } from '../client/selectors.js';
+import { compileLabelSelector, formatFieldSelector, formatLabelSelector } from '../client/selectors.js';
 import type { Clock } from '../util/clock.js';
 import { realClock } from '../util/clock.js';
 import { checkNumber } from '../util/options.js';
 import { checkReflectorTuning } from './reflector-tuning.js';
 import { CacheNotStartedError, NoInformerError } from './errors.js';
-import { FIELD_INDEX_PREFIX, fieldIndexFunc } from './indexers.js';
+import { FIELD_INDEX_PREFIX, fieldIndexFunc, LABEL_INDEX_PREFIX, labelIndexFunc } from './indexers.js';
+import type { IndexFunc } from './store.js';
 import type { InformerOptions, ReflectorTuning } from './informer.js';
 import { SharedInformer } from './informer.js';
 import type { Logger } from '../log/logger.js';
@@ -65,7 +66,8 @@ export class InformerCache implements Reader {
   #logger: Logger;
   #metrics: InformerMetrics | undefined;
   #informers = new Map<string, SharedInformer>();
-  #fieldIndexes = new Map<string, Map<string, (obj: KubernetesObject) => string[]>>();
+  // Per kind (gvkString), the indexes every informer of the kind gets: index name → function.
+  #indexes = new Map<string, Map<string, IndexFunc>>();
   #signal: AbortSignal | undefined;
   #runs: Promise<void>[] = [];
 
@@ -108,9 +110,7 @@ export class InformerCache implements Reader {
         metrics: this.#metrics,
       };
       inf = new SharedInformer(client, opts);
-      for (const [field, extract] of this.#fieldIndexes.get(gvkString(gvk)) ?? []) {
-        inf.addIndexer(FIELD_INDEX_PREFIX + field, fieldIndexFunc(extract));
-      }
+      for (const [name, fn] of this.#indexes.get(gvkString(gvk)) ?? []) inf.addIndexer(name, fn);
       this.#informers.set(key, inf);
       if (this.#signal) this.#runs.push(inf.run(this.#signal));
     }
@@ -123,14 +123,28 @@ export class InformerCache implements Reader {
    * lookup. Applies to existing and future informers of the kind.
    */
   indexField<T extends KubernetesObject>(gvk: GVK, field: string, extract: (obj: T) => string[]): void {
+    this.#addIndex(gvk, FIELD_INDEX_PREFIX + field, `field index ${field}`, fieldIndexFunc(extract));
+  }
+
+  /**
+   * Indexes `gvk` objects by the value of label `key`, so that a `list` whose label selector
+   * requires `key=value` looks the objects up instead of scanning the namespace: a controller
+   * that lists "the Jobs of this Session" by label on every reconcile does O(own objects) work,
+   * not O(every cached object). Applies to existing and future informers of the kind. Costs an
+   * index entry per labelled object; worth it for a label a reconciler lists by.
+   */
+  indexLabel(gvk: GVK, key: string): void {
+    this.#addIndex(gvk, LABEL_INDEX_PREFIX + key, `label index ${key}`, labelIndexFunc(key));
+  }
+
+  #addIndex<T extends KubernetesObject>(gvk: GVK, name: string, what: string, fn: IndexFunc<T>): void {
     const k = gvkString(gvk);
-    let m = this.#fieldIndexes.get(k);
-    if (!m) this.#fieldIndexes.set(k, (m = new Map()));
-    if (m.has(field)) throw new Error(`field index ${field} for ${k} already exists`);
-    const fn = extract as (obj: KubernetesObject) => string[];
-    m.set(field, fn);
+    let m = this.#indexes.get(k);
+    if (!m) this.#indexes.set(k, (m = new Map()));
+    if (m.has(name)) throw new Error(`${what} for ${k} already exists`);
+    m.set(name, fn as IndexFunc);
     for (const inf of this.#informers.values()) {
-      if (gvkString(inf.gvk) === k) inf.addIndexer(FIELD_INDEX_PREFIX + field, fieldIndexFunc(fn));
+      if (gvkString(inf.gvk) === k) inf.addIndexer(name, fn as unknown as IndexFunc);
     }
   }
 
@@ -193,7 +207,7 @@ export class InformerCache implements Reader {
     const inf = await this.#serving(gvk, opts.namespace, opts.signal);
     const items = selectFromStore(inf.store, {
       namespace: opts.namespace,
-      labels: labelMatcher(opts.labelSelector),
+      labels: compileLabelSelector(opts.labelSelector),
       fieldSelector: opts.fieldSelector,
       gvk,
     });

@@ -1,15 +1,15 @@
 import type { GVK } from '../client/gvk.js';
 import { gvkString } from '../client/gvk.js';
 import type { KubernetesObject } from '../client/object.js';
-import type { FieldSelectorInput } from '../client/selectors.js';
+import type { CompiledLabelSelector, FieldSelectorInput } from '../client/selectors.js';
 import { fieldValue, formatFieldSelector } from '../client/selectors.js';
 import { UnsupportedSelectorError } from './errors.js';
-import { FIELD_INDEX_PREFIX, NAMESPACE_INDEX, fieldIndexValue } from './indexers.js';
+import { FIELD_INDEX_PREFIX, LABEL_INDEX_PREFIX, NAMESPACE_INDEX, fieldIndexValue } from './indexers.js';
 import type { ReadonlyStore } from './informer.js';
 
 export interface Selection {
   namespace?: string;
-  labels: (labels: Record<string, string> | undefined) => boolean;
+  labels: CompiledLabelSelector;
   fieldSelector?: FieldSelectorInput;
   gvk: GVK;
 }
@@ -18,7 +18,9 @@ export interface Selection {
  * Evaluates a list request against a store. A field selector is supported when every term is an
  * equality on a field with an index (registered with `indexField`), or on `metadata.name` /
  * `metadata.namespace`, which need none; the first indexed term narrows the candidates by index
- * lookup, as controller-runtime does.
+ * lookup, as controller-runtime does. Failing that, a label equality on a label with an index
+ * (registered with `indexLabel`) does; only then the namespace index, or the whole store. The
+ * candidates are always checked against every term, so an index only saves the scan.
  */
 export function selectFromStore<T extends KubernetesObject>(store: ReadonlyStore<T>, sel: Selection): T[] {
   const terms = parseEqualities(formatFieldSelector(sel.fieldSelector));
@@ -41,11 +43,20 @@ export function selectFromStore<T extends KubernetesObject>(store: ReadonlyStore
       );
     }
   }
+  if (candidates === undefined) {
+    for (const { key, value } of sel.labels.equalities) {
+      const index = LABEL_INDEX_PREFIX + key;
+      if (!store.hasIndexer(index)) continue;
+      candidates = store.byIndex(index, value);
+      break;
+    }
+  }
   candidates ??= sel.namespace ? store.byIndex(NAMESPACE_INDEX, sel.namespace) : store.list();
+  const labels = sel.labels.matches;
   return candidates.filter(
     (obj) =>
       (!sel.namespace || obj.metadata?.namespace === sel.namespace) &&
-      sel.labels(obj.metadata?.labels) &&
+      labels(obj.metadata?.labels) &&
       rest.every((f) => f(obj)),
   );
 }

@@ -30,6 +30,12 @@ export interface StoreOptions<T extends KubernetesObject = KubernetesObject> {
   onIndexError?: (err: IndexFunctionError, obj: T) => void;
 }
 
+function sameValues(a: string[], b: string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 /** The key objects are stored under: `namespace/name`, or `name` when cluster-scoped. */
 export function storeKeyOf(obj: KubernetesObject): string {
   const ns = obj.metadata?.namespace;
@@ -123,10 +129,7 @@ export class Store<T extends KubernetesObject = KubernetesObject> {
     const old = this.#items.get(key);
     this.#items.set(key, obj);
     let failed: IndexFunctionError | undefined;
-    for (const [name, fn] of this.#indexers) {
-      this.#unindexOne(name, key);
-      failed = this.#indexOne(name, fn, key, obj) ?? failed;
-    }
+    for (const [name, fn] of this.#indexers) failed = this.#reindexOne(name, fn, key, obj) ?? failed;
     if (failed !== undefined) throw failed;
     return old;
   }
@@ -145,21 +148,53 @@ export class Store<T extends KubernetesObject = KubernetesObject> {
    * there is no `onIndexError` to hand it to.
    */
   #indexOne(name: string, fn: IndexFunc<T>, key: string, obj: T): IndexFunctionError | undefined {
-    let values: string[];
+    const values = this.#valuesOf(name, fn, key, obj);
+    if (values instanceof IndexFunctionError) return values;
+    this.#addValues(name, key, values);
+    return undefined;
+  }
+
+  /**
+   * Re-indexes `key` for its new object. Most updates leave an object's index values as they
+   * were (its namespace, owner, labels): then the index is not touched at all.
+   */
+  #reindexOne(name: string, fn: IndexFunc<T>, key: string, obj: T): IndexFunctionError | undefined {
+    const values = this.#valuesOf(name, fn, key, obj);
+    if (values instanceof IndexFunctionError) {
+      this.#unindexOne(name, key);
+      return values;
+    }
+    const current = this.#indexValues.get(name)!.get(key) ?? [];
+    if (sameValues(current, values)) return undefined;
+    this.#unindexOne(name, key);
+    this.#addValues(name, key, values);
+    return undefined;
+  }
+
+  /**
+   * What `fn` returns for `obj`, without duplicates; on a throw, the error to throw when there
+   * is no `onIndexError` to hand it to (or one already handed to it, then an empty list).
+   */
+  #valuesOf(name: string, fn: IndexFunc<T>, key: string, obj: T): string[] | IndexFunctionError {
     try {
       const returned: unknown = fn(obj);
       // Checked, not trusted: a string is iterable too, and would index the object under
       // each of its characters.
       if (!Array.isArray(returned) || !returned.every((v) => typeof v === 'string'))
         throw new TypeError(`returned ${describeValue(returned)}, not an array of strings`);
-      values = [...new Set(returned as string[])];
+      const values = returned as string[];
+      // A copy: the function may hand out an array it changes later.
+      return values.length < 2 ? values.slice() : [...new Set(values)];
     } catch (cause) {
       const err = new IndexFunctionError(name, key, cause);
       if (this.#onIndexError === undefined) return err;
       this.#onIndexError(err, obj);
-      return undefined;
+      return [];
     }
-    if (values.length === 0) return undefined;
+  }
+
+  #addValues(name: string, key: string, values: string[]): void {
+    if (values.length === 0) return;
     const index = this.#indices.get(name)!;
     this.#indexValues.get(name)!.set(key, values);
     for (const v of values) {
@@ -167,7 +202,6 @@ export class Store<T extends KubernetesObject = KubernetesObject> {
       if (!set) index.set(v, (set = new Set()));
       set.add(key);
     }
-    return undefined;
   }
 
   #unindexOne(name: string, key: string): void {

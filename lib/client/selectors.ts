@@ -139,9 +139,30 @@ function matches(reqs: Requirement[], get: (key: string) => string | undefined):
 export function labelMatcher(
   sel: LabelSelectorInput | undefined,
 ): (labels: Record<string, string> | undefined) => boolean {
+  return compileLabelSelector(sel).matches;
+}
+
+/** A label selector parsed once: its predicate, and the `key=value` pairs it requires. */
+export interface CompiledLabelSelector {
+  /** Whether an object with these labels is selected. */
+  matches: (labels: Record<string, string> | undefined) => boolean;
+  /**
+   * Labels every match carries with exactly this value (`key=value`, `key in (value)`), which
+   * a cache with an index on `key` can look up instead of scanning.
+   */
+  equalities: Array<{ key: string; value: string }>;
+}
+
+/** Parses a label selector (a TypeError on malformed input). */
+export function compileLabelSelector(sel: LabelSelectorInput | undefined): CompiledLabelSelector {
   const reqs = parseLabelSelector(formatLabelSelector(sel));
-  if (reqs.length === 0) return () => true;
-  return (labels) => matches(reqs, (k) => labels?.[k]);
+  const equalities: CompiledLabelSelector['equalities'] = [];
+  for (const r of reqs) {
+    if (r.op === '=') equalities.push({ key: r.key, value: r.value });
+    else if (r.op === 'in' && r.values.length === 1) equalities.push({ key: r.key, value: r.values[0]! });
+  }
+  if (reqs.length === 0) return { matches: () => true, equalities };
+  return { matches: (labels) => matches(reqs, (k) => labels?.[k]), equalities };
 }
 
 /**

@@ -1,3 +1,4 @@
+import { jest } from '@jest/globals';
 import {
   CacheNotStartedError,
   NoInformerError,
@@ -95,6 +96,36 @@ describe('InformerCache', () => {
     await expect(cache.list(POD, { fieldSelector: { 'status.phase': 'x' } })).rejects.toThrow(
       UnsupportedSelectorError,
     );
+  });
+
+  test('a label index answers label equalities by lookup, with the same answers as a scan', async () => {
+    const inf = cache.informerFor(POD);
+    cache.indexLabel(POD, 'app');
+    expect(() => cache.indexLabel(POD, 'app')).toThrow(/already exists/);
+    start();
+    await cache.waitForCacheSync();
+    const scans = jest.spyOn(inf.store, 'byIndex');
+    const names = async (opts: Parameters<InformerCache['list']>[1]) =>
+      (await cache.list(POD, opts)).items.map((p) => p.metadata?.name).sort();
+    expect(await names({ labelSelector: { app: 'web' } })).toEqual(['p1', 'p3']);
+    expect(await names({ namespace: 'a', labelSelector: 'app=web' })).toEqual(['p1']);
+    expect(await names({ namespace: 'b', labelSelector: 'app in (web)' })).toEqual(['p3']);
+    // Every term still applies to what the index found.
+    expect(await names({ labelSelector: 'app=web,tier=db' })).toEqual([]);
+    expect(await names({ labelSelector: { app: 'db' } })).toEqual([]);
+    // Each of those was one index lookup, never the namespace index (a scan of the namespace).
+    expect(scans.mock.calls.map(([index]) => index)).toEqual(Array(5).fill('label:app'));
+    // A relabelled object moves in the index.
+    await fake.patch(
+      POD,
+      { namespace: 'a', name: 'p1' },
+      { type: 'merge', body: { metadata: { labels: { app: 'db' } } } },
+    );
+    await until(() => inf.store.get('a/p1')?.metadata?.labels?.app === 'db');
+    expect(await names({ labelSelector: { app: 'db' } })).toEqual(['p1']);
+    expect(await names({ labelSelector: { app: 'web' } })).toEqual(['p3']);
+    // Selectors without an equality on an indexed label scan as before.
+    expect(await names({ namespace: 'a', labelSelector: '!app' })).toEqual(['p2']);
   });
 
   test('reads of kinds or namespaces no informer serves are errors, not new watches', async () => {
