@@ -6,6 +6,7 @@ import {
   isAlreadyExists,
   isBadRequest,
   isConflict,
+  isForbidden,
   isInvalid,
   isNotFound,
   type KubernetesObject,
@@ -18,7 +19,7 @@ import {
   rfc3339Time,
   setCondition,
 } from '../../lib/index.js';
-import { type Decision, decide, type DecideInput, withRunStarted, withStartRejected } from './decide.js';
+import { type Decision, decide, type DecideInput, withRunStarted, withStartFailed } from './decide.js';
 import type { ScheduleMetrics } from './metrics.js';
 import {
   buildRun,
@@ -64,6 +65,22 @@ export interface ScheduleReconcilerOptions {
 }
 
 const VALID: ConditionInput = { type: CONDITION_FAILED, status: 'False', reason: 'SpecValid', message: '' };
+
+/**
+ * A run the API server did not create; `reason` is the Ready condition's. Thrown by the
+ * reconcile (after the status records it) so that the work queue retries with backoff.
+ */
+export class RunCreateError extends Error {
+  readonly code = 'ERR_RUN_CREATE';
+  constructor(
+    readonly reason: 'RunForbidden' | 'RunRejected' | 'RunNameConflict' | 'RunCreateFailed',
+    message: string,
+    cause?: unknown,
+  ) {
+    super(message, { cause });
+    this.name = 'RunCreateError';
+  }
+}
 
 /**
  * Starts the runs of a Schedule at its scheduled times, exactly once per time:
@@ -142,22 +159,21 @@ export class ScheduleReconciler implements Reconciler {
     const namespace = schedule.metadata!.namespace ?? '';
 
     for (const r of decision.cancel) await this.#cancel(schedule, r, decision.start!, ctx);
-    let rejected: { reason: string; message: string } | undefined;
+    let failed: RunCreateError | undefined;
     if (decision.start !== undefined) {
       const outcome = await this.#start(schedule, kind, decision.start, ctx);
-      if ('rejected' in outcome) {
-        rejected = outcome.rejected;
-        decision = withStartRejected(input, decision);
+      if (outcome instanceof RunCreateError) {
+        failed = outcome;
+        decision = withStartFailed(input, decision);
       } else {
-        decision = withRunStarted(input, decision, viewRun(kind, outcome.run));
+        decision = withRunStarted(input, decision, viewRun(kind, outcome));
       }
     }
 
-    const ready: ConditionInput = rejected
-      ? { type: CONDITION_READY, status: 'False', ...rejected }
+    const ready: ConditionInput = failed
+      ? { type: CONDITION_READY, status: 'False', reason: failed.reason, message: failed.message }
       : { type: CONDITION_READY, ...decision.ready };
-    const failed: ConditionInput = rejected ? { type: CONDITION_FAILED, status: 'True', ...rejected } : VALID;
-    await this.#writeStatus(schedule, decision.status, [ready, failed]);
+    await this.#writeStatus(schedule, decision.status, [ready, VALID]);
 
     // Counted only now that the status holds them: a conflict above means they are decided again.
     if (decision.skipped !== undefined) {
@@ -172,6 +188,8 @@ export class ScheduleReconciler implements Reconciler {
     }
     if (decision.missed) this.#recordMissed(schedule, decision, ctx);
     for (const r of decision.prune) await this.#prune(schedule, r, ctx);
+    // The time is still due: the work queue retries it with its backoff (never a hot loop).
+    if (failed) throw failed;
     return decision.requeueAfterMs === undefined ? undefined : { requeueAfterMs: decision.requeueAfterMs };
   }
 
@@ -191,36 +209,48 @@ export class ScheduleReconciler implements Reconciler {
     return out;
   }
 
-  /** Creates the run for `scheduledMs`; AlreadyExists with our owner is the same run. */
+  /**
+   * Creates the run for `scheduledMs`; AlreadyExists with our owner is the same run. A refusal
+   * comes back as a RunCreateError (with a FailedCreate event): the caller records it in the
+   * Ready condition and retries the time.
+   */
   async #start(
     schedule: Schedule,
     kind: RunKind,
     scheduledMs: number,
     ctx: ReconcileContext,
-  ): Promise<{ run: KubernetesObject } | { rejected: { reason: string; message: string } }> {
+  ): Promise<KubernetesObject | RunCreateError> {
     const run = buildRun(schedule, kind, scheduledMs);
     const name = run.metadata!.name!;
     const namespace = schedule.metadata!.namespace ?? '';
+    const what = `${kind.gvk.kind} ${name} for ${rfc3339Time(scheduledMs)}`;
+    const refused = (reason: RunCreateError['reason'], why: string, cause?: unknown) => {
+      const err = new RunCreateError(reason, `Cannot create ${what}: ${why}; retrying with backoff`, cause);
+      void this.#recorder?.event(schedule, 'Warning', 'FailedCreate', err.message);
+      return err;
+    };
     let created: KubernetesObject;
     try {
       created = await this.#client.create(run, { signal: ctx.signal });
     } catch (err) {
-      if (isInvalid(err) || isBadRequest(err)) {
-        // The template makes a run the API server refuses (something the Schedule's schema
-        // cannot check): the time is not retried, and the next one tries again.
-        const message = `The API server rejected ${kind.gvk.kind} ${name}: ${(err as Error).message}`;
-        void this.#recorder?.event(schedule, 'Warning', 'RunRejected', message);
-        return { rejected: { reason: 'RunRejected', message } };
-      }
-      if (!isAlreadyExists(err)) throw err;
+      if (ctx.signal.aborted) throw err; // Shutting down: nothing to report.
+      const why = err instanceof Error ? err.message : String(err);
+      // A quota, RBAC or an admission webhook (403); an admission policy or a template the run's
+      // own schema refuses (422, 400): a later attempt may pass (the quota frees up, the policy
+      // changes), so the time is retried, not dropped.
+      if (isForbidden(err)) return refused('RunForbidden', why, err);
+      if (isInvalid(err) || isBadRequest(err)) return refused('RunRejected', why, err);
+      if (!isAlreadyExists(err)) return refused('RunCreateFailed', why, err);
       const existing = await this.#client.get(kind.gvk, { namespace, name }, { signal: ctx.signal });
       if (!isControlledBy(existing, schedule)) {
-        const message = `${kind.gvk.kind} ${name} exists and is not owned by this Schedule`;
-        void this.#recorder?.event(schedule, 'Warning', 'RunNameConflict', message);
-        return { rejected: { reason: 'RunNameConflict', message } };
+        // Never adopted: it may be anyone's. Retried, so the time runs once it is deleted.
+        return refused(
+          'RunNameConflict',
+          `${kind.gvk.kind} ${name} exists and is not owned by this Schedule (delete or rename it)`,
+        );
       }
       ctx.logger.debug('The run of this time exists already', { run: name });
-      return { run: existing };
+      return existing;
     }
     const delaySeconds = (this.#clock.now() - scheduledMs) / 1000;
     this.#metrics?.runs(namespace, 'started');
@@ -237,7 +267,7 @@ export class ScheduleReconciler implements Reconciler {
       'Started',
       `Started ${kind.gvk.kind} ${name} for ${rfc3339Time(scheduledMs)}`,
     );
-    return { run: created };
+    return created;
   }
 
   /** concurrencyPolicy Replace: `spec.cancel: true` on an active run (it then ends Cancelled). */
