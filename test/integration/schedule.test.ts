@@ -12,6 +12,7 @@ import {
   runName,
   type Schedule,
   SCHEDULE_GVK,
+  scheduleLabelValue,
   setupScheduleController,
 } from '../../controllers/schedule/index.js';
 import { SESSION_GVK } from '../../controllers/session/index.js';
@@ -412,6 +413,43 @@ test('a quota refusing the run: Ready=False RunForbidden, retried with backoff; 
     Math.floor(timeOf(all.at(-1)!) / 3000) - Math.floor(Date.parse(s.metadata!.creationTimestamp!) / 3000);
   expect(handled).toBe(expected);
   expect(st.conditions?.find((c) => c.type === 'Ready')?.reason).not.toBe('RunForbidden');
+});
+
+test('a Schedule named with 253 characters: runs named within 63, found by their label, events recorded', async () => {
+  const long = `${'nightly-report.'.repeat(16)}${'x'.repeat(13)}`;
+  expect(long).toHaveLength(253);
+  await create(long, { schedule: '*/2 * * * * *' });
+  const label = scheduleLabelValue(long);
+  const made = await waitFor(
+    async () => {
+      const items = (
+        await client.list<Run>(SESSION_GVK, { namespace: NS, labelSelector: { [LABEL_SCHEDULE]: label } })
+      ).items;
+      return items.length > 0 ? items : undefined;
+    },
+    { description: 'a run of the long-named Schedule', intervalMs: 50 },
+  );
+  await patchSchedule(long, { suspend: true });
+  const run = made[0]!;
+  expect(run.metadata!.name!.length).toBeLessThanOrEqual(63);
+  expect(run.metadata!.name).toBe(runName(long, timeOf(run)));
+  expect(run.metadata!.annotations!['steward.dev/schedule']).toBe(long);
+  const st = await statusAfter(long, timeOf(run));
+  expect(st.active?.map((r) => r.name)).toContain(run.metadata!.name);
+  // The Started event (named <object>.<suffix>, past 253 characters: the API server takes
+  // Event names of any length, as client-go's recorder relies on).
+  await waitFor(
+    async () => {
+      const items = (
+        await client.list<KubernetesObject & { reason?: string; involvedObject?: { name?: string } }>(
+          { group: '', version: 'v1', kind: 'Event' },
+          { namespace: NS },
+        )
+      ).items.filter((e) => e.involvedObject?.name === long);
+      return items.some((e) => e.reason === 'Started') ? items : undefined;
+    },
+    { description: 'a Started event on the long-named Schedule', timeoutMs: 15_000, intervalMs: 100 },
+  );
 });
 
 /** Runs the compiled stewardctl to completion. */
