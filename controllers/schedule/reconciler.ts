@@ -64,6 +64,9 @@ export interface ScheduleReconcilerOptions {
   runnerImage?: string;
 }
 
+/** How much of the API server's refusal the Ready condition and the event quote. */
+const MAX_REFUSAL_CHARS = 1_000;
+
 const VALID: ConditionInput = { type: CONDITION_FAILED, status: 'False', reason: 'SpecValid', message: '' };
 
 /**
@@ -225,7 +228,9 @@ export class ScheduleReconciler implements Reconciler {
     const namespace = schedule.metadata!.namespace ?? '';
     const what = `${kind.gvk.kind} ${name} for ${rfc3339Time(scheduledMs)}`;
     const refused = (reason: RunCreateError['reason'], why: string, cause?: unknown) => {
-      const err = new RunCreateError(reason, `Cannot create ${what}: ${why}; retrying with backoff`, cause);
+      // An admission webhook's answer can be any length; a condition message is at most 32,768.
+      const said = why.length > MAX_REFUSAL_CHARS ? `${why.slice(0, MAX_REFUSAL_CHARS)}…` : why;
+      const err = new RunCreateError(reason, `Cannot create ${what}: ${said}; retrying with backoff`, cause);
       void this.#recorder?.event(schedule, 'Warning', 'FailedCreate', err.message);
       return err;
     };

@@ -515,6 +515,24 @@ describe('specs that cannot work end in a Failed condition with a reason, never 
     },
   );
 
+  test('a refusal with a huge message (a webhook’s): the condition keeps the first 1,000 characters', async () => {
+    const h = new Harness();
+    await h.create({});
+    await h.reconcile();
+    h.clock.step(5_000);
+    h.client.prependReactor((a) =>
+      a.verb === 'create' && a.gvk.kind === 'Session'
+        ? new InvalidError({ status: 422, reason: 'Invalid', message: `denied: ${'x'.repeat(40_000)}` })
+        : undefined,
+    );
+    await expect(h.reconcile()).rejects.toThrow(/denied: x+…; retrying with backoff$/);
+    const ready = h.condition(await h.schedule(), 'Ready')!;
+    expect(ready.reason).toBe('RunRejected');
+    expect(ready.message.length).toBeLessThan(1_200);
+    expect(ready.message).toMatch(/: denied: x+…; retrying with backoff$/);
+    expect(h.events.at(-1)!.message).toBe(ready.message);
+  });
+
   test('a refusal that outlasts the next time: the refused time is missed, the latest one runs', async () => {
     const h = new Harness();
     await h.create({});
