@@ -11,6 +11,7 @@ import {
   type Manager,
   type Predicate,
 } from '../../lib/index.js';
+import type { TenantPolicy } from '../session/index.js';
 import { ScheduleMetrics } from './metrics.js';
 import { ScheduleReconciler } from './reconciler.js';
 import { RUN_KINDS } from './runs.js';
@@ -22,6 +23,8 @@ export interface ScheduleControllerOptions {
   maxConcurrentReconciles?: number;
   /** The operator's --runner-image (Session templates that name no image use it). */
   runnerImage?: string;
+  /** The operator's tenant policy: runs whose Sessions it refuses are not created (see ScheduleReconcilerOptions). */
+  tenantPolicy?: TenantPolicy;
   /**
    * Answers which kinds the API server serves. Default `mgr.client`, which retries a failed
    * request for seconds; the manager binary passes a client that does not, so an API server that
@@ -99,6 +102,7 @@ export async function setupScheduleController(
     metrics: new ScheduleMetrics(mgr.registry),
     runKinds: kinds,
     runnerImage: opts.runnerImage,
+    tenantPolicy: opts.tenantPolicy,
   });
   const builder = mgr.controller('schedule').for(SCHEDULE_GVK, {
     predicates: [(e) => (e.type === 'update' && e.isResync) || generationChanged(e)],

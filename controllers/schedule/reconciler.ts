@@ -19,6 +19,7 @@ import {
   rfc3339Time,
   setCondition,
 } from '../../lib/index.js';
+import { checkTenantPolicy, type Session, SESSION_GVK, type TenantPolicy } from '../session/index.js';
 import { type Decision, decide, type DecideInput, withRunStarted, withStartFailed } from './decide.js';
 import type { ScheduleMetrics } from './metrics.js';
 import {
@@ -62,6 +63,27 @@ export interface ScheduleReconcilerOptions {
   runKinds?: readonly RunKind[];
   /** The Session operator's --runner-image, for validating Session templates that name none. */
   runnerImage?: string;
+  /**
+   * The Session operator's tenant policy (--tenant-policy). A run whose Sessions it refuses is
+   * not created (each would end Failed, PolicyViolation): the Schedule gets Ready=False, reason
+   * PolicyViolation, and the time is retried as any refused create is. Default: not checked.
+   */
+  tenantPolicy?: TenantPolicy;
+}
+
+/**
+ * The tenant policy's verdict on a run's Sessions (a Session run, or each task of a Workflow
+ * run), as the Session controller would give it before their first attempt; undefined if none.
+ */
+function policyViolation(run: KubernetesObject, policy: TenantPolicy): string | undefined {
+  const asSession = (spec: unknown): Session => ({ metadata: run.metadata, spec: spec as Session['spec'] });
+  if (run.kind === SESSION_GVK.kind) return checkTenantPolicy(asSession(run.spec), policy)?.message;
+  const tasks = (run.spec as { tasks?: Array<{ name?: string; session?: unknown }> }).tasks ?? [];
+  for (const t of tasks) {
+    const v = checkTenantPolicy(asSession(t.session), policy);
+    if (v) return `task ${t.name}: ${v.message}`;
+  }
+  return undefined;
 }
 
 /** How much of the API server's refusal the Ready condition and the event quote. */
@@ -76,7 +98,8 @@ const VALID: ConditionInput = { type: CONDITION_FAILED, status: 'False', reason:
 export class RunCreateError extends Error {
   readonly code = 'ERR_RUN_CREATE';
   constructor(
-    readonly reason: 'RunForbidden' | 'RunRejected' | 'RunNameConflict' | 'RunCreateFailed',
+    readonly reason:
+      'RunForbidden' | 'RunRejected' | 'RunNameConflict' | 'RunCreateFailed' | 'PolicyViolation',
     message: string,
     cause?: unknown,
   ) {
@@ -108,6 +131,7 @@ export class ScheduleReconciler implements Reconciler {
   readonly #clock: Clock;
   readonly #kinds: readonly RunKind[];
   readonly #runnerImage: string | undefined;
+  readonly #tenantPolicy: TenantPolicy | undefined;
 
   constructor(opts: ScheduleReconcilerOptions) {
     this.#client = opts.client;
@@ -117,6 +141,7 @@ export class ScheduleReconciler implements Reconciler {
     this.#clock = opts.clock ?? realClock;
     this.#kinds = opts.runKinds ?? RUN_KINDS;
     this.#runnerImage = opts.runnerImage;
+    this.#tenantPolicy = opts.tenantPolicy;
   }
 
   async reconcile(req: Request, ctx: ReconcileContext): Promise<Result | void> {
@@ -234,6 +259,8 @@ export class ScheduleReconciler implements Reconciler {
       void this.#recorder?.event(schedule, 'Warning', 'FailedCreate', err.message);
       return err;
     };
+    const violation = this.#tenantPolicy && policyViolation(run, this.#tenantPolicy);
+    if (violation) return refused('PolicyViolation', violation);
     let created: KubernetesObject;
     try {
       created = await this.#client.create(run, { signal: ctx.signal });

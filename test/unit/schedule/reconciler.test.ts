@@ -8,7 +8,7 @@ import {
   InvalidError,
   type KubernetesObject,
 } from '../../../lib/index.js';
-import { SESSION_GVK } from '../../../controllers/session/index.js';
+import { DEFAULT_TENANT_POLICY, SESSION_GVK } from '../../../controllers/session/index.js';
 import {
   ANNOTATION_SCHEDULED_TIME,
   LABEL_SCHEDULE,
@@ -532,6 +532,49 @@ describe('specs that cannot work end in a Failed condition with a reason, never 
     expect(ready.message).toMatch(/: denied: x+…; retrying with backoff$/);
     expect(h.events.at(-1)!.message).toBe(ready.message);
   });
+
+  test.each([
+    [
+      'Session',
+      { sessionTemplate: { spec: { template: { image: 'busybox', serviceAccountName: 'deployer' } } } },
+    ],
+    [
+      'Workflow',
+      {
+        sessionTemplate: undefined,
+        workflowTemplate: {
+          spec: {
+            tasks: [
+              { name: 'a', session: { template: { image: 'busybox' } } },
+              { name: 'b', session: { template: { image: 'busybox', serviceAccountName: 'deployer' } } },
+            ],
+          },
+        },
+      },
+    ],
+  ])(
+    'a %s template the tenant policy refuses: Ready=False PolicyViolation naming the field, no run made, retried',
+    async (kind, spec) => {
+      const h = new Harness({ tenantPolicy: DEFAULT_TENANT_POLICY });
+      await h.create(spec as never);
+      await h.reconcile();
+      h.clock.step(5_000);
+      await expect(h.reconcile()).rejects.toThrow(/Tenant policy rule serviceAccounts.allowed/);
+      const s = await h.schedule();
+      expect(h.condition(s, 'Ready')).toMatchObject({
+        status: 'False',
+        reason: 'PolicyViolation',
+        message: expect.stringMatching(
+          kind === 'Session'
+            ? /: Tenant policy rule serviceAccounts\.allowed: spec\.template\.serviceAccountName "deployer"/
+            : /: task b: Tenant policy rule serviceAccounts\.allowed: spec\.template\.serviceAccountName "deployer"/,
+        ),
+      });
+      expect(h.condition(s, 'Failed')).toMatchObject({ status: 'False' });
+      expect(await h.runNames(kind === 'Session' ? SESSION_GVK : WORKFLOW_GVK)).toEqual([]);
+      expect(s.status?.lastScheduleTime).toBeUndefined();
+    },
+  );
 
   test('a refusal that outlasts the next time: the refused time is missed, the latest one runs', async () => {
     const h = new Harness();
