@@ -42,7 +42,7 @@ beforeAll(async () => {
     join(ROOT, 'manifests/crd/steward.dev_workflows.yaml'),
     join(ROOT, 'manifests/crd/steward.dev_schedules.yaml'),
   ]);
-  for (const name of [NS, 'kill', QUOTA_NS])
+  for (const name of [NS, 'kill', 'down', QUOTA_NS])
     await client.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
   const logs = new Writable({
     write(chunk: Buffer, _enc, done) {
@@ -450,6 +450,58 @@ test('a Schedule named with 253 characters: runs named within 63, found by their
     },
     { description: 'a Started event on the long-named Schedule', timeoutMs: 15_000, intervalMs: 100 },
   );
+});
+
+test('the operator down across many times: one catch-up run; every other time counted missed once, with an event', async () => {
+  const s = await create('down', { schedule: '* * * * * *' }, 'down');
+  const created = Date.parse(s.metadata!.creationTimestamp!);
+  const args = ['--controllers', 'schedule', '--namespace', 'down'];
+  let op = startOperator(cp.kubeconfigPath, args);
+  try {
+    await waitRuns('down', 1, 'down');
+    op.child.kill('SIGKILL');
+    await op.exited;
+    const killedAt = Date.now();
+    await waitFor(() => Date.now() >= killedAt + 6_000, { description: 'six times passed', intervalMs: 100 });
+    const restartedAt = Date.now();
+    op = startOperator(cp.kubeconfigPath, args);
+    const st = await waitFor(
+      async () => {
+        const got = (await get('down', 'down')).status;
+        return got?.lastScheduleTime && Date.parse(got.lastScheduleTime) >= restartedAt - 1_000
+          ? got
+          : undefined;
+      },
+      { description: 'the catch-up run recorded', timeoutMs: 30_000, intervalMs: 50 },
+    );
+    await patchSchedule('down', { suspend: true }, 'down');
+    const all = await runs('down', 'down');
+    const times = all.map(timeOf).filter((t) => t <= Date.parse(st.lastScheduleTime!));
+    // At most one run for a time inside the downtime: the catch-up, for the latest due time.
+    const during = times.filter((t) => t > killedAt && t < restartedAt - 1_000);
+    expect(during).toEqual([]);
+    // Every second after the creation has exactly one fate: a run or a missed count.
+    const seconds = Math.floor(Date.parse(st.lastScheduleTime!) / 1000) - Math.floor(created / 1000);
+    expect(new Set(times).size).toBe(times.length);
+    expect(times.length + (st.missedRuns ?? 0)).toBe(seconds);
+    expect(st.missedRuns).toBeGreaterThanOrEqual(4);
+    const events = await client.list<
+      KubernetesObject & { reason: string; message: string; count?: number; involvedObject: { name: string } }
+    >({ group: '', version: 'v1', kind: 'Event' }, { namespace: 'down' });
+    // The MissedSchedule events count the same times as the status (one event per reconcile that
+    // found missed times: the catch-up after the restart, and any before the kill).
+    const missed = events.items.filter(
+      (e) => e.involvedObject.name === 'down' && e.reason === 'MissedSchedule',
+    );
+    const counted = missed.map(
+      (e) => Number(e.message.match(/^Missed (\d+) scheduled time/)![1]) * (e.count ?? 1),
+    );
+    expect(counted.reduce((a, b) => a + b, 0)).toBe(st.missedRuns);
+    expect(missed.some((e) => e.message.endsWith('; only the latest due time is handled'))).toBe(true);
+  } finally {
+    op.child.kill('SIGKILL');
+    await op.exited;
+  }
 });
 
 /** Runs the compiled stewardctl to completion. */
