@@ -504,6 +504,49 @@ test('the operator down across many times: one catch-up run; every other time co
   }
 });
 
+test('run names taken by Sessions the Schedule does not own: RunNameConflict, never adopted; freed, the Schedule runs again', async () => {
+  // Squatters on every name the Schedule will want in the next 20 s.
+  const from = Math.ceil(Date.now() / 2000) * 2000;
+  const taken: string[] = [];
+  for (let t = from; t < from + 20_000; t += 2000) {
+    const name = runName('squatted', t);
+    taken.push(name);
+    await client.create({
+      apiVersion: 'steward.dev/v1alpha1',
+      kind: 'Session',
+      metadata: { namespace: NS, name, labels: { [LABEL_SCHEDULE]: 'squatted' } },
+      spec: { template: { image: 'someone-else:1' } },
+    });
+  }
+  await create('squatted', { schedule: '*/2 * * * * *' });
+  const ready = await waitFor(
+    async () => {
+      const c = (await get('squatted')).status?.conditions?.find((x) => x.type === 'Ready');
+      return c?.reason === 'RunNameConflict' ? c : undefined;
+    },
+    { description: 'Ready=False RunNameConflict', timeoutMs: 30_000, intervalMs: 50 },
+  );
+  expect(ready.message).toMatch(
+    /^Cannot create Session squatted-\d+ for \S+: Session squatted-\d+ exists and is not owned by this Schedule/,
+  );
+  for (const name of taken) {
+    const squatter = await client.get(SESSION_GVK, { namespace: NS, name });
+    expect([name, squatter.metadata!.ownerReferences ?? []]).toEqual([name, []]);
+  }
+  expect((await get('squatted')).status?.active ?? []).toEqual([]);
+  for (const name of taken) await client.delete(SESSION_GVK, { namespace: NS, name });
+  const st = await waitFor(
+    async () => {
+      const got = (await get('squatted')).status;
+      return (got?.activeCount ?? 0) > 0 ? got : undefined;
+    },
+    { description: 'a run of squatted started once the names are free', timeoutMs: 60_000, intervalMs: 50 },
+  );
+  await patchSchedule('squatted', { suspend: true });
+  const owned = (await runs('squatted')).filter((r) => r.metadata!.ownerReferences?.[0]?.kind === 'Schedule');
+  expect(owned.map((r) => r.metadata!.name)).toEqual(expect.arrayContaining(st.active!.map((r) => r.name)));
+});
+
 /** Runs the compiled stewardctl to completion. */
 async function ctl(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
