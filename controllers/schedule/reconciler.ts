@@ -92,7 +92,8 @@ const MAX_REFUSAL_CHARS = 1_000;
 const VALID: ConditionInput = { type: CONDITION_FAILED, status: 'False', reason: 'SpecValid', message: '' };
 
 /**
- * A run the API server did not create; `reason` is the Ready condition's. Thrown by the
+ * A run that was not created (refused by the API server, or by the tenant policy); `reason` is
+ * the Ready condition's. Thrown by the
  * reconcile (after the status records it) so that the work queue retries with backoff.
  */
 export class RunCreateError extends Error {
@@ -186,10 +187,9 @@ export class ScheduleReconciler implements Reconciler {
     let decision = decide(input);
     const namespace = schedule.metadata!.namespace ?? '';
 
-    for (const r of decision.cancel) await this.#cancel(schedule, r, decision.start!, ctx);
     let failed: RunCreateError | undefined;
     if (decision.start !== undefined) {
-      const outcome = await this.#start(schedule, kind, decision.start, ctx);
+      const outcome = await this.#start(schedule, kind, decision.start, decision.cancel, ctx);
       if (outcome instanceof RunCreateError) {
         failed = outcome;
         decision = withStartFailed(input, decision);
@@ -238,7 +238,8 @@ export class ScheduleReconciler implements Reconciler {
   }
 
   /**
-   * Creates the run for `scheduledMs`; AlreadyExists with our owner is the same run. A refusal
+   * Creates the run for `scheduledMs`, after cancelling the runs it replaces (concurrencyPolicy
+   * Replace); AlreadyExists with our owner is the same run. A refusal
    * comes back as a RunCreateError (with a FailedCreate event): the caller records it in the
    * Ready condition and retries the time.
    */
@@ -246,6 +247,7 @@ export class ScheduleReconciler implements Reconciler {
     schedule: Schedule,
     kind: RunKind,
     scheduledMs: number,
+    replace: RunView[],
     ctx: ReconcileContext,
   ): Promise<KubernetesObject | RunCreateError> {
     const run = buildRun(schedule, kind, scheduledMs);
@@ -261,6 +263,8 @@ export class ScheduleReconciler implements Reconciler {
     };
     const violation = this.#tenantPolicy && policyViolation(run, this.#tenantPolicy);
     if (violation) return refused('PolicyViolation', violation);
+    // concurrencyPolicy Replace: only for a run that may start (the policy passed it).
+    for (const r of replace) await this.#cancel(schedule, r, scheduledMs, ctx);
     let created: KubernetesObject;
     try {
       created = await this.#client.create(run, { signal: ctx.signal });

@@ -576,6 +576,30 @@ describe('specs that cannot work end in a Failed condition with a reason, never 
     },
   );
 
+  test('Replace with a template the tenant policy refuses: the active run is not cancelled for a run that cannot start', async () => {
+    const h = new Harness({ tenantPolicy: DEFAULT_TENANT_POLICY });
+    await h.create({ concurrencyPolicy: 'Replace' });
+    await h.runUntil('2026-01-01T00:00:05Z');
+    expect(await h.runNames()).toEqual([name('2026-01-01T00:00:05Z')]);
+    await h.client.patch(
+      SCHEDULE_GVK,
+      { namespace: 'ns', name: 'nightly' },
+      {
+        type: 'merge',
+        body: {
+          spec: {
+            sessionTemplate: { spec: { template: { image: 'busybox', serviceAccountName: 'deployer' } } },
+          },
+        },
+      },
+    );
+    h.clock.step(5_000);
+    await expect(h.reconcile()).rejects.toThrow(/PolicyViolation|Tenant policy/);
+    const [active] = (await h.runs()) as Run[];
+    expect(active!.spec?.cancel).toBeUndefined();
+    expect(h.events.map((e) => e.reason)).not.toContain('Replaced');
+  });
+
   test('a refusal that outlasts the next time: the refused time is missed, the latest one runs', async () => {
     const h = new Harness();
     await h.create({});
