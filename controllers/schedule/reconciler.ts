@@ -53,6 +53,14 @@ export interface ScheduleReconcilerOptions {
   client: Client;
   /** Reads of Schedules and their runs. Default `client`; the Manager passes its cache. */
   reader?: Reader;
+  /**
+   * Reads of the runs only. Default `reader`. `setupScheduleController` passes a reader over the
+   * very informers whose run events trigger reconciles: another informer of the kind (the
+   * Workflow controller's, which the cache would answer from) can lag behind the one that
+   * delivered the event, and a reconcile that read a finished run as active would never be
+   * triggered again for it (a suspended Schedule has no next time to requeue for).
+   */
+  runReader?: Pick<Reader, 'list'>;
   recorder?: Recorder;
   metrics?: ScheduleMetrics;
   clock?: Clock;
@@ -127,6 +135,7 @@ export class RunCreateError extends Error {
 export class ScheduleReconciler implements Reconciler {
   readonly #client: Client;
   readonly #reader: Reader;
+  readonly #runReader: Pick<Reader, 'list'>;
   readonly #recorder: Recorder | undefined;
   readonly #metrics: ScheduleMetrics | undefined;
   readonly #clock: Clock;
@@ -137,6 +146,7 @@ export class ScheduleReconciler implements Reconciler {
   constructor(opts: ScheduleReconcilerOptions) {
     this.#client = opts.client;
     this.#reader = opts.reader ?? opts.client;
+    this.#runReader = opts.runReader ?? this.#reader;
     this.#recorder = opts.recorder;
     this.#metrics = opts.metrics;
     this.#clock = opts.clock ?? realClock;
@@ -225,7 +235,7 @@ export class ScheduleReconciler implements Reconciler {
   async #listRuns(schedule: Schedule, ctx: ReconcileContext): Promise<RunView[]> {
     const out: RunView[] = [];
     for (const kind of this.#kinds) {
-      const list = await this.#reader.list(kind.gvk, {
+      const list = await this.#runReader.list(kind.gvk, {
         namespace: schedule.metadata!.namespace,
         labelSelector: { [LABEL_SCHEDULE]: scheduleLabelValue(schedule.metadata!.name!) },
         signal: ctx.signal,

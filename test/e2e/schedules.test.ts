@@ -201,9 +201,12 @@ test('a Schedule of Workflows runs end to end: every task gets STEWARD_SCHEDULED
     async () => {
       const s = await get('flows');
       const all = await runs('flows', WORKFLOW_GVK);
-      return (s.status?.activeCount ?? 1) === 0 && all.length === 1 && all[0]!.status?.phase === 'Succeeded'
-        ? all[0]!
-        : undefined;
+      if ((s.status?.activeCount ?? 1) === 0 && all.length === 1 && all[0]!.status?.phase === 'Succeeded')
+        return all[0]!;
+      // What the wait saw, for the timeout's message.
+      throw new Error(
+        `active ${s.status?.activeCount}, conditions ${JSON.stringify(s.status?.conditions?.map((c) => [c.type, c.status, c.reason, c.message]))}, runs ${JSON.stringify(all.map((w) => [w.metadata!.name, w.status?.phase, (w.status as { reason?: string })?.reason]))}`,
+      );
     },
     { description: 'flows: no run active, one Succeeded Workflow kept', timeoutMs: 120_000, intervalMs: 250 },
   );
