@@ -107,6 +107,7 @@ async function main(): Promise<number> {
         await setupScheduleController(mgr, {
           maxConcurrentReconciles: flags.maxConcurrentReconciles,
           runnerImage: flags.runnerImage,
+          tenantPolicy: flags.tenantPolicy,
           discovery,
         });
       } catch (err) {

@@ -7,10 +7,13 @@ import {
   gvkString,
   isNoKindMatch,
   type KubernetesObject,
+  type ListOptions,
   type Logger,
   type Manager,
   type Predicate,
+  type Reader,
 } from '../../lib/index.js';
+import type { TenantPolicy } from '../session/index.js';
 import { ScheduleMetrics } from './metrics.js';
 import { ScheduleReconciler } from './reconciler.js';
 import { RUN_KINDS } from './runs.js';
@@ -22,6 +25,8 @@ export interface ScheduleControllerOptions {
   maxConcurrentReconciles?: number;
   /** The operator's --runner-image (Session templates that name no image use it). */
   runnerImage?: string;
+  /** The operator's tenant policy: runs whose Sessions it refuses are not created (see ScheduleReconcilerOptions). */
+  tenantPolicy?: TenantPolicy;
   /**
    * Answers which kinds the API server serves. Default `mgr.client`, which retries a failed
    * request for seconds; the manager binary passes a client that does not, so an API server that
@@ -92,21 +97,41 @@ export async function setupScheduleController(
   for (const kind of RUN_KINDS.filter((_, i) => !runKindsServed[i])) {
     mgr.logger.info('Run kind not served; Schedules of it will not run', { kind: gvkString(kind.gvk) });
   }
-  const reconciler = new ScheduleReconciler({
-    client: mgr.client,
-    reader: mgr.cache,
-    recorder: mgr.eventRecorder('steward-schedule'),
-    metrics: new ScheduleMetrics(mgr.registry),
-    runKinds: kinds,
-    runnerImage: opts.runnerImage,
-  });
-  const builder = mgr.controller('schedule').for(SCHEDULE_GVK, {
-    predicates: [(e) => (e.type === 'update' && e.isResync) || generationChanged(e)],
-  });
   const runs = {
     informer: { labelSelector: { matchExpressions: [{ key: LABEL_SCHEDULE, operator: 'Exists' as const }] } },
     predicates: [runChanged],
   };
+  // The informers the run events come from (the builder's owns() gets these same ones).
+  const runInformers = new Map(
+    kinds.map((k) => [gvkString(k.gvk), mgr.cache.informerFor(k.gvk, runs.informer)]),
+  );
+  const runReader: Pick<Reader, 'list'> = {
+    async list<T extends KubernetesObject = KubernetesObject>(gvk: GVK, opts: ListOptions = {}) {
+      const labels = (opts.labelSelector ?? {}) as Record<string, string>;
+      const items = runInformers
+        .get(gvkString(gvk))!
+        .store.list()
+        .filter(
+          (o) =>
+            (opts.namespace === undefined || o.metadata?.namespace === opts.namespace) &&
+            Object.entries(labels).every(([k, v]) => o.metadata?.labels?.[k] === v),
+        );
+      return { apiVersion: apiVersionOf(gvk), kind: `${gvk.kind}List`, metadata: {}, items: items as T[] };
+    },
+  };
+  const reconciler = new ScheduleReconciler({
+    client: mgr.client,
+    reader: mgr.cache,
+    runReader,
+    recorder: mgr.eventRecorder('steward-schedule'),
+    metrics: new ScheduleMetrics(mgr.registry),
+    runKinds: kinds,
+    runnerImage: opts.runnerImage,
+    tenantPolicy: opts.tenantPolicy,
+  });
+  const builder = mgr.controller('schedule').for(SCHEDULE_GVK, {
+    predicates: [(e) => (e.type === 'update' && e.isResync) || generationChanged(e)],
+  });
   for (const kind of kinds) builder.owns(kind.gvk, runs);
   return builder
     .withOptions({ maxConcurrentReconciles: opts.maxConcurrentReconciles ?? 10 })

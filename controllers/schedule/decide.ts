@@ -92,6 +92,8 @@ export function decide({ now, schedule, cron, runs }: DecideInput): Decision {
     ready: { status: 'True', reason: 'Scheduled', message: '' },
   };
 
+  // Every time up to this one is handled (run, skipped or missed): none of them runs again.
+  let handledUntil = watermark;
   if (watermark !== undefined) {
     // Due times that have their run already (a few at most: one per status write lost to a
     // crash or a conflict). They settle every time up to the latest of them, suspended or not:
@@ -105,7 +107,6 @@ export function decide({ now, schedule, cron, runs }: DecideInput): Decision {
     const settled = maxOf(...ran);
     let missed = 0;
     let exact = true;
-    let handledUntil = watermark;
     if (settled !== undefined) {
       const c = cron.count(watermark, settled);
       missed += c.count - ran.size;
@@ -114,8 +115,8 @@ export function decide({ now, schedule, cron, runs }: DecideInput): Decision {
     }
     let pastDeadline = false;
     const latest = spec.suspend ? undefined : cron.latestAtOrBefore(now);
-    if (latest !== undefined && latest > handledUntil) {
-      const due = cron.count(handledUntil, now);
+    if (latest !== undefined && latest > handledUntil!) {
+      const due = cron.count(handledUntil!, now);
       exact &&= due.exact;
       handledUntil = latest;
       if (spec.startingDeadlineSeconds !== undefined && now - latest > spec.startingDeadlineSeconds * 1000) {
@@ -134,21 +135,24 @@ export function decide({ now, schedule, cron, runs }: DecideInput): Decision {
     if (missed > 0) {
       // The latest and first times without a run, stepping over those that ran.
       const handled = decision.start ?? decision.skipped;
-      let last = cron.latestAtOrBefore(handled === undefined ? handledUntil : handled - 1000);
+      let last = cron.latestAtOrBefore(handled === undefined ? handledUntil! : handled - 1000);
       while (last !== undefined && ran.has(last)) last = cron.latestAtOrBefore(last - 1000);
       let first = cron.next(watermark);
       while (first !== undefined && ran.has(first)) first = cron.next(first);
       decision.missed = {
         count: missed,
         exact,
-        first: first ?? handledUntil,
-        latest: last ?? handledUntil,
+        first: first ?? handledUntil!,
+        latest: last ?? handledUntil!,
         pastDeadline,
       };
     }
   }
 
-  const next = spec.suspend ? undefined : cron.next(now);
+  // The next time that will run: after now, and after every handled time. They differ when the
+  // wall clock is behind what was handled (stepped back, or behind the API server's clock at
+  // creation): the times in between will not run, so they are not the next one.
+  const next = spec.suspend ? undefined : cron.next(Math.max(now, handledUntil ?? now));
   decision.status = statusAfter(schedule, runs, decision, next);
   if (spec.suspend) {
     decision.ready = {
@@ -185,16 +189,16 @@ export function withRunStarted(input: DecideInput, decision: Decision, run: RunV
 }
 
 /**
- * The decision with its start turned into a missed time: for a run the API server refused
- * (the time is handled, so it is not tried again; the next time is).
+ * The decision without its start, for a run that could not be created (refused by the API
+ * server: a quota, an admission policy, a name taken by another object; or the API server
+ * failing). The time stays due: it is neither recorded as run nor as missed, so the retry (with
+ * the work queue's backoff) starts it, unless a later time or startingDeadlineSeconds overtakes
+ * it first (then it is counted missed, as any time that got no run). The missed times this
+ * decision counted stay counted: the status write records them before the retry.
  */
-export function withStartRejected(input: DecideInput, decision: Decision): Decision {
+export function withStartFailed(input: DecideInput, decision: Decision): Decision {
   if (decision.start === undefined) return decision;
-  const t = decision.start;
-  const missed: Missed = decision.missed
-    ? { ...decision.missed, count: decision.missed.count + 1, latest: t }
-    : { count: 1, exact: true, first: t, latest: t, pastDeadline: false };
-  const out: Decision = { ...decision, start: undefined, missed };
+  const out: Decision = { ...decision, start: undefined, requeueAfterMs: undefined };
   out.status = statusAfter(
     input.schedule,
     input.runs,

@@ -17,14 +17,19 @@ export {
 export {
   decide,
   withRunStarted,
-  withStartRejected,
+  withStartFailed,
   type Decision,
   type DecideInput,
   type Missed,
 } from './decide.js';
 export { runsToPrune } from './history.js';
 export { ScheduleMetrics, type RunResult } from './metrics.js';
-export { ScheduleReconciler, type ScheduleReconcilerOptions, type Recorder } from './reconciler.js';
+export {
+  RunCreateError,
+  ScheduleReconciler,
+  type ScheduleReconcilerOptions,
+  type Recorder,
+} from './reconciler.js';
 export {
   buildRun,
   manualRunName,

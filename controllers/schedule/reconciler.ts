@@ -6,6 +6,7 @@ import {
   isAlreadyExists,
   isBadRequest,
   isConflict,
+  isForbidden,
   isInvalid,
   isNotFound,
   type KubernetesObject,
@@ -18,7 +19,8 @@ import {
   rfc3339Time,
   setCondition,
 } from '../../lib/index.js';
-import { type Decision, decide, type DecideInput, withRunStarted, withStartRejected } from './decide.js';
+import { checkTenantPolicy, type Session, SESSION_GVK, type TenantPolicy } from '../session/index.js';
+import { type Decision, decide, type DecideInput, withRunStarted, withStartFailed } from './decide.js';
 import type { ScheduleMetrics } from './metrics.js';
 import {
   buildRun,
@@ -51,6 +53,14 @@ export interface ScheduleReconcilerOptions {
   client: Client;
   /** Reads of Schedules and their runs. Default `client`; the Manager passes its cache. */
   reader?: Reader;
+  /**
+   * Reads of the runs only. Default `reader`. `setupScheduleController` passes a reader over the
+   * very informers whose run events trigger reconciles: another informer of the kind (the
+   * Workflow controller's, which the cache would answer from) can lag behind the one that
+   * delivered the event, and a reconcile that read a finished run as active would never be
+   * triggered again for it (a suspended Schedule has no next time to requeue for).
+   */
+  runReader?: Pick<Reader, 'list'>;
   recorder?: Recorder;
   metrics?: ScheduleMetrics;
   clock?: Clock;
@@ -61,9 +71,51 @@ export interface ScheduleReconcilerOptions {
   runKinds?: readonly RunKind[];
   /** The Session operator's --runner-image, for validating Session templates that name none. */
   runnerImage?: string;
+  /**
+   * The Session operator's tenant policy (--tenant-policy). A run whose Sessions it refuses is
+   * not created (each would end Failed, PolicyViolation): the Schedule gets Ready=False, reason
+   * PolicyViolation, and the time is retried as any refused create is. Default: not checked.
+   */
+  tenantPolicy?: TenantPolicy;
 }
 
+/**
+ * The tenant policy's verdict on a run's Sessions (a Session run, or each task of a Workflow
+ * run), as the Session controller would give it before their first attempt; undefined if none.
+ */
+function policyViolation(run: KubernetesObject, policy: TenantPolicy): string | undefined {
+  const asSession = (spec: unknown): Session => ({ metadata: run.metadata, spec: spec as Session['spec'] });
+  if (run.kind === SESSION_GVK.kind) return checkTenantPolicy(asSession(run.spec), policy)?.message;
+  const tasks = (run.spec as { tasks?: Array<{ name?: string; session?: unknown }> }).tasks ?? [];
+  for (const t of tasks) {
+    const v = checkTenantPolicy(asSession(t.session), policy);
+    if (v) return `task ${t.name}: ${v.message}`;
+  }
+  return undefined;
+}
+
+/** How much of the API server's refusal the Ready condition and the event quote. */
+const MAX_REFUSAL_CHARS = 1_000;
+
 const VALID: ConditionInput = { type: CONDITION_FAILED, status: 'False', reason: 'SpecValid', message: '' };
+
+/**
+ * A run that was not created (refused by the API server, or by the tenant policy); `reason` is
+ * the Ready condition's. Thrown by the
+ * reconcile (after the status records it) so that the work queue retries with backoff.
+ */
+export class RunCreateError extends Error {
+  readonly code = 'ERR_RUN_CREATE';
+  constructor(
+    readonly reason:
+      'RunForbidden' | 'RunRejected' | 'RunNameConflict' | 'RunCreateFailed' | 'PolicyViolation',
+    message: string,
+    cause?: unknown,
+  ) {
+    super(message, { cause });
+    this.name = 'RunCreateError';
+  }
+}
 
 /**
  * Starts the runs of a Schedule at its scheduled times, exactly once per time:
@@ -83,20 +135,24 @@ const VALID: ConditionInput = { type: CONDITION_FAILED, status: 'False', reason:
 export class ScheduleReconciler implements Reconciler {
   readonly #client: Client;
   readonly #reader: Reader;
+  readonly #runReader: Pick<Reader, 'list'>;
   readonly #recorder: Recorder | undefined;
   readonly #metrics: ScheduleMetrics | undefined;
   readonly #clock: Clock;
   readonly #kinds: readonly RunKind[];
   readonly #runnerImage: string | undefined;
+  readonly #tenantPolicy: TenantPolicy | undefined;
 
   constructor(opts: ScheduleReconcilerOptions) {
     this.#client = opts.client;
     this.#reader = opts.reader ?? opts.client;
+    this.#runReader = opts.runReader ?? this.#reader;
     this.#recorder = opts.recorder;
     this.#metrics = opts.metrics;
     this.#clock = opts.clock ?? realClock;
     this.#kinds = opts.runKinds ?? RUN_KINDS;
     this.#runnerImage = opts.runnerImage;
+    this.#tenantPolicy = opts.tenantPolicy;
   }
 
   async reconcile(req: Request, ctx: ReconcileContext): Promise<Result | void> {
@@ -141,23 +197,21 @@ export class ScheduleReconciler implements Reconciler {
     let decision = decide(input);
     const namespace = schedule.metadata!.namespace ?? '';
 
-    for (const r of decision.cancel) await this.#cancel(schedule, r, decision.start!, ctx);
-    let rejected: { reason: string; message: string } | undefined;
+    let failed: RunCreateError | undefined;
     if (decision.start !== undefined) {
-      const outcome = await this.#start(schedule, kind, decision.start, ctx);
-      if ('rejected' in outcome) {
-        rejected = outcome.rejected;
-        decision = withStartRejected(input, decision);
+      const outcome = await this.#start(schedule, kind, decision.start, decision.cancel, ctx);
+      if (outcome instanceof RunCreateError) {
+        failed = outcome;
+        decision = withStartFailed(input, decision);
       } else {
-        decision = withRunStarted(input, decision, viewRun(kind, outcome.run));
+        decision = withRunStarted(input, decision, viewRun(kind, outcome));
       }
     }
 
-    const ready: ConditionInput = rejected
-      ? { type: CONDITION_READY, status: 'False', ...rejected }
+    const ready: ConditionInput = failed
+      ? { type: CONDITION_READY, status: 'False', reason: failed.reason, message: failed.message }
       : { type: CONDITION_READY, ...decision.ready };
-    const failed: ConditionInput = rejected ? { type: CONDITION_FAILED, status: 'True', ...rejected } : VALID;
-    await this.#writeStatus(schedule, decision.status, [ready, failed]);
+    await this.#writeStatus(schedule, decision.status, [ready, VALID]);
 
     // Counted only now that the status holds them: a conflict above means they are decided again.
     if (decision.skipped !== undefined) {
@@ -172,6 +226,8 @@ export class ScheduleReconciler implements Reconciler {
     }
     if (decision.missed) this.#recordMissed(schedule, decision, ctx);
     for (const r of decision.prune) await this.#prune(schedule, r, ctx);
+    // The time is still due: the work queue retries it with its backoff (never a hot loop).
+    if (failed) throw failed;
     return decision.requeueAfterMs === undefined ? undefined : { requeueAfterMs: decision.requeueAfterMs };
   }
 
@@ -179,7 +235,7 @@ export class ScheduleReconciler implements Reconciler {
   async #listRuns(schedule: Schedule, ctx: ReconcileContext): Promise<RunView[]> {
     const out: RunView[] = [];
     for (const kind of this.#kinds) {
-      const list = await this.#reader.list(kind.gvk, {
+      const list = await this.#runReader.list(kind.gvk, {
         namespace: schedule.metadata!.namespace,
         labelSelector: { [LABEL_SCHEDULE]: scheduleLabelValue(schedule.metadata!.name!) },
         signal: ctx.signal,
@@ -191,36 +247,56 @@ export class ScheduleReconciler implements Reconciler {
     return out;
   }
 
-  /** Creates the run for `scheduledMs`; AlreadyExists with our owner is the same run. */
+  /**
+   * Creates the run for `scheduledMs`, after cancelling the runs it replaces (concurrencyPolicy
+   * Replace); AlreadyExists with our owner is the same run. A refusal
+   * comes back as a RunCreateError (with a FailedCreate event): the caller records it in the
+   * Ready condition and retries the time.
+   */
   async #start(
     schedule: Schedule,
     kind: RunKind,
     scheduledMs: number,
+    replace: RunView[],
     ctx: ReconcileContext,
-  ): Promise<{ run: KubernetesObject } | { rejected: { reason: string; message: string } }> {
+  ): Promise<KubernetesObject | RunCreateError> {
     const run = buildRun(schedule, kind, scheduledMs);
     const name = run.metadata!.name!;
     const namespace = schedule.metadata!.namespace ?? '';
+    const what = `${kind.gvk.kind} ${name} for ${rfc3339Time(scheduledMs)}`;
+    const refused = (reason: RunCreateError['reason'], why: string, cause?: unknown) => {
+      // An admission webhook's answer can be any length; a condition message is at most 32,768.
+      const said = why.length > MAX_REFUSAL_CHARS ? `${why.slice(0, MAX_REFUSAL_CHARS)}…` : why;
+      const err = new RunCreateError(reason, `Cannot create ${what}: ${said}; retrying with backoff`, cause);
+      void this.#recorder?.event(schedule, 'Warning', 'FailedCreate', err.message);
+      return err;
+    };
+    const violation = this.#tenantPolicy && policyViolation(run, this.#tenantPolicy);
+    if (violation) return refused('PolicyViolation', violation);
+    // concurrencyPolicy Replace: only for a run that may start (the policy passed it).
+    for (const r of replace) await this.#cancel(schedule, r, scheduledMs, ctx);
     let created: KubernetesObject;
     try {
       created = await this.#client.create(run, { signal: ctx.signal });
     } catch (err) {
-      if (isInvalid(err) || isBadRequest(err)) {
-        // The template makes a run the API server refuses (something the Schedule's schema
-        // cannot check): the time is not retried, and the next one tries again.
-        const message = `The API server rejected ${kind.gvk.kind} ${name}: ${(err as Error).message}`;
-        void this.#recorder?.event(schedule, 'Warning', 'RunRejected', message);
-        return { rejected: { reason: 'RunRejected', message } };
-      }
-      if (!isAlreadyExists(err)) throw err;
+      if (ctx.signal.aborted) throw err; // Shutting down: nothing to report.
+      const why = err instanceof Error ? err.message : String(err);
+      // A quota, RBAC or an admission webhook (403); an admission policy or a template the run's
+      // own schema refuses (422, 400): a later attempt may pass (the quota frees up, the policy
+      // changes), so the time is retried, not dropped.
+      if (isForbidden(err)) return refused('RunForbidden', why, err);
+      if (isInvalid(err) || isBadRequest(err)) return refused('RunRejected', why, err);
+      if (!isAlreadyExists(err)) return refused('RunCreateFailed', why, err);
       const existing = await this.#client.get(kind.gvk, { namespace, name }, { signal: ctx.signal });
       if (!isControlledBy(existing, schedule)) {
-        const message = `${kind.gvk.kind} ${name} exists and is not owned by this Schedule`;
-        void this.#recorder?.event(schedule, 'Warning', 'RunNameConflict', message);
-        return { rejected: { reason: 'RunNameConflict', message } };
+        // Never adopted: it may be anyone's. Retried, so the time runs once it is deleted.
+        return refused(
+          'RunNameConflict',
+          `${kind.gvk.kind} ${name} exists and is not owned by this Schedule (delete or rename it)`,
+        );
       }
       ctx.logger.debug('The run of this time exists already', { run: name });
-      return { run: existing };
+      return existing;
     }
     const delaySeconds = (this.#clock.now() - scheduledMs) / 1000;
     this.#metrics?.runs(namespace, 'started');
@@ -237,7 +313,7 @@ export class ScheduleReconciler implements Reconciler {
       'Started',
       `Started ${kind.gvk.kind} ${name} for ${rfc3339Time(scheduledMs)}`,
     );
-    return { run: created };
+    return created;
   }
 
   /** concurrencyPolicy Replace: `spec.cancel: true` on an active run (it then ends Cancelled). */

@@ -125,6 +125,18 @@ export function scheduleLabelValue(schedule: string): string {
   return `${schedule.slice(0, 54).replace(/[-._]+$/, '')}-${hash8(schedule)}`;
 }
 
+/** Keys under steward.dev/ are Steward's (the schedule, the scheduled time, a Session's workflow): not a template's. */
+const RESERVED_PREFIX = 'steward.dev/';
+
+/**
+ * A template's labels or annotations without the steward.dev/ keys. The CRD refuses them; this
+ * covers objects that bypassed it, so that a template can never make a scheduled run look manual
+ * (steward.dev/trigger), move its time, or claim another owner's keys.
+ */
+function unreserved(m: Record<string, string> | undefined): Record<string, string> {
+  return Object.fromEntries(Object.entries(m ?? {}).filter(([k]) => !k.startsWith(RESERVED_PREFIX)));
+}
+
 /** How `buildRun` names and marks a run. */
 export interface BuildRunOptions {
   /** A manual run (`stewardctl trigger`): named by `name`, annotated steward.dev/trigger=manual. */
@@ -147,7 +159,7 @@ export function buildRun(
   const template = (schedule.spec?.[kind.field] ?? {}) as { metadata?: RunTemplateMetadata; spec?: unknown };
   const scheduledTime = rfc3339Time(scheduledMs);
   const annotations: Record<string, string> = {
-    ...template.metadata?.annotations,
+    ...unreserved(template.metadata?.annotations),
     [ANNOTATION_SCHEDULE]: name,
     [ANNOTATION_SCHEDULED_TIME]: scheduledTime,
   };
@@ -159,7 +171,7 @@ export function buildRun(
       name: opts.name ?? runName(name, scheduledMs),
       namespace: schedule.metadata!.namespace,
       labels: {
-        ...template.metadata?.labels,
+        ...unreserved(template.metadata?.labels),
         [LABEL_MANAGED_BY]: 'steward',
         [LABEL_SCHEDULE]: scheduleLabelValue(name),
       },

@@ -120,7 +120,9 @@ export const ENV_SCHEDULED_TIME = 'STEWARD_SCHEDULED_TIME';
 
 /**
  * Condition types: Ready is True while the Schedule is starting runs on time; False with the
- * reason why not (Suspended, NoNextTime, RunKindNotInstalled, or a spec problem). Failed is
+ * reason why not (Suspended, NoNextTime, RunKindNotInstalled, a refused run create that is being
+ * retried — RunForbidden, RunRejected, RunNameConflict, RunCreateFailed, PolicyViolation — or a
+ * spec problem). Failed is
  * True only when the spec itself cannot work (InvalidSchedule, InvalidTimeZone, InvalidTemplate):
  * nothing runs until the spec changes.
  */

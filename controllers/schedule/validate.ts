@@ -1,4 +1,5 @@
 import { validateSpec as validateSessionSpec } from '../session/index.js';
+import { parseWorkflow } from '../workflow/index.js';
 import { CronError, CronSchedule } from './cron.js';
 import { CONCURRENCY_POLICIES, DEFAULTS, type ScheduleSpec } from './types.js';
 
@@ -54,6 +55,18 @@ export function validateScheduleSpec(
         problem: {
           reason: 'InvalidTemplate',
           message: `spec.sessionTemplate.${problem}`,
+        },
+      };
+    }
+  }
+  if (field === 'workflowTemplate') {
+    // Cycles too, which the CRD's CEL rules cannot find: refused here, before any run is made.
+    const parsed = parseWorkflow(template.spec, opts.runnerImage);
+    if ('problem' in parsed) {
+      return {
+        problem: {
+          reason: 'InvalidTemplate',
+          message: `spec.workflowTemplate.${parsed.problem.startsWith('spec.') ? '' : 'spec: '}${parsed.problem}`,
         },
       };
     }

@@ -201,9 +201,12 @@ test('a Schedule of Workflows runs end to end: every task gets STEWARD_SCHEDULED
     async () => {
       const s = await get('flows');
       const all = await runs('flows', WORKFLOW_GVK);
-      return (s.status?.activeCount ?? 1) === 0 && all.length === 1 && all[0]!.status?.phase === 'Succeeded'
-        ? all[0]!
-        : undefined;
+      if ((s.status?.activeCount ?? 1) === 0 && all.length === 1 && all[0]!.status?.phase === 'Succeeded')
+        return all[0]!;
+      // What the wait saw, for the timeout's message.
+      throw new Error(
+        `active ${s.status?.activeCount}, conditions ${JSON.stringify(s.status?.conditions?.map((c) => [c.type, c.status, c.reason, c.message]))}, runs ${JSON.stringify(all.map((w) => [w.metadata!.name, w.status?.phase, (w.status as { reason?: string })?.reason]))}`,
+      );
     },
     { description: 'flows: no run active, one Succeeded Workflow kept', timeoutMs: 120_000, intervalMs: 250 },
   );
@@ -247,3 +250,71 @@ async function events(name: string): Promise<string[]> {
   );
   return list.items.filter((e) => e.involvedObject.name === name).map((e) => e.reason);
 }
+
+test('Replace with Workflow runs: the active Workflow is cancelled (its running task with it) and the new one starts', async () => {
+  await client.create({
+    apiVersion: 'steward.dev/v1alpha1',
+    kind: 'Schedule',
+    metadata: { namespace: NS, name: 'replaced' },
+    spec: {
+      schedule: '*/5 * * * * *',
+      concurrencyPolicy: 'Replace',
+      workflowTemplate: {
+        spec: {
+          tasks: [
+            {
+              name: 'long',
+              session: {
+                template: {
+                  image: 'busybox:1.36',
+                  annotations: { [FAKE_EXIT_CODE_ANNOTATION]: '0', [FAKE_RUN_SECONDS_ANNOTATION]: '600' },
+                },
+              },
+            },
+          ],
+        },
+      },
+    },
+  });
+  // The first Workflow's task running, then the next time replaces it.
+  const first = await waitFor(
+    async () => {
+      const [wf] = await runs('replaced', WORKFLOW_GVK);
+      if (wf === undefined) return undefined;
+      const task = await client
+        .get<Session>(SESSION_GVK, { namespace: NS, name: taskSessionName(wf.metadata!.name!, 'long') })
+        .catch(() => undefined);
+      return task?.status?.phase === 'Running' ? wf : undefined;
+    },
+    { description: 'replaced: the first Workflow’s task Running', timeoutMs: 60_000, intervalMs: 250 },
+  );
+  const name = first.metadata!.name!;
+  const cancelled = await waitFor(
+    async () => {
+      const all = await runs('replaced', WORKFLOW_GVK);
+      const old = all.find((w) => w.metadata!.name === name);
+      return all.length >= 2 && old?.status?.phase === 'Cancelled' ? all : undefined;
+    },
+    {
+      description: 'replaced: the first Workflow Cancelled, a second started',
+      timeoutMs: 60_000,
+      intervalMs: 250,
+    },
+  );
+  await client.patch(
+    SCHEDULE_GVK,
+    { namespace: NS, name: 'replaced' },
+    { type: 'merge', body: { spec: { suspend: true } } },
+  );
+  const task = await client.get<Session>(SESSION_GVK, { namespace: NS, name: taskSessionName(name, 'long') });
+  expect(task.spec?.cancel).toBe(true);
+  await waitFor(
+    async () =>
+      (await client.get<Session>(SESSION_GVK, { namespace: NS, name: taskSessionName(name, 'long') })).status
+        ?.phase === 'Cancelled',
+    { description: 'the replaced Workflow’s task Session Cancelled', timeoutMs: 60_000, intervalMs: 250 },
+  );
+  expect(cancelled.map((w) => w.metadata!.name).sort()[1]).not.toBe(name);
+  expect(await events('replaced')).toContain('Replaced');
+  await client.delete(SCHEDULE_GVK, { namespace: NS, name: 'replaced' }, { propagationPolicy: 'Background' });
+});

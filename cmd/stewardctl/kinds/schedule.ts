@@ -114,7 +114,8 @@ export const scheduleKind: CliKind<Schedule> = {
           `${spec?.failedRunsHistoryLimit ?? DEFAULTS.failedRunsHistoryLimit} failed kept`,
       ],
       ['Runs', runKindOf(spec)?.gvk.kind ?? '<no template>'],
-      ['Active', (st.active ?? []).map((r) => r.name).join(', ') || '<none>'],
+      // kind/name, as `stewardctl get` takes it: `stewardctl describe workflow/<name>` follows on.
+      ['Active', (st.active ?? []).map((r) => `${r.kind.toLowerCase()}/${r.name}`).join(', ') || '<none>'],
       ['Last schedule', st.lastScheduleTime ?? '<none>'],
       ['Last success', st.lastSuccessfulTime],
       ['Next schedule', st.nextScheduleTime ?? '<none>'],

@@ -93,6 +93,25 @@ test('describe: the expression in words and the next 5 times in the zone, as cro
   );
 });
 
+test('describe: the run kind, and active runs as kind/name (for stewardctl describe)', async () => {
+  const client = await fixture(
+    {
+      sessionTemplate: undefined,
+      workflowTemplate: { spec: { tasks: [{ name: 'a', session: { template: { image: 'x' } } }] } },
+    } as never,
+    {
+      activeCount: 2,
+      active: [
+        { apiVersion: 'steward.dev/v1alpha1', kind: 'Workflow', name: 'nightly-1', uid: 'u1' },
+        { apiVersion: 'steward.dev/v1alpha1', kind: 'Workflow', name: 'nightly-manual-abcde', uid: 'u2' },
+      ],
+    },
+  );
+  const out = (await run(client, NOW, 'describe', 'sched/nightly')).stdout;
+  expect(out).toMatch(/^Runs:\s+Workflow$/m);
+  expect(out).toMatch(/^Active:\s+workflow\/nightly-1, workflow\/nightly-manual-abcde$/m);
+});
+
 test('describe across the spring-forward night: 02:30 does not exist, the run is at 03:00 CEST', async () => {
   const out = (await run(await fixture(), '2026-03-27T12:00:00Z', 'describe', 'sched/nightly')).stdout;
   const next = out.slice(out.indexOf('Next 5 times')).split('\n').slice(1, 4);

@@ -130,7 +130,7 @@ test('defaults are those of types.ts; types and bounds', () => {
   for (const t of ['lastScheduleTime', 'lastSuccessfulTime', 'nextScheduleTime', 'lastMissedTime']) {
     expect([t, at(`status.${t}`).format]).toEqual([t, 'date-time']);
   }
-  expect(at('spec.workflowTemplate.spec')['x-kubernetes-preserve-unknown-fields']).toBe(true);
+  expect(at('spec.workflowTemplate.spec')['x-kubernetes-preserve-unknown-fields']).toBeUndefined();
 });
 
 test('CEL rules: exactly one template, a cron field count, an IANA zone', () => {
@@ -147,7 +147,19 @@ test('CEL rules: exactly one template, a cron field count, an IANA zone', () => 
   expect(walk(ROOT_SCHEMA, '')).toEqual([]); // every rule has a message
 });
 
-test('spec.sessionTemplate.spec is the Session CRD’s spec, current (hack/sync-schedule-crd.mjs --check)', () => {
+test.each(['sessionTemplate', 'workflowTemplate'])(
+  'spec.%s.metadata: label and annotation keys under steward.dev/ are refused',
+  (t) => {
+    for (const f of ['labels', 'annotations']) {
+      expect([f, rules(`spec.${t}.metadata.${f}`)]).toEqual([
+        f,
+        ["self.all(k, !k.startsWith('steward.dev/'))"],
+      ]);
+    }
+  },
+);
+
+test('spec.sessionTemplate.spec and spec.workflowTemplate.spec are current (hack/sync-schedule-crd.mjs --check)', () => {
   const r = spawnSync(process.execPath, [join(ROOT, 'hack/sync-schedule-crd.mjs'), '--check'], {
     encoding: 'utf8',
   });
@@ -158,6 +170,25 @@ test('spec.sessionTemplate.spec is the Session CRD’s spec, current (hack/sync-
     expect.arrayContaining(['template', 'input', 'retry']),
   );
   expect(JSON.stringify(session)).not.toContain('oldSelf');
+});
+
+test('spec.workflowTemplate.spec is the Workflow CRD’s spec without cancel and transition rules', () => {
+  const workflowCrd = load(
+    readFileSync(join(ROOT, 'manifests/crd/steward.dev_workflows.yaml'), 'utf8'),
+  ) as Crd;
+  const workflowSpec = workflowCrd.spec.versions[0]!.schema.openAPIV3Schema.properties!.spec!;
+  const template = at('spec.workflowTemplate.spec');
+  expect(template.properties?.cancel).toBeUndefined();
+  expect(Object.keys(template.properties ?? {}).sort()).toEqual(
+    Object.keys(workflowSpec.properties ?? {})
+      .filter((k) => k !== 'cancel')
+      .sort(),
+  );
+  expect(template.required).toEqual(workflowSpec.required);
+  // The same task schema, rules and all (dependsOn must name a task; a task's session is a Session's).
+  expect(template.properties?.tasks).toEqual(workflowSpec.properties?.tasks);
+  expect(JSON.stringify(template)).not.toContain('oldSelf');
+  expect(JSON.stringify(workflowSpec)).toContain('oldSelf'); // what was dropped
 });
 
 test('the schema is structural and every property has a description', () => {

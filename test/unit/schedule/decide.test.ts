@@ -122,6 +122,34 @@ describe('times', () => {
   });
 });
 
+describe('the wall clock behind the times already handled (a step back, or a clock behind the API server)', () => {
+  test('stepped back an hour after the 00:10 run: nothing runs again; next is the first time after 00:10', () => {
+    const s = schedule({}, { lastScheduleTime: '2026-01-01T00:10:00Z' });
+    const d = decideAt('2025-12-31T23:11:30Z', s, [run('active', '2026-01-01T00:10:00Z')]);
+    expect(d.start).toBeUndefined();
+    expect(d.missed).toBeUndefined();
+    // Not 23:15, which will not run (it is before the last run's time): the NEXT column says when one will.
+    expect(d.status.nextScheduleTime).toBe('2026-01-01T00:15:00Z');
+    expect(d.requeueAfterMs).toBe(at('2026-01-01T00:15:00Z') - at('2025-12-31T23:11:30Z'));
+  });
+
+  test('the operator 30 s behind the API server at creation: next is the first time after the creation', () => {
+    const s = schedule({}, {}, '2026-01-01T00:05:10Z');
+    const d = decideAt('2026-01-01T00:04:40Z', s);
+    expect(d.start).toBeUndefined();
+    expect(d.status.nextScheduleTime).toBe('2026-01-01T00:10:00Z');
+    expect(d.requeueAfterMs).toBe(at('2026-01-01T00:10:00Z') - at('2026-01-01T00:04:40Z'));
+  });
+
+  test('stepped forward an hour: like downtime, one catch-up run and the others counted', () => {
+    const s = schedule({}, { lastScheduleTime: '2026-01-01T00:10:00Z' });
+    const d = decideAt('2026-01-01T01:11:00Z', s);
+    expect(iso(d.start)).toBe('2026-01-01T01:10:00Z');
+    expect(d.missed?.count).toBe(11);
+    expect(d.status.nextScheduleTime).toBe('2026-01-01T01:15:00Z');
+  });
+});
+
 describe('missed runs after a long downtime', () => {
   const down = schedule({}, { lastScheduleTime: '2026-01-01T00:05:00Z', missedRuns: 2 });
 

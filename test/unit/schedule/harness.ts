@@ -6,7 +6,7 @@ import {
   silentLogger,
 } from '../../../lib/index.js';
 import { FakeClient, FakeClock } from '../../../lib/testing/index.js';
-import { SESSION_GVK } from '../../../controllers/session/index.js';
+import { SESSION_GVK, type TenantPolicy } from '../../../controllers/session/index.js';
 import {
   LABEL_SCHEDULE,
   RUN_KINDS,
@@ -44,7 +44,7 @@ export class Harness {
   /** The delay the last reconcile asked for. */
   lastResult: Result | void = undefined;
 
-  constructor(opts: { start?: string; runKinds?: readonly RunKind[] } = {}) {
+  constructor(opts: { start?: string; runKinds?: readonly RunKind[]; tenantPolicy?: TenantPolicy } = {}) {
     this.clock = new FakeClock(Date.parse(opts.start ?? '2026-01-01T00:00:00Z'));
     this.client = new FakeClient({ clock: this.clock, kinds: KINDS });
     this.reconciler = new ScheduleReconciler({
@@ -52,6 +52,7 @@ export class Harness {
       clock: this.clock,
       metrics: new ScheduleMetrics(this.registry),
       runKinds: opts.runKinds ?? RUN_KINDS,
+      tenantPolicy: opts.tenantPolicy,
       recorder: { event: (_o, type, reason, message) => this.events.push({ type, reason, message }) },
     });
   }

@@ -1,8 +1,14 @@
 // The Schedule reconciler on a fake client and a fake clock: runs at their times (and only then),
 // exactly once per time, concurrency policies, missed runs, suspend, history, bad specs, and
 // Workflow runs handled by GVK.
-import { ConflictError, InternalError, InvalidError, type KubernetesObject } from '../../../lib/index.js';
-import { SESSION_GVK } from '../../../controllers/session/index.js';
+import {
+  ConflictError,
+  ForbiddenError,
+  InternalError,
+  InvalidError,
+  type KubernetesObject,
+} from '../../../lib/index.js';
+import { DEFAULT_TENANT_POLICY, SESSION_GVK } from '../../../controllers/session/index.js';
 import {
   ANNOTATION_SCHEDULED_TIME,
   LABEL_SCHEDULE,
@@ -393,6 +399,26 @@ describe('specs that cannot work end in a Failed condition with a reason, never 
       /spec\.sessionTemplate\.spec\.template\.image is not set/,
     ],
     [
+      {
+        sessionTemplate: undefined,
+        workflowTemplate: {
+          spec: {
+            tasks: [
+              { name: 'a', dependsOn: ['b'], session: { template: { image: 'busybox' } } },
+              { name: 'b', dependsOn: ['a'], session: { template: { image: 'busybox' } } },
+            ],
+          },
+        },
+      },
+      'InvalidTemplate',
+      /spec\.workflowTemplate\.spec: .*a → b → a/,
+    ],
+    [
+      { sessionTemplate: undefined, workflowTemplate: { spec: { tasks: [] } } },
+      'InvalidTemplate',
+      /spec\.workflowTemplate\.spec\.tasks must list at least one task/,
+    ],
+    [
       { concurrencyPolicy: 'Sometimes' },
       'InvalidSpec',
       /concurrencyPolicy must be one of Allow, Forbid, Replace/,
@@ -415,27 +441,250 @@ describe('specs that cannot work end in a Failed condition with a reason, never 
     expect(await h.runNames()).toEqual([]);
   });
 
-  test('a run the API server rejects: the time counts as missed, Failed=True RunRejected, the next time tries again', async () => {
+  test.each([
+    [
+      'a quota',
+      () =>
+        new ForbiddenError({
+          status: 403,
+          reason: 'Forbidden',
+          message:
+            'sessions.steward.dev "x" is forbidden: exceeded quota: runs, requested: count/sessions.steward.dev=1',
+        }),
+      'RunForbidden',
+      /exceeded quota/,
+    ],
+    [
+      'an admission policy (422)',
+      () =>
+        new InvalidError({
+          status: 422,
+          reason: 'Invalid',
+          message: 'ValidatingAdmissionPolicy tenant-images denied request: image not allowed',
+        }),
+      'RunRejected',
+      /image not allowed/,
+    ],
+    [
+      'an unavailable API server',
+      () =>
+        new InternalError({ status: 500, reason: 'InternalError', message: 'etcdserver: request timed out' }),
+      'RunCreateFailed',
+      /request timed out/,
+    ],
+  ])(
+    'a run create refused by %s: Ready=False with the reason, retried with backoff, never lost, never duplicated',
+    async (_what, refusal, reason, message) => {
+      const h = new Harness();
+      await h.create({});
+      await h.reconcile();
+      h.clock.step(5_000);
+      let creates = 0;
+      let refuse = true;
+      h.client.prependReactor((a) => {
+        if (a.verb !== 'create' || a.gvk.kind !== 'Session') return undefined;
+        creates++;
+        return refuse ? refusal() : undefined;
+      });
+      // Thrown, so the work queue retries it with its rate limiter's backoff (not a fixed delay).
+      await expect(h.reconcile()).rejects.toThrow(message);
+      await expect(h.reconcile()).rejects.toThrow(message);
+      let s = await h.schedule();
+      expect(h.condition(s, 'Ready')).toMatchObject({
+        status: 'False',
+        reason,
+        message: expect.stringMatching(message),
+      });
+      expect(h.condition(s, 'Ready')!.message).toContain(name('2026-01-01T00:00:05Z'));
+      // The spec is fine: not Failed. The time is not lost: neither run nor missed.
+      expect(h.condition(s, 'Failed')).toMatchObject({ status: 'False' });
+      expect(s.status?.lastScheduleTime).toBeUndefined();
+      expect(s.status?.missedRuns ?? 0).toBe(0);
+      expect(h.events.filter((e) => e.reason === 'FailedCreate')).toHaveLength(2);
+      expect(h.events.find((e) => e.reason === 'FailedCreate')).toMatchObject({ type: 'Warning' });
+      h.clock.step(1_000);
+      refuse = false;
+      expect(await h.reconcile()).toEqual({ requeueAfterMs: 4_000 });
+      s = await h.schedule();
+      expect(await h.runNames()).toEqual([name('2026-01-01T00:00:05Z')]);
+      expect(s.status).toMatchObject({ lastScheduleTime: '2026-01-01T00:00:05Z', missedRuns: 0 });
+      expect(h.condition(s, 'Ready')).toMatchObject({ status: 'True', reason: 'Scheduled' });
+      expect(creates).toBe(3);
+      await h.reconcile();
+      expect(creates).toBe(3);
+    },
+  );
+
+  test('a refusal with a huge message (a webhook’s): the condition keeps the first 1,000 characters', async () => {
+    const h = new Harness();
+    await h.create({});
+    await h.reconcile();
+    h.clock.step(5_000);
+    h.client.prependReactor((a) =>
+      a.verb === 'create' && a.gvk.kind === 'Session'
+        ? new InvalidError({ status: 422, reason: 'Invalid', message: `denied: ${'x'.repeat(40_000)}` })
+        : undefined,
+    );
+    await expect(h.reconcile()).rejects.toThrow(/denied: x+…; retrying with backoff$/);
+    const ready = h.condition(await h.schedule(), 'Ready')!;
+    expect(ready.reason).toBe('RunRejected');
+    expect(ready.message.length).toBeLessThan(1_200);
+    expect(ready.message).toMatch(/: denied: x+…; retrying with backoff$/);
+    expect(h.events.at(-1)!.message).toBe(ready.message);
+  });
+
+  test.each([
+    [
+      'Session',
+      { sessionTemplate: { spec: { template: { image: 'busybox', serviceAccountName: 'deployer' } } } },
+    ],
+    [
+      'Workflow',
+      {
+        sessionTemplate: undefined,
+        workflowTemplate: {
+          spec: {
+            tasks: [
+              { name: 'a', session: { template: { image: 'busybox' } } },
+              { name: 'b', session: { template: { image: 'busybox', serviceAccountName: 'deployer' } } },
+            ],
+          },
+        },
+      },
+    ],
+  ])(
+    'a %s template the tenant policy refuses: Ready=False PolicyViolation naming the field, no run made, retried',
+    async (kind, spec) => {
+      const h = new Harness({ tenantPolicy: DEFAULT_TENANT_POLICY });
+      await h.create(spec as never);
+      await h.reconcile();
+      h.clock.step(5_000);
+      await expect(h.reconcile()).rejects.toThrow(/Tenant policy rule serviceAccounts.allowed/);
+      const s = await h.schedule();
+      expect(h.condition(s, 'Ready')).toMatchObject({
+        status: 'False',
+        reason: 'PolicyViolation',
+        message: expect.stringMatching(
+          kind === 'Session'
+            ? /: Tenant policy rule serviceAccounts\.allowed: spec\.template\.serviceAccountName "deployer"/
+            : /: task b: Tenant policy rule serviceAccounts\.allowed: spec\.template\.serviceAccountName "deployer"/,
+        ),
+      });
+      expect(h.condition(s, 'Failed')).toMatchObject({ status: 'False' });
+      expect(await h.runNames(kind === 'Session' ? SESSION_GVK : WORKFLOW_GVK)).toEqual([]);
+      expect(s.status?.lastScheduleTime).toBeUndefined();
+    },
+  );
+
+  test('Replace with a template the tenant policy refuses: the active run is not cancelled for a run that cannot start', async () => {
+    const h = new Harness({ tenantPolicy: DEFAULT_TENANT_POLICY });
+    await h.create({ concurrencyPolicy: 'Replace' });
+    await h.runUntil('2026-01-01T00:00:05Z');
+    expect(await h.runNames()).toEqual([name('2026-01-01T00:00:05Z')]);
+    await h.client.patch(
+      SCHEDULE_GVK,
+      { namespace: 'ns', name: 'nightly' },
+      {
+        type: 'merge',
+        body: {
+          spec: {
+            sessionTemplate: { spec: { template: { image: 'busybox', serviceAccountName: 'deployer' } } },
+          },
+        },
+      },
+    );
+    h.clock.step(5_000);
+    await expect(h.reconcile()).rejects.toThrow(/PolicyViolation|Tenant policy/);
+    const [active] = (await h.runs()) as Run[];
+    expect(active!.spec?.cancel).toBeUndefined();
+    expect(h.events.map((e) => e.reason)).not.toContain('Replaced');
+  });
+
+  test('a refusal that outlasts the next time: the refused time is missed, the latest one runs', async () => {
     const h = new Harness();
     await h.create({});
     await h.reconcile();
     h.clock.step(5_000);
     const remove = h.client.prependReactor((a) =>
       a.verb === 'create' && a.gvk.kind === 'Session'
-        ? new InvalidError({ status: 422, reason: 'Invalid', message: 'spec.template.image: Invalid value' })
+        ? new ForbiddenError({ status: 403, reason: 'Forbidden', message: 'exceeded quota' })
         : undefined,
     );
-    expect(await h.reconcile()).toEqual({ requeueAfterMs: 5_000 });
-    let s = await h.schedule();
-    expect(h.condition(s, 'Failed')).toMatchObject({ status: 'True', reason: 'RunRejected' });
-    expect(s.status).toMatchObject({ missedRuns: 1, lastMissedTime: '2026-01-01T00:00:05Z' });
-    expect(s.status?.lastScheduleTime).toBeUndefined();
+    await expect(h.reconcile()).rejects.toThrow(/exceeded quota/);
+    h.clock.step(5_000);
     remove();
-    await h.runUntil('2026-01-01T00:00:10Z');
-    s = await h.schedule();
+    await h.reconcile();
+    const s = await h.schedule();
     expect(await h.runNames()).toEqual([name('2026-01-01T00:00:10Z')]);
-    expect(h.condition(s, 'Failed')).toMatchObject({ status: 'False' });
+    expect(s.status).toMatchObject({
+      lastScheduleTime: '2026-01-01T00:00:10Z',
+      lastMissedTime: '2026-01-01T00:00:05Z',
+      missedRuns: 1,
+    });
+  });
+
+  test('a run name taken by an object the Schedule does not own: RunNameConflict, no adoption, retried', async () => {
+    const h = new Harness();
+    await h.create({});
+    await h.reconcile();
+    const taken = name('2026-01-01T00:00:05Z');
+    await h.client.create({
+      apiVersion: 'steward.dev/v1alpha1',
+      kind: 'Session',
+      metadata: { namespace: 'ns', name: taken, labels: { [LABEL_SCHEDULE]: 'nightly' } },
+      spec: { template: { image: 'someone-else' } },
+    });
+    h.clock.step(5_000);
+    await expect(h.reconcile()).rejects.toThrow(/not owned by this Schedule/);
+    let s = await h.schedule();
+    expect(h.condition(s, 'Ready')).toMatchObject({
+      status: 'False',
+      reason: 'RunNameConflict',
+      message: expect.stringContaining(`Session ${taken} exists and is not owned by this Schedule`),
+    });
+    expect(s.status?.active).toBeUndefined();
+    expect(s.status?.lastScheduleTime).toBeUndefined();
+    const squatter = await h.client.get(SESSION_GVK, { namespace: 'ns', name: taken });
+    expect(squatter.metadata?.ownerReferences).toBeUndefined();
+    // Once the other object is gone, the time runs (it was not lost).
+    await h.client.delete(SESSION_GVK, { namespace: 'ns', name: taken });
+    h.clock.step(100);
+    await h.reconcile();
+    s = await h.schedule();
+    expect(s.status).toMatchObject({ lastScheduleTime: '2026-01-01T00:00:05Z', activeCount: 1 });
     expect(h.condition(s, 'Ready')).toMatchObject({ status: 'True' });
+  });
+
+  test('template labels and annotations cannot override steward.dev/* keys (objects that bypassed the schema)', async () => {
+    const h = new Harness();
+    await h.create({
+      sessionTemplate: {
+        metadata: {
+          labels: { team: 'a', [LABEL_SCHEDULE]: 'other', 'steward.dev/session': 'x' },
+          annotations: {
+            note: 'kept',
+            'steward.dev/trigger': 'manual',
+            [ANNOTATION_SCHEDULED_TIME]: '2020-01-01T00:00:00Z',
+            'steward.dev/workflow': 'evil',
+          },
+        },
+        spec: { template: { image: 'busybox' } },
+      },
+    });
+    await h.runUntil('2026-01-01T00:00:05Z');
+    const [run] = await h.runs();
+    expect(run!.metadata!.labels).toEqual({
+      team: 'a',
+      [LABEL_SCHEDULE]: 'nightly',
+      'app.kubernetes.io/managed-by': 'steward',
+    });
+    expect(run!.metadata!.annotations).toEqual({
+      note: 'kept',
+      'steward.dev/schedule': 'nightly',
+      [ANNOTATION_SCHEDULED_TIME]: '2026-01-01T00:00:05Z',
+    });
+    // Counted as a scheduled run, not a manual one.
+    expect((await h.schedule()).status?.lastScheduleTime).toBe('2026-01-01T00:00:05Z');
   });
 });
 
