@@ -23,10 +23,13 @@ import {
   ANNOTATION_WORKFLOW,
   LABEL_MANAGED_BY,
   MANAGED_BY,
+  MAX_EVENT_MESSAGE_LENGTH,
+  truncate,
   type Recorder,
   type Session,
   SESSION_GVK,
 } from '../session/index.js';
+import { boundTaskStatus, boundWorkflowMessage } from './bounds.js';
 import { decide, type Decision } from './dag.js';
 import type { WorkflowMetrics } from './metrics.js';
 import { taskSessionName, workflowLabelValue } from './names.js';
@@ -74,6 +77,11 @@ const ms = (t: string | undefined) => (t ? Date.parse(t) : NaN);
 /** How soon to look again when the cache has not caught up with our own write yet. */
 const STALE_RETRY_MS = 50;
 const MAX_SUPERSEDED = 10_000;
+/**
+ * How soon to look again for a Session of an earlier Workflow of the same name to be gone (its
+ * deletion also brings us back; this is in case the garbage collector is slow).
+ */
+const PREVIOUS_SESSION_RETRY_MS = 5_000;
 /**
  * How long a Session we created counts as existing while the cache does not show it yet. Past
  * it, the API is asked instead (a create the cache never shows would be a Session deleted at once).
@@ -210,9 +218,13 @@ export class WorkflowReconciler implements Reconciler {
     const { tasks, sessions } = await this.#observe(wf, parsed, now, ctx);
     const cancel = parsed.spec.cancel === true;
     let decision: Decision;
-    // Starting a task can fail it at once (an upstream too large, a name taken); decide again
-    // so that the failure propagates in this same reconcile. Each round adds a failure, so
-    // this ends.
+    // Tasks whose Session the API server would not create this time (a quota, an outage):
+    // they stay Pending, and the error, thrown once the status is written, backs them off.
+    const refused = new Set<number>();
+    const held: Held = { errors: [], previous: false };
+    // Starting a task can also fail it at once (an upstream too large, a name taken) or find
+    // it finished (a Session adopted); decide again so that the outcome propagates in this
+    // same reconcile. Each further round follows a task that became terminal, so this ends.
     for (;;) {
       decision = decide({
         graph: parsed.graph,
@@ -221,12 +233,17 @@ export class WorkflowReconciler implements Reconciler {
         parallelism: parsed.spec.parallelism,
         cancel,
       });
-      const started = await mapLimit(decision.start, START_CONCURRENCY, (i) =>
-        this.#start(wf, parsed, i, sessions, now, ctx),
+      const starting = decision.start.filter((i) => !refused.has(i));
+      const started = await mapLimit(starting, START_CONCURRENCY, (i) =>
+        this.#start(wf, parsed, i, sessions, now, ctx, held),
       );
-      for (const [k, i] of decision.start.entries()) tasks[i] = started[k]!;
-      if (started.every((t) => t.phase === 'Running')) break;
+      for (const [k, i] of starting.entries()) {
+        tasks[i] = started[k]!;
+        if (tasks[i].phase === 'Pending') refused.add(i);
+      }
+      if (started.every((t) => t.phase === 'Running' || t.phase === 'Pending')) break;
     }
+    for (const i of refused) decision.phases[i] = 'Pending';
     const names = parsed.graph.names;
     for (const s of decision.skip) {
       const cause = names[s.cause]!;
@@ -252,15 +269,18 @@ export class WorkflowReconciler implements Reconciler {
     for (const i of decision.cancelRunning) {
       await this.#cancelSession(wf, taskSessionName(wf.metadata!.name!, names[i]!), sessions, ctx);
     }
+    for (const [i, t] of tasks.entries()) tasks[i] = boundTaskStatus(t, parsed.messageBytes);
     const summary = summarize(parsed.graph, decision, tasks, { cancel, onFailure: parsed.onFailure });
     const done = await this.#write(wf, summary, names, tasks, now, ctx);
+    if (held.errors.length > 0) throw held.errors[0];
     if (isWorkflowTerminal(summary.phase)) return this.#finished(done.wf, key, now, ctx);
     this.#metrics?.tasks(
       key,
       wf.metadata!.namespace ?? '',
       tasks.map((t) => t.phase),
     );
-    if (done.deferMs !== undefined) return { requeueAfterMs: Math.max(1, done.deferMs) };
+    const again = Math.min(done.deferMs ?? Infinity, held.previous ? PREVIOUS_SESSION_RETRY_MS : Infinity);
+    if (again !== Infinity) return { requeueAfterMs: Math.max(1, again) };
   }
 
   /**
@@ -324,15 +344,23 @@ export class WorkflowReconciler implements Reconciler {
     return out;
   }
 
-  /** A Session from the API, when the cache may not have it yet; undefined if gone or not ours. */
-  async #getSession(wf: Workflow, name: string, ctx: ReconcileContext): Promise<Session | undefined> {
+  /**
+   * A Session from the API, when the cache may not have it yet; undefined if gone or (unless
+   * `anyOwner`) not ours.
+   */
+  async #getSession(
+    wf: Workflow,
+    name: string,
+    ctx: ReconcileContext,
+    opts: { anyOwner?: boolean } = {},
+  ): Promise<Session | undefined> {
     try {
       const s = await this.#client.get<Session>(
         SESSION_GVK,
         { namespace: wf.metadata!.namespace, name },
         { signal: ctx.signal },
       );
-      return isControlledBy(s, wf) ? s : undefined;
+      return opts.anyOwner || isControlledBy(s, wf) ? s : undefined;
     } catch (err) {
       if (isNotFound(err)) return undefined;
       throw err;
@@ -341,8 +369,10 @@ export class WorkflowReconciler implements Reconciler {
 
   /**
    * Creates task `i`'s Session with its dependencies' results in STEWARD_UPSTREAM, or adopts the
-   * one an earlier reconcile created. Returns the task's status: Running, or Failed when the
-   * Session cannot be made.
+   * one an earlier reconcile created. Returns the task's status: Running, Failed when the
+   * Session cannot be made (refused as invalid, its name taken), or Pending with reason
+   * SessionNotCreated when the create failed otherwise (a quota, an outage): the error goes to
+   * `errors`, for the reconcile to throw once the status is written.
    */
   async #start(
     wf: Workflow,
@@ -351,6 +381,7 @@ export class WorkflowReconciler implements Reconciler {
     sessions: Map<string, Session>,
     now: number,
     ctx: ReconcileContext,
+    held: Held,
   ): Promise<TaskStatus> {
     const { graph, spec } = parsed;
     const wfName = wf.metadata!.name!;
@@ -411,15 +442,33 @@ export class WorkflowReconciler implements Reconciler {
           `The API server rejected Session ${name}: ${(err as Error).message}`,
         );
       }
-      if (!isAlreadyExists(err)) throw err;
+      if (!isAlreadyExists(err)) {
+        if (ctx.signal.aborted) throw err;
+        held.errors.push(err);
+        return {
+          phase: 'Pending',
+          reason: 'SessionNotCreated',
+          message: `Session ${name} could not be created yet (retrying): ${(err as Error).message}`,
+        };
+      }
     }
     // Made by an earlier reconcile or process whose status write we never saw: adopt it if ours.
-    const existing = await this.#getSession(wf, name, ctx);
-    if (existing === undefined) {
-      return failed('SessionNameConflict', `Session ${name} exists and is not owned by this Workflow`);
+    const existing = await this.#getSession(wf, name, ctx, { anyOwner: true });
+    if (existing !== undefined && isControlledBy(existing, wf)) {
+      ctx.logger.info('Adopted the existing Session of this task', { task: task.name, session: name });
+      return observeTask(undefined, existing);
     }
-    ctx.logger.info('Adopted the existing Session of this task', { task: task.name, session: name });
-    return observeTask(undefined, existing);
+    if (existing === undefined || isPrevious(existing, wf)) {
+      // A Workflow of this name deleted moments ago (delete, then submit again): the garbage
+      // collector deletes its Sessions soon, and their deletion brings us back.
+      held.previous = true;
+      return {
+        phase: 'Pending',
+        reason: 'PreviousSessionExists',
+        message: `Waiting for Session ${name} of an earlier Workflow named ${wfName} to be deleted`,
+      };
+    }
+    return failed('SessionNameConflict', `Session ${name} exists and is not owned by this Workflow`);
   }
 
   /** Sets spec.cancel on a running task's Session (once: a Session that has it is left alone). */
@@ -456,6 +505,7 @@ export class WorkflowReconciler implements Reconciler {
     now: number,
     ctx: ReconcileContext,
   ): Promise<{ wf: Workflow; deferMs?: number }> {
+    summary = { ...summary, message: boundWorkflowMessage(summary.message) };
     const before = wf.status ?? {};
     const terminal = isWorkflowTerminal(summary.phase);
     const next: WorkflowStatus = {
@@ -536,7 +586,12 @@ export class WorkflowReconciler implements Reconciler {
         reason: summary.reason,
       });
       const warning = summary.phase === 'Failed';
-      void this.#recorder?.event(updated, warning ? 'Warning' : 'Normal', summary.reason, summary.message);
+      void this.#recorder?.event(
+        updated,
+        warning ? 'Warning' : 'Normal',
+        summary.reason,
+        truncate(summary.message, MAX_EVENT_MESSAGE_LENGTH),
+      );
     }
     return { wf: updated };
   }
@@ -550,7 +605,7 @@ export class WorkflowReconciler implements Reconciler {
       Cancelled: ['TaskCancelled', `Task ${task} cancelled`, 'Normal'],
     };
     const e = events[t.phase];
-    if (e !== undefined) void this.#recorder?.event(wf, e[2], e[0], e[1]);
+    if (e !== undefined) void this.#recorder?.event(wf, e[2], e[0], truncate(e[1], MAX_EVENT_MESSAGE_LENGTH));
   }
 
   /** A Workflow that just became terminal: drop what we kept for it, then apply the TTL. */
@@ -623,6 +678,31 @@ async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) 
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
   return out;
+}
+
+/** What a reconcile holds back besides its status: create errors to throw, Sessions to wait for. */
+interface Held {
+  /** Errors of Session creates to retry with backoff (a quota, an outage). */
+  errors: unknown[];
+  /** A task waits for the Session of an earlier Workflow of the same name to go. */
+  previous: boolean;
+}
+
+/**
+ * Whether `s` belongs to an earlier Workflow of `wf`'s name, now deleted (its controller has
+ * the name and another uid; two Workflows of one name cannot exist at once), or is being
+ * deleted: either way it goes soon.
+ */
+function isPrevious(s: Session, wf: Workflow): boolean {
+  if (s.metadata?.deletionTimestamp) return true;
+  const owner = s.metadata?.ownerReferences?.find((r) => r.controller);
+  return (
+    owner !== undefined &&
+    owner.kind === 'Workflow' &&
+    owner.apiVersion.startsWith('steward.dev/') &&
+    owner.name === wf.metadata?.name &&
+    owner.uid !== wf.metadata?.uid
+  );
 }
 
 function refOf(wf: Workflow): WorkflowRef {

@@ -1,4 +1,5 @@
 import { validateSpec as validateSessionSpec } from '../session/index.js';
+import { taskMessageBytes } from './bounds.js';
 import { buildGraph, type Graph } from './dag.js';
 import { MAX_TASKS, type OnFailure, type WorkflowSpec } from './types.js';
 
@@ -13,6 +14,8 @@ export interface ParsedWorkflow {
   spec: WorkflowSpec;
   graph: Graph;
   onFailure: OnFailure;
+  /** How many bytes of JSON each task's message may take in status.tasks (bounds.ts). */
+  messageBytes: number;
 }
 
 /**
@@ -68,5 +71,10 @@ export function parseWorkflow(
   const built = buildGraph(tasks as Array<{ name: string; dependsOn?: string[] }>);
   if ('problem' in built) return built;
   const typed = spec as unknown as WorkflowSpec;
-  return { spec: typed, graph: built.graph, onFailure: typed.onFailure ?? 'Stop' };
+  return {
+    spec: typed,
+    graph: built.graph,
+    onFailure: typed.onFailure ?? 'Stop',
+    messageBytes: taskMessageBytes(tasks.length, Buffer.byteLength(JSON.stringify(tasks))),
+  };
 }
