@@ -7,6 +7,7 @@ import {
   isInvalid,
   isNotFound,
   isControlledBy,
+  isRequestEntityTooLarge,
   isStatusError,
   monotonicNow,
   type Reader,
@@ -77,6 +78,9 @@ const ms = (t: string | undefined) => (t ? Date.parse(t) : NaN);
 /** How soon to look again when the cache has not caught up with our own write yet. */
 const STALE_RETRY_MS = 50;
 const MAX_SUPERSEDED = 10_000;
+/** Said in the message of a Workflow whose task entries are compact. */
+const COMPACT_NOTE =
+  '; task details left out of status.tasks (the full status would pass etcd’s size limit): see the tasks’ Sessions';
 /**
  * How soon to look again for a Session of an earlier Workflow of the same name to be gone (its
  * deletion also brings us back; this is in case the garbage collector is slow).
@@ -142,6 +146,9 @@ export class WorkflowReconciler implements Reconciler {
   // write took, for batching.
   readonly #lastWrite = new Map<string, { at: number; tookMs: number }>();
   readonly #statusIntervalPerTaskMs: number;
+  // Uids of the Workflows whose full status etcd refused as too large: their task entries are
+  // written compact (phase and Session) from then on.
+  readonly #compact = new Set<string>();
   // Workflow (namespace/name) → its parsed spec, for the uid and generation it was parsed from.
   readonly #parsedByKey = new Map<
     string,
@@ -505,36 +512,46 @@ export class WorkflowReconciler implements Reconciler {
     now: number,
     ctx: ReconcileContext,
   ): Promise<{ wf: Workflow; deferMs?: number }> {
-    summary = { ...summary, message: boundWorkflowMessage(summary.message) };
+    const key = refOf(wf).key;
+    const uid = wf.metadata?.uid ?? '';
     const before = wf.status ?? {};
     const terminal = isWorkflowTerminal(summary.phase);
-    const next: WorkflowStatus = {
-      phase: summary.phase,
-      reason: summary.reason,
-      message: summary.message,
-      startTime: before.startTime ?? iso(now),
-      completionTime: terminal ? iso(now) : undefined,
-      progress: `${tasks.filter((t) => isTaskTerminal(t.phase)).length}/${names.length}`,
-      observedGeneration: wf.metadata?.generation,
-    };
-    const conditions = workflowConditions(before.conditions, summary, iso(now), wf.metadata?.generation);
-    const body: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(next) as Array<[keyof WorkflowStatus, unknown]>) {
-      if (before[k] !== v) body[k] = v === undefined ? null : v;
-    }
-    if (conditions !== before.conditions) body.conditions = conditions;
-    const taskBody: Record<string, unknown> = {};
-    const changed: number[] = [];
-    for (const [i, name] of names.entries()) {
-      const was = before.tasks?.[name];
-      if (!sameTaskStatus(was, tasks[i])) {
-        taskBody[name] = taskPatch(was, tasks[i]!);
-        changed.push(i);
+    // The status patch: the Workflow's fields that changed and the entries of the tasks that
+    // changed; `compact` keeps only each task's phase and Session (see below).
+    const build = (compact: boolean) => {
+      const message = boundWorkflowMessage(compact ? `${summary.message}${COMPACT_NOTE}` : summary.message);
+      const bounded = { ...summary, message };
+      const next: WorkflowStatus = {
+        phase: summary.phase,
+        reason: summary.reason,
+        message,
+        startTime: before.startTime ?? iso(now),
+        completionTime: terminal ? iso(now) : undefined,
+        progress: `${tasks.filter((t) => isTaskTerminal(t.phase)).length}/${names.length}`,
+        observedGeneration: wf.metadata?.generation,
+      };
+      const conditions = workflowConditions(before.conditions, bounded, iso(now), wf.metadata?.generation);
+      const body: Record<string, unknown> = {};
+      for (const [k, v] of Object.entries(next) as Array<[keyof WorkflowStatus, unknown]>) {
+        if (before[k] !== v) body[k] = v === undefined ? null : v;
       }
-    }
-    if (changed.length > 0) body.tasks = taskBody;
+      if (conditions !== before.conditions) body.conditions = conditions;
+      const taskBody: Record<string, unknown> = {};
+      const changed: number[] = [];
+      for (const [i, name] of names.entries()) {
+        const was = before.tasks?.[name];
+        const entry = compact ? compactTask(tasks[i]!) : tasks[i]!;
+        if (!sameTaskStatus(was, entry)) {
+          taskBody[name] = taskPatch(was, entry);
+          changed.push(i);
+        }
+      }
+      if (changed.length > 0) body.tasks = taskBody;
+      return { body, changed, message };
+    };
+    let compact = this.#compact.has(uid);
+    let { body, changed, message } = build(compact);
     if (Object.keys(body).length === 0) return { wf };
-    const key = refOf(wf).key;
     const last = this.#lastWrite.get(key);
     const interval =
       names.length < BATCH_FROM_TASKS
@@ -551,13 +568,30 @@ export class WorkflowReconciler implements Reconciler {
       return { wf, deferMs: interval - since };
     }
     const writeStart = monotonicNow(this.#clock);
-    const updated = await this.#client.patchStatus<Workflow>(
-      WORKFLOW_GVK,
-      { namespace: wf.metadata!.namespace, name: wf.metadata!.name! },
-      // The resourceVersion makes the patch conditional on the state we decided from.
-      { type: 'merge', body: { metadata: { resourceVersion: wf.metadata!.resourceVersion }, status: body } },
-      { signal: ctx.signal },
-    );
+    const patch = (status: Record<string, unknown>) =>
+      this.#client.patchStatus<Workflow>(
+        WORKFLOW_GVK,
+        { namespace: wf.metadata!.namespace, name: wf.metadata!.name! },
+        // The resourceVersion makes the patch conditional on the state we decided from.
+        { type: 'merge', body: { metadata: { resourceVersion: wf.metadata!.resourceVersion }, status } },
+        { signal: ctx.signal },
+      );
+    let updated: Workflow;
+    try {
+      updated = await patch(body);
+    } catch (err) {
+      // The bounds leave every task room, but a spec near etcd's limit can leave too little:
+      // then the task entries keep their phase and Session only (the Sessions keep the rest),
+      // so that this Workflow still reaches its terminal phase.
+      if (compact || !isRequestEntityTooLarge(err)) throw err;
+      ctx.logger.info('Workflow status too large for etcd; writing task phases only');
+      compact = true;
+      this.#compact.add(uid);
+      if (this.#compact.size > MAX_SUPERSEDED) this.#compact.delete(this.#compact.values().next().value!);
+      ({ body, changed, message } = build(compact));
+      updated = await patch(body);
+    }
+    summary = { ...summary, message };
     this.#supersede(wf, updated);
     const writeEnd = monotonicNow(this.#clock);
     this.#lastWrite.set(key, { at: writeEnd, tookMs: writeEnd - writeStart });
@@ -630,6 +664,7 @@ export class WorkflowReconciler implements Reconciler {
   }
 
   #forget(wf: Workflow, key: string): void {
+    this.#compact.delete(wf.metadata?.uid ?? '');
     this.#parsedByKey.delete(key);
     this.#metrics?.forget(key);
     this.#started.forget(key);
@@ -703,6 +738,11 @@ function isPrevious(s: Session, wf: Workflow): boolean {
     owner.name === wf.metadata?.name &&
     owner.uid !== wf.metadata?.uid
   );
+}
+
+/** A task entry with its phase and Session only. */
+function compactTask(t: TaskStatus): TaskStatus {
+  return t.session === undefined ? { phase: t.phase } : { phase: t.phase, session: t.session };
 }
 
 function refOf(wf: Workflow): WorkflowRef {

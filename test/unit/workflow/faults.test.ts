@@ -2,14 +2,14 @@
 // by the tenant policy, creates refused by a quota, a cancel racing the creates, a TTL of 0,
 // messages as long as a Session writes them) must end every Workflow in a phase with a reason,
 // with a status from the first reconcile on.
-import { isNotFound } from '../../../lib/index.js';
+import { type GVK, isNotFound, type ObjectKey, type Patch } from '../../../lib/index.js';
 import { statusErrorFrom } from '../../../lib/client/errors.js';
 import {
   MAX_EVENT_MESSAGE_LENGTH,
   MAX_MESSAGE_LENGTH,
   SESSION_GVK,
 } from '../../../controllers/session/index.js';
-import { WORKFLOW_GVK } from '../../../controllers/workflow/index.js';
+import { WORKFLOW_GVK, WorkflowReconciler } from '../../../controllers/workflow/index.js';
 import { Harness, RUN, tasks } from './harness.js';
 
 const forbidden = () =>
@@ -23,6 +23,19 @@ const forbidden = () =>
       reason: 'Forbidden',
       message:
         'sessions.steward.dev "wf-b" is forbidden: exceeded quota: q, requested: count/sessions.steward.dev=1',
+    },
+  });
+
+const tooLarge = () =>
+  statusErrorFrom({
+    status: 500,
+    reason: 'InternalError',
+    body: {
+      kind: 'Status',
+      status: 'Failure',
+      code: 500,
+      reason: 'InternalError',
+      message: 'etcdserver: request is too large',
     },
   });
 
@@ -222,5 +235,47 @@ describe('Workflow reconciler under faults', () => {
     wf = await h.workflow('wf');
     expect(wf.status?.tasks?.a).toEqual({ phase: 'Running', session: 'wf-a', startTime: expect.any(String) });
     expect((await h.session('wf', 'a')).metadata?.ownerReferences?.[0]?.uid).toBe(wf.metadata!.uid);
+  });
+  test('a status etcd refuses as too large (a spec near the limit): compact task entries instead, still terminal', async () => {
+    const h = new Harness();
+    // etcd's refusal, for any status write whose task entries carry more than phase and session.
+    const client = new Proxy(h.client, {
+      get(target, prop, receiver) {
+        if (prop !== 'patchStatus') {
+          const v = Reflect.get(target, prop, receiver) as unknown;
+          return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+        }
+        return async (gvk: GVK, key: ObjectKey, patch: Patch, opts?: object) => {
+          const body = (patch as { body?: unknown }).body as {
+            status?: { tasks?: Record<string, Record<string, unknown> | null> };
+          };
+          const full = Object.values(body.status?.tasks ?? {}).some((t) =>
+            Object.entries(t ?? {}).some(([k, v]) => v !== null && k !== 'phase' && k !== 'session'),
+          );
+          if (gvk.kind === 'Workflow' && full) throw tooLarge();
+          return target.patchStatus(gvk, key, patch, opts);
+        };
+      },
+    });
+    const reconciler = new WorkflowReconciler({ client, clock: h.clock });
+    await h.create('wf', { onFailure: 'Continue', tasks: tasks('a', ['b', ['a']], 'c') });
+    await h.reconcile('wf', reconciler);
+    let wf = await h.workflow('wf');
+    expect(wf.status).toMatchObject({
+      phase: 'Running',
+      tasks: { a: { phase: 'Running', session: 'wf-a' } },
+    });
+    expect(wf.status?.message).toContain('task details left out');
+    await h.fail('wf', 'a');
+    await h.succeed('wf', 'c');
+    await h.reconcile('wf', reconciler);
+    wf = await h.workflow('wf');
+    expect(wf.status).toMatchObject({ phase: 'Failed', reason: 'TaskFailed', progress: '3/3' });
+    expect(wf.status?.tasks).toEqual({
+      a: { phase: 'Failed', session: 'wf-a' },
+      b: { phase: 'Skipped' },
+      c: { phase: 'Succeeded', session: 'wf-c' },
+    });
+    expect(wf.status?.message).toContain('Task a failed (ExitCode)');
   });
 });
