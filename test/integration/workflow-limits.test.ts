@@ -107,3 +107,49 @@ test('1,000 long-named tasks each failing with the longest message: the status f
   expect(first.message).toMatch(/^m+ … \[\d+ more characters truncated\]$/);
   expect(wf.status!.message!.length).toBeLessThanOrEqual(MAX_MESSAGE_LENGTH);
 }, 240_000);
+
+test('a spec so large that no full status fits: task entries compact, the Workflow still ends', async () => {
+  const n = 1000;
+  const session = { template: { image: 'busybox:1.36', command: ['echo'], args: ['a'.repeat(1330)] } };
+  const tasks = Array.from({ length: n }, (_, i) => ({ name: `t${i}`, session }));
+  await createWorkflow(client, NS, 'huge', { tasks });
+  const sessions = await waitFor(
+    async () => {
+      const list = await client.list<Session>(SESSION_GVK, {
+        namespace: NS,
+        labelSelector: { 'steward.dev/workflow': 'huge' },
+      });
+      return list.items.length === n ? list.items : undefined;
+    },
+    { description: `${n} task Sessions`, timeoutMs: 120_000, intervalMs: 200 },
+  );
+  const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+  const queue = [...sessions];
+  await Promise.all(
+    Array.from({ length: 32 }, async () => {
+      for (let s = queue.pop(); s !== undefined; s = queue.pop()) {
+        await client.patchStatus(
+          SESSION_GVK,
+          { namespace: NS, name: s.metadata!.name! },
+          {
+            type: 'merge',
+            body: {
+              status: {
+                phase: 'Succeeded',
+                attempt: 1,
+                exitCode: 0,
+                reason: 'Completed',
+                completionTime: now,
+              },
+            },
+          },
+        );
+      }
+    }),
+  );
+  const wf = await waitWorkflow(client, NS, 'huge', undefined, 120_000);
+  expect(wf.status).toMatchObject({ phase: 'Succeeded', progress: `${n}/${n}` });
+  expect(wf.status?.tasks?.t0).toEqual({ phase: 'Succeeded', session: 'huge-t0' });
+  expect(wf.status?.message).toContain('task details left out of status.tasks');
+  expect(objectBytes(wf)).toBeLessThan(ETCD_MAX_REQUEST_BYTES);
+}, 240_000);
