@@ -76,7 +76,8 @@ export function boundTaskStatus(t: TaskStatus, messageBytes: number): TaskStatus
     const short = reason.length <= MAX_TASK_REASON_LENGTH ? reason : t.phase;
     if (short !== t.reason) out = { ...out, reason: short };
   }
-  if (t.message !== undefined && jsonBytes(t.message) > messageBytes) {
+  // A character takes at most 6 bytes of JSON (\u0001): most messages need no measuring.
+  if (t.message !== undefined && t.message.length * 6 > messageBytes && jsonBytes(t.message) > messageBytes) {
     const message = messageBytes < MIN_MESSAGE_BYTES ? undefined : truncateBytes(t.message, messageBytes);
     out = { ...out, message };
     if (message === undefined) delete out.message;
