@@ -77,6 +77,9 @@ describe('Workflow reconciler under faults', () => {
     expect(wf.status?.tasks?.a).toMatchObject({ phase: 'Running', session: 'wf-a' });
     expect(wf.status?.tasks?.b).toMatchObject({ phase: 'Pending', reason: 'SessionNotCreated' });
     expect(wf.status?.tasks?.b?.message).toContain('exceeded quota');
+    expect(wf.status?.message).toMatch(
+      /^0 of 2 tasks finished, 1 running; task b waits \(SessionNotCreated\): .*exceeded quota/,
+    );
     refuse = false;
     await h.reconcile('wf');
     wf = await h.workflow('wf');
