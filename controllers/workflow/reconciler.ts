@@ -377,9 +377,10 @@ export class WorkflowReconciler implements Reconciler {
   /**
    * Creates task `i`'s Session with its dependencies' results in STEWARD_UPSTREAM, or adopts the
    * one an earlier reconcile created. Returns the task's status: Running, Failed when the
-   * Session cannot be made (refused as invalid, its name taken), or Pending with reason
-   * SessionNotCreated when the create failed otherwise (a quota, an outage): the error goes to
-   * `errors`, for the reconcile to throw once the status is written.
+   * Session cannot be made (refused as invalid, its name taken by another owner), or Pending:
+   * reason SessionNotCreated when the create failed otherwise (a quota, an outage; the error
+   * goes to `held.errors`, for the reconcile to throw once the status is written), reason
+   * PreviousSessionExists while an earlier Workflow of this name still has the Session.
    */
   async #start(
     wf: Workflow,
