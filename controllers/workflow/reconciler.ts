@@ -86,6 +86,9 @@ const COMPACT_NOTE =
  * deletion also brings us back; this is in case the garbage collector is slow).
  */
 const PREVIOUS_SESSION_RETRY_MS = 5_000;
+/** Backoff of Session creates the API server refused (a quota, an outage): 1 s doubling to 5 min. */
+const CREATE_BACKOFF_MS = 1_000;
+const MAX_CREATE_BACKOFF_MS = 300_000;
 /**
  * How long a Session we created counts as existing while the cache does not show it yet. Past
  * it, the API is asked instead (a create the cache never shows would be a Session deleted at once).
@@ -149,6 +152,8 @@ export class WorkflowReconciler implements Reconciler {
   // Uids of the Workflows whose full status etcd refused as too large: their task entries are
   // written compact (phase and Session) from then on.
   readonly #compact = new Set<string>();
+  // Workflow uid → reconciles in a row whose Session creates the API server refused (backoff).
+  readonly #createFailures = new Map<string, number>();
   // Workflow (namespace/name) → its parsed spec, for the uid and generation it was parsed from.
   readonly #parsedByKey = new Map<
     string,
@@ -226,7 +231,7 @@ export class WorkflowReconciler implements Reconciler {
     const cancel = parsed.spec.cancel === true;
     let decision: Decision;
     // Tasks whose Session the API server would not create this time (a quota, an outage):
-    // they stay Pending, and the error, thrown once the status is written, backs them off.
+    // they stay Pending, and are tried again after a backoff once the status is written.
     const refused = new Set<number>();
     const held: Held = { errors: [], previous: false };
     // Starting a task can also fail it at once (an upstream too large, a name taken) or find
@@ -279,15 +284,37 @@ export class WorkflowReconciler implements Reconciler {
     for (const [i, t] of tasks.entries()) tasks[i] = boundTaskStatus(t, parsed.messageBytes);
     const summary = summarize(parsed.graph, decision, tasks, { cancel, onFailure: parsed.onFailure });
     const done = await this.#write(wf, summary, names, tasks, now, ctx);
-    if (held.errors.length > 0) throw held.errors[0];
     if (isWorkflowTerminal(summary.phase)) return this.#finished(done.wf, key, now, ctx);
     this.#metrics?.tasks(
       key,
       wf.metadata!.namespace ?? '',
       tasks.map((t) => t.phase),
     );
-    const again = Math.min(done.deferMs ?? Infinity, held.previous ? PREVIOUS_SESSION_RETRY_MS : Infinity);
+    let again = Math.min(done.deferMs ?? Infinity, held.previous ? PREVIOUS_SESSION_RETRY_MS : Infinity);
+    if (held.errors.length > 0) again = Math.min(again, this.#createRefused(wf, held.errors[0], ctx));
+    else this.#createFailures.delete(wf.metadata?.uid ?? '');
     if (again !== Infinity) return { requeueAfterMs: Math.max(1, again) };
+  }
+
+  /**
+   * How long to wait before creating the refused Sessions again: 1 s, doubling per reconcile
+   * that is refused again, up to 5 minutes. Kept here rather than thrown to the controller's
+   * rate limiter, which any requeue (a stale cache's) resets: a lasting refusal would loop.
+   */
+  #createRefused(wf: Workflow, err: unknown, ctx: ReconcileContext): number {
+    const uid = wf.metadata?.uid ?? '';
+    const failures = (this.#createFailures.get(uid) ?? 0) + 1;
+    this.#createFailures.delete(uid);
+    this.#createFailures.set(uid, failures);
+    if (this.#createFailures.size > MAX_SUPERSEDED)
+      this.#createFailures.delete(this.#createFailures.keys().next().value!);
+    const delay = Math.min(MAX_CREATE_BACKOFF_MS, CREATE_BACKOFF_MS * 2 ** Math.min(30, failures - 1));
+    this.#metrics?.error(wf.metadata?.namespace ?? '', errorType(err));
+    ctx.logger.warn('The API server did not create a task Session; trying again later', {
+      error: (err as Error).message,
+      retryInMs: delay,
+    });
+    return delay;
   }
 
   /**
@@ -379,7 +406,7 @@ export class WorkflowReconciler implements Reconciler {
    * one an earlier reconcile created. Returns the task's status: Running, Failed when the
    * Session cannot be made (refused as invalid, its name taken by another owner), or Pending:
    * reason SessionNotCreated when the create failed otherwise (a quota, an outage; the error
-   * goes to `held.errors`, for the reconcile to throw once the status is written), reason
+   * goes to `held.errors`, for a backoff once the status is written), reason
    * PreviousSessionExists while an earlier Workflow of this name still has the Session.
    */
   async #start(
@@ -666,6 +693,7 @@ export class WorkflowReconciler implements Reconciler {
 
   #forget(wf: Workflow, key: string): void {
     this.#compact.delete(wf.metadata?.uid ?? '');
+    this.#createFailures.delete(wf.metadata?.uid ?? '');
     this.#parsedByKey.delete(key);
     this.#metrics?.forget(key);
     this.#started.forget(key);
@@ -718,7 +746,7 @@ async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) 
 
 /** What a reconcile holds back besides its status: create errors to throw, Sessions to wait for. */
 interface Held {
-  /** Errors of Session creates to retry with backoff (a quota, an outage). */
+  /** Errors of Session creates to try again after a backoff (a quota, an outage). */
   errors: unknown[];
   /** A task waits for the Session of an earlier Workflow of the same name to go. */
   previous: boolean;

@@ -71,7 +71,7 @@ describe('Workflow reconciler under faults', () => {
         return forbidden();
     });
     await h.create('wf', { tasks: tasks('a', 'b') });
-    await expect(h.reconcile('wf')).rejects.toThrow(/exceeded quota/);
+    expect(await h.reconcile('wf')).toEqual({ requeueAfterMs: 1_000 });
     let wf = await h.workflow('wf');
     expect(wf.status).toMatchObject({ phase: 'Running', reason: 'TasksRunning', progress: '0/2' });
     expect(wf.status?.tasks?.a).toMatchObject({ phase: 'Running', session: 'wf-a' });
@@ -80,11 +80,31 @@ describe('Workflow reconciler under faults', () => {
     expect(wf.status?.message).toMatch(
       /^0 of 2 tasks finished, 1 running; task b waits \(SessionNotCreated\): .*exceeded quota/,
     );
+    // Its own backoff, doubling: a requeue for a stale cache (which resets the controller's
+    // rate limiter) cannot turn a lasting refusal into a loop.
+    expect(await h.reconcile('wf')).toEqual({ requeueAfterMs: 2_000 });
+    expect(await h.reconcile('wf')).toEqual({ requeueAfterMs: 4_000 });
+    expect(await h.registry.metrics()).toContain(
+      'steward_workflow_errors_total{namespace="ns",error_type="api_forbidden"} 3',
+    );
     refuse = false;
     await h.reconcile('wf');
     wf = await h.workflow('wf');
     expect(wf.status?.tasks?.b).toEqual({ phase: 'Running', session: 'wf-b', startTime: expect.any(String) });
     expect(await h.sessionNames()).toEqual(['wf-a', 'wf-b']);
+  });
+
+  test('a refused create with a different message each time still backs off', async () => {
+    const h = new Harness();
+    let n = 0;
+    h.client.prependReactor((a) => {
+      if (a.verb === 'create' && a.gvk.kind === 'Session') return new Error(`connection reset ${++n}`);
+    });
+    await h.create('wf', { tasks: tasks('a') });
+    const delays: number[] = [];
+    for (let i = 0; i < 12; i++)
+      delays.push(((await h.reconcile('wf')) as { requeueAfterMs: number }).requeueAfterMs);
+    expect(delays).toEqual([1, 2, 4, 8, 16, 32, 64, 128, 256, 300, 300, 300].map((s) => s * 1000));
   });
 
   test('a cancel that lands while the tasks’ Sessions are being created cancels them all', async () => {
