@@ -30,7 +30,7 @@ import {
   type Session,
   SESSION_GVK,
 } from '../session/index.js';
-import { boundTaskStatus, boundWorkflowMessage } from './bounds.js';
+import { boundTaskStatus, boundWorkflowMessage, taskMessageBytes } from './bounds.js';
 import { decide, type Decision } from './dag.js';
 import type { WorkflowMetrics } from './metrics.js';
 import { taskSessionName, workflowLabelValue } from './names.js';
@@ -41,6 +41,7 @@ import {
   isWorkflowTerminal,
   LABEL_TASK,
   LABEL_WORKFLOW,
+  MAX_TASKS,
   MAX_UPSTREAM_BYTES,
   type TaskPhase,
   type TaskStatus,
@@ -50,7 +51,7 @@ import {
   type WorkflowStatus,
 } from './types.js';
 import { StartedSessions, type WorkflowRef } from './started.js';
-import { parseWorkflow, type ParsedWorkflow } from './validate.js';
+import { DNS_LABEL, type InvalidWorkflow, parseWorkflow, type ParsedWorkflow } from './validate.js';
 
 /** What a `WorkflowReconciler` is built with: client, cache reader, clock, recorder, metrics. */
 export interface WorkflowReconcilerOptions {
@@ -157,7 +158,7 @@ export class WorkflowReconciler implements Reconciler {
   // Workflow (namespace/name) → its parsed spec, for the uid and generation it was parsed from.
   readonly #parsedByKey = new Map<
     string,
-    { uid: string; generation: number | undefined; parsed: ParsedWorkflow | { problem: string } }
+    { uid: string; generation: number | undefined; parsed: ParsedWorkflow | InvalidWorkflow }
   >();
 
   constructor(opts: WorkflowReconcilerOptions) {
@@ -216,11 +217,12 @@ export class WorkflowReconciler implements Reconciler {
     }
     const parsed = this.#parse(wf, key);
     if ('problem' in parsed) {
+      const { names, tasks } = invalidTasks(wf.spec, parsed, iso(now));
       const done = await this.#write(
         wf,
         { phase: 'Failed', reason: 'InvalidSpec', message: parsed.problem },
-        [],
-        [],
+        names,
+        tasks,
         now,
         ctx,
       );
@@ -630,7 +632,8 @@ export class WorkflowReconciler implements Reconciler {
       const t = tasks[i]!;
       if (t.phase === was) continue;
       if (isTaskTerminal(t.phase)) this.#metrics?.taskCompleted(namespace, t.phase);
-      this.#taskEvent(updated, names[i]!, t);
+      // An invalid spec ends every task at once: its one InvalidSpec event says it all.
+      if (summary.reason !== 'InvalidSpec') this.#taskEvent(updated, names[i]!, t);
     }
     if (before.phase !== summary.phase) {
       if (before.phase === undefined) this.#metrics?.created(namespace);
@@ -681,7 +684,7 @@ export class WorkflowReconciler implements Reconciler {
    * change (CEL), so a reconcile of a 1,000-task Workflow does not validate 1,000 task sessions
    * and rebuild the graph on every Session event.
    */
-  #parse(wf: Workflow, key: string): ParsedWorkflow | { problem: string } {
+  #parse(wf: Workflow, key: string): ParsedWorkflow | InvalidWorkflow {
     const uid = wf.metadata?.uid ?? '';
     const generation = wf.metadata?.generation;
     const hit = this.#parsedByKey.get(key);
@@ -767,6 +770,43 @@ function isPrevious(s: Session, wf: Workflow): boolean {
     owner.name === wf.metadata?.name &&
     owner.uid !== wf.metadata?.uid
   );
+}
+
+/**
+ * The task entries of an invalid Workflow, so that every task ends terminal: the task at fault
+ * (an invalid session) Failed with the problem, every other Skipped. Only tasks whose names are
+ * DNS labels, and none past MAX_TASKS: the status map's schema allows no more.
+ */
+function invalidTasks(
+  spec: unknown,
+  invalid: InvalidWorkflow,
+  now: string,
+): { names: string[]; tasks: TaskStatus[] } {
+  const list = (spec as { tasks?: unknown } | undefined)?.tasks;
+  if (!Array.isArray(list) || list.length > MAX_TASKS) return { names: [], tasks: [] };
+  const seen = new Set<string>();
+  const names: string[] = [];
+  const tasks: TaskStatus[] = [];
+  const messageBytes = taskMessageBytes(list.length, Buffer.byteLength(JSON.stringify(list)));
+  for (const [i, t] of list.entries()) {
+    const name = (t as { name?: unknown } | null)?.name;
+    if (typeof name !== 'string' || name.length > 63 || !DNS_LABEL.test(name) || seen.has(name)) continue;
+    seen.add(name);
+    names.push(name);
+    const atFault = i === invalid.task;
+    tasks.push(
+      boundTaskStatus(
+        {
+          phase: atFault ? 'Failed' : 'Skipped',
+          reason: 'InvalidSpec',
+          message: atFault ? invalid.problem : 'Not started: the Workflow’s spec is invalid',
+          completionTime: now,
+        },
+        messageBytes,
+      ),
+    );
+  }
+  return { names, tasks };
 }
 
 /** A task entry with its phase and Session only. */

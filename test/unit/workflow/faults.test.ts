@@ -301,4 +301,39 @@ describe('Workflow reconciler under faults', () => {
     });
     expect(wf.status?.message).toContain('Task a failed (ExitCode)');
   });
+  test('an invalid spec still ends every task: the task at fault Failed, the others Skipped, progress n/n', async () => {
+    const h = new Harness();
+    await h.create('wf', {
+      tasks: [...tasks('a'), { name: 'b', dependsOn: ['a'], session: {} }, ...tasks('c')],
+    });
+    await h.reconcile('wf');
+    let wf = await h.workflow('wf');
+    expect(wf.status).toMatchObject({ phase: 'Failed', reason: 'InvalidSpec', progress: '3/3' });
+    expect(wf.status?.tasks).toEqual({
+      a: {
+        phase: 'Skipped',
+        reason: 'InvalidSpec',
+        message: 'Not started: the Workflow’s spec is invalid',
+        completionTime: expect.any(String),
+      },
+      b: {
+        phase: 'Failed',
+        reason: 'InvalidSpec',
+        message: wf.status!.message,
+        completionTime: expect.any(String),
+      },
+      c: {
+        phase: 'Skipped',
+        reason: 'InvalidSpec',
+        message: 'Not started: the Workflow’s spec is invalid',
+        completionTime: expect.any(String),
+      },
+    });
+    // A cycle is no one task's fault: all Skipped.
+    await h.create('cyc', { tasks: tasks(['x', ['y']], ['y', ['x']]) });
+    await h.reconcile('cyc');
+    wf = await h.workflow('cyc');
+    expect(wf.status).toMatchObject({ phase: 'Failed', reason: 'InvalidSpec', progress: '2/2' });
+    expect(Object.values(wf.status!.tasks!).map((t) => t.phase)).toEqual(['Skipped', 'Skipped']);
+  });
 });
