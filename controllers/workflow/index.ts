@@ -19,6 +19,6 @@ export {
   type GraphTask,
   type Skip,
 } from './dag.js';
-export { parseWorkflow, type ParsedWorkflow } from './validate.js';
+export { type InvalidWorkflow, parseWorkflow, type ParsedWorkflow } from './validate.js';
 export { taskSessionName, workflowLabelValue } from './names.js';
 export { observeTask } from './task-status.js';

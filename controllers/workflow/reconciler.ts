@@ -7,6 +7,7 @@ import {
   isInvalid,
   isNotFound,
   isControlledBy,
+  isRequestEntityTooLarge,
   isStatusError,
   monotonicNow,
   type Reader,
@@ -23,10 +24,13 @@ import {
   ANNOTATION_WORKFLOW,
   LABEL_MANAGED_BY,
   MANAGED_BY,
+  MAX_EVENT_MESSAGE_LENGTH,
+  truncate,
   type Recorder,
   type Session,
   SESSION_GVK,
 } from '../session/index.js';
+import { boundTaskStatus, boundWorkflowMessage, taskMessageBytes } from './bounds.js';
 import { decide, type Decision } from './dag.js';
 import type { WorkflowMetrics } from './metrics.js';
 import { taskSessionName, workflowLabelValue } from './names.js';
@@ -37,6 +41,7 @@ import {
   isWorkflowTerminal,
   LABEL_TASK,
   LABEL_WORKFLOW,
+  MAX_TASKS,
   MAX_UPSTREAM_BYTES,
   type TaskPhase,
   type TaskStatus,
@@ -46,7 +51,7 @@ import {
   type WorkflowStatus,
 } from './types.js';
 import { StartedSessions, type WorkflowRef } from './started.js';
-import { parseWorkflow, type ParsedWorkflow } from './validate.js';
+import { DNS_LABEL, type InvalidWorkflow, parseWorkflow, type ParsedWorkflow } from './validate.js';
 
 /** What a `WorkflowReconciler` is built with: client, cache reader, clock, recorder, metrics. */
 export interface WorkflowReconcilerOptions {
@@ -74,6 +79,17 @@ const ms = (t: string | undefined) => (t ? Date.parse(t) : NaN);
 /** How soon to look again when the cache has not caught up with our own write yet. */
 const STALE_RETRY_MS = 50;
 const MAX_SUPERSEDED = 10_000;
+/** Said in the message of a Workflow whose task entries are compact. */
+const COMPACT_NOTE =
+  '; task details left out of status.tasks (the full status would pass etcd’s size limit): see the tasks’ Sessions';
+/**
+ * How soon to look again for a Session of an earlier Workflow of the same name to be gone (its
+ * deletion also brings us back; this is in case the garbage collector is slow).
+ */
+const PREVIOUS_SESSION_RETRY_MS = 5_000;
+/** Backoff of Session creates the API server refused (a quota, an outage): 1 s doubling to 5 min. */
+const CREATE_BACKOFF_MS = 1_000;
+const MAX_CREATE_BACKOFF_MS = 300_000;
 /**
  * How long a Session we created counts as existing while the cache does not show it yet. Past
  * it, the API is asked instead (a create the cache never shows would be a Session deleted at once).
@@ -134,10 +150,15 @@ export class WorkflowReconciler implements Reconciler {
   // write took, for batching.
   readonly #lastWrite = new Map<string, { at: number; tookMs: number }>();
   readonly #statusIntervalPerTaskMs: number;
+  // Uids of the Workflows whose full status etcd refused as too large: their task entries are
+  // written compact (phase and Session) from then on.
+  readonly #compact = new Set<string>();
+  // Workflow uid → reconciles in a row whose Session creates the API server refused (backoff).
+  readonly #createFailures = new Map<string, number>();
   // Workflow (namespace/name) → its parsed spec, for the uid and generation it was parsed from.
   readonly #parsedByKey = new Map<
     string,
-    { uid: string; generation: number | undefined; parsed: ParsedWorkflow | { problem: string } }
+    { uid: string; generation: number | undefined; parsed: ParsedWorkflow | InvalidWorkflow }
   >();
 
   constructor(opts: WorkflowReconcilerOptions) {
@@ -196,11 +217,12 @@ export class WorkflowReconciler implements Reconciler {
     }
     const parsed = this.#parse(wf, key);
     if ('problem' in parsed) {
+      const { names, tasks } = invalidTasks(wf.spec, parsed, iso(now));
       const done = await this.#write(
         wf,
         { phase: 'Failed', reason: 'InvalidSpec', message: parsed.problem },
-        [],
-        [],
+        names,
+        tasks,
         now,
         ctx,
       );
@@ -210,9 +232,13 @@ export class WorkflowReconciler implements Reconciler {
     const { tasks, sessions } = await this.#observe(wf, parsed, now, ctx);
     const cancel = parsed.spec.cancel === true;
     let decision: Decision;
-    // Starting a task can fail it at once (an upstream too large, a name taken); decide again
-    // so that the failure propagates in this same reconcile. Each round adds a failure, so
-    // this ends.
+    // Tasks whose Session the API server would not create this time (a quota, an outage):
+    // they stay Pending, and are tried again after a backoff once the status is written.
+    const refused = new Set<number>();
+    const held: Held = { errors: [], previous: false };
+    // Starting a task can also fail it at once (an upstream too large, a name taken) or find
+    // it finished (a Session adopted); decide again so that the outcome propagates in this
+    // same reconcile. Each further round follows a task that became terminal, so this ends.
     for (;;) {
       decision = decide({
         graph: parsed.graph,
@@ -221,12 +247,17 @@ export class WorkflowReconciler implements Reconciler {
         parallelism: parsed.spec.parallelism,
         cancel,
       });
-      const started = await mapLimit(decision.start, START_CONCURRENCY, (i) =>
-        this.#start(wf, parsed, i, sessions, now, ctx),
+      const starting = decision.start.filter((i) => !refused.has(i));
+      const started = await mapLimit(starting, START_CONCURRENCY, (i) =>
+        this.#start(wf, parsed, i, sessions, now, ctx, held),
       );
-      for (const [k, i] of decision.start.entries()) tasks[i] = started[k]!;
-      if (started.every((t) => t.phase === 'Running')) break;
+      for (const [k, i] of starting.entries()) {
+        tasks[i] = started[k]!;
+        if (tasks[i].phase === 'Pending') refused.add(i);
+      }
+      if (started.every((t) => t.phase === 'Running' || t.phase === 'Pending')) break;
     }
+    for (const i of refused) decision.phases[i] = 'Pending';
     const names = parsed.graph.names;
     for (const s of decision.skip) {
       const cause = names[s.cause]!;
@@ -252,6 +283,7 @@ export class WorkflowReconciler implements Reconciler {
     for (const i of decision.cancelRunning) {
       await this.#cancelSession(wf, taskSessionName(wf.metadata!.name!, names[i]!), sessions, ctx);
     }
+    for (const [i, t] of tasks.entries()) tasks[i] = boundTaskStatus(t, parsed.messageBytes);
     const summary = summarize(parsed.graph, decision, tasks, { cancel, onFailure: parsed.onFailure });
     const done = await this.#write(wf, summary, names, tasks, now, ctx);
     if (isWorkflowTerminal(summary.phase)) return this.#finished(done.wf, key, now, ctx);
@@ -260,7 +292,31 @@ export class WorkflowReconciler implements Reconciler {
       wf.metadata!.namespace ?? '',
       tasks.map((t) => t.phase),
     );
-    if (done.deferMs !== undefined) return { requeueAfterMs: Math.max(1, done.deferMs) };
+    let again = Math.min(done.deferMs ?? Infinity, held.previous ? PREVIOUS_SESSION_RETRY_MS : Infinity);
+    if (held.errors.length > 0) again = Math.min(again, this.#createRefused(wf, held.errors[0], ctx));
+    else this.#createFailures.delete(wf.metadata?.uid ?? '');
+    if (again !== Infinity) return { requeueAfterMs: Math.max(1, again) };
+  }
+
+  /**
+   * How long to wait before creating the refused Sessions again: 1 s, doubling per reconcile
+   * that is refused again, up to 5 minutes. Kept here rather than thrown to the controller's
+   * rate limiter, which any requeue (a stale cache's) resets: a lasting refusal would loop.
+   */
+  #createRefused(wf: Workflow, err: unknown, ctx: ReconcileContext): number {
+    const uid = wf.metadata?.uid ?? '';
+    const failures = (this.#createFailures.get(uid) ?? 0) + 1;
+    this.#createFailures.delete(uid);
+    this.#createFailures.set(uid, failures);
+    if (this.#createFailures.size > MAX_SUPERSEDED)
+      this.#createFailures.delete(this.#createFailures.keys().next().value!);
+    const delay = Math.min(MAX_CREATE_BACKOFF_MS, CREATE_BACKOFF_MS * 2 ** Math.min(30, failures - 1));
+    this.#metrics?.error(wf.metadata?.namespace ?? '', errorType(err));
+    ctx.logger.warn('The API server did not create a task Session; trying again later', {
+      error: (err as Error).message,
+      retryInMs: delay,
+    });
+    return delay;
   }
 
   /**
@@ -324,15 +380,23 @@ export class WorkflowReconciler implements Reconciler {
     return out;
   }
 
-  /** A Session from the API, when the cache may not have it yet; undefined if gone or not ours. */
-  async #getSession(wf: Workflow, name: string, ctx: ReconcileContext): Promise<Session | undefined> {
+  /**
+   * A Session from the API, when the cache may not have it yet; undefined if gone or (unless
+   * `anyOwner`) not ours.
+   */
+  async #getSession(
+    wf: Workflow,
+    name: string,
+    ctx: ReconcileContext,
+    opts: { anyOwner?: boolean } = {},
+  ): Promise<Session | undefined> {
     try {
       const s = await this.#client.get<Session>(
         SESSION_GVK,
         { namespace: wf.metadata!.namespace, name },
         { signal: ctx.signal },
       );
-      return isControlledBy(s, wf) ? s : undefined;
+      return opts.anyOwner || isControlledBy(s, wf) ? s : undefined;
     } catch (err) {
       if (isNotFound(err)) return undefined;
       throw err;
@@ -341,8 +405,11 @@ export class WorkflowReconciler implements Reconciler {
 
   /**
    * Creates task `i`'s Session with its dependencies' results in STEWARD_UPSTREAM, or adopts the
-   * one an earlier reconcile created. Returns the task's status: Running, or Failed when the
-   * Session cannot be made.
+   * one an earlier reconcile created. Returns the task's status: Running, Failed when the
+   * Session cannot be made (refused as invalid, its name taken by another owner), or Pending:
+   * reason SessionNotCreated when the create failed otherwise (a quota, an outage; the error
+   * goes to `held.errors`, for a backoff once the status is written), reason
+   * PreviousSessionExists while an earlier Workflow of this name still has the Session.
    */
   async #start(
     wf: Workflow,
@@ -351,6 +418,7 @@ export class WorkflowReconciler implements Reconciler {
     sessions: Map<string, Session>,
     now: number,
     ctx: ReconcileContext,
+    held: Held,
   ): Promise<TaskStatus> {
     const { graph, spec } = parsed;
     const wfName = wf.metadata!.name!;
@@ -411,15 +479,33 @@ export class WorkflowReconciler implements Reconciler {
           `The API server rejected Session ${name}: ${(err as Error).message}`,
         );
       }
-      if (!isAlreadyExists(err)) throw err;
+      if (!isAlreadyExists(err)) {
+        if (ctx.signal.aborted) throw err;
+        held.errors.push(err);
+        return {
+          phase: 'Pending',
+          reason: 'SessionNotCreated',
+          message: `Session ${name} could not be created yet (retrying): ${(err as Error).message}`,
+        };
+      }
     }
     // Made by an earlier reconcile or process whose status write we never saw: adopt it if ours.
-    const existing = await this.#getSession(wf, name, ctx);
-    if (existing === undefined) {
-      return failed('SessionNameConflict', `Session ${name} exists and is not owned by this Workflow`);
+    const existing = await this.#getSession(wf, name, ctx, { anyOwner: true });
+    if (existing !== undefined && isControlledBy(existing, wf)) {
+      ctx.logger.info('Adopted the existing Session of this task', { task: task.name, session: name });
+      return observeTask(undefined, existing);
     }
-    ctx.logger.info('Adopted the existing Session of this task', { task: task.name, session: name });
-    return observeTask(undefined, existing);
+    if (existing === undefined || isPrevious(existing, wf)) {
+      // A Workflow of this name deleted moments ago (delete, then submit again): the garbage
+      // collector deletes its Sessions soon, and their deletion brings us back.
+      held.previous = true;
+      return {
+        phase: 'Pending',
+        reason: 'PreviousSessionExists',
+        message: `Waiting for Session ${name} of an earlier Workflow named ${wfName} to be deleted`,
+      };
+    }
+    return failed('SessionNameConflict', `Session ${name} exists and is not owned by this Workflow`);
   }
 
   /** Sets spec.cancel on a running task's Session (once: a Session that has it is left alone). */
@@ -456,35 +542,46 @@ export class WorkflowReconciler implements Reconciler {
     now: number,
     ctx: ReconcileContext,
   ): Promise<{ wf: Workflow; deferMs?: number }> {
+    const key = refOf(wf).key;
+    const uid = wf.metadata?.uid ?? '';
     const before = wf.status ?? {};
     const terminal = isWorkflowTerminal(summary.phase);
-    const next: WorkflowStatus = {
-      phase: summary.phase,
-      reason: summary.reason,
-      message: summary.message,
-      startTime: before.startTime ?? iso(now),
-      completionTime: terminal ? iso(now) : undefined,
-      progress: `${tasks.filter((t) => isTaskTerminal(t.phase)).length}/${names.length}`,
-      observedGeneration: wf.metadata?.generation,
-    };
-    const conditions = workflowConditions(before.conditions, summary, iso(now), wf.metadata?.generation);
-    const body: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(next) as Array<[keyof WorkflowStatus, unknown]>) {
-      if (before[k] !== v) body[k] = v === undefined ? null : v;
-    }
-    if (conditions !== before.conditions) body.conditions = conditions;
-    const taskBody: Record<string, unknown> = {};
-    const changed: number[] = [];
-    for (const [i, name] of names.entries()) {
-      const was = before.tasks?.[name];
-      if (!sameTaskStatus(was, tasks[i])) {
-        taskBody[name] = taskPatch(was, tasks[i]!);
-        changed.push(i);
+    // The status patch: the Workflow's fields that changed and the entries of the tasks that
+    // changed; `compact` keeps only each task's phase and Session (see below).
+    const build = (compact: boolean) => {
+      const message = boundWorkflowMessage(compact ? `${summary.message}${COMPACT_NOTE}` : summary.message);
+      const bounded = { ...summary, message };
+      const next: WorkflowStatus = {
+        phase: summary.phase,
+        reason: summary.reason,
+        message,
+        startTime: before.startTime ?? iso(now),
+        completionTime: terminal ? iso(now) : undefined,
+        progress: `${tasks.filter((t) => isTaskTerminal(t.phase)).length}/${names.length}`,
+        observedGeneration: wf.metadata?.generation,
+      };
+      const conditions = workflowConditions(before.conditions, bounded, iso(now), wf.metadata?.generation);
+      const body: Record<string, unknown> = {};
+      for (const [k, v] of Object.entries(next) as Array<[keyof WorkflowStatus, unknown]>) {
+        if (before[k] !== v) body[k] = v === undefined ? null : v;
       }
-    }
-    if (changed.length > 0) body.tasks = taskBody;
+      if (conditions !== before.conditions) body.conditions = conditions;
+      const taskBody: Record<string, unknown> = {};
+      const changed: number[] = [];
+      for (const [i, name] of names.entries()) {
+        const was = before.tasks?.[name];
+        const entry = compact ? compactTask(tasks[i]!) : tasks[i]!;
+        if (!sameTaskStatus(was, entry)) {
+          taskBody[name] = taskPatch(was, entry);
+          changed.push(i);
+        }
+      }
+      if (changed.length > 0) body.tasks = taskBody;
+      return { body, changed, message };
+    };
+    let compact = this.#compact.has(uid);
+    let { body, changed, message } = build(compact);
     if (Object.keys(body).length === 0) return { wf };
-    const key = refOf(wf).key;
     const last = this.#lastWrite.get(key);
     const interval =
       names.length < BATCH_FROM_TASKS
@@ -501,13 +598,30 @@ export class WorkflowReconciler implements Reconciler {
       return { wf, deferMs: interval - since };
     }
     const writeStart = monotonicNow(this.#clock);
-    const updated = await this.#client.patchStatus<Workflow>(
-      WORKFLOW_GVK,
-      { namespace: wf.metadata!.namespace, name: wf.metadata!.name! },
-      // The resourceVersion makes the patch conditional on the state we decided from.
-      { type: 'merge', body: { metadata: { resourceVersion: wf.metadata!.resourceVersion }, status: body } },
-      { signal: ctx.signal },
-    );
+    const patch = (status: Record<string, unknown>) =>
+      this.#client.patchStatus<Workflow>(
+        WORKFLOW_GVK,
+        { namespace: wf.metadata!.namespace, name: wf.metadata!.name! },
+        // The resourceVersion makes the patch conditional on the state we decided from.
+        { type: 'merge', body: { metadata: { resourceVersion: wf.metadata!.resourceVersion }, status } },
+        { signal: ctx.signal },
+      );
+    let updated: Workflow;
+    try {
+      updated = await patch(body);
+    } catch (err) {
+      // The bounds leave every task room, but a spec near etcd's limit can leave too little:
+      // then the task entries keep their phase and Session only (the Sessions keep the rest),
+      // so that this Workflow still reaches its terminal phase.
+      if (compact || !isRequestEntityTooLarge(err)) throw err;
+      ctx.logger.info('Workflow status too large for etcd; writing task phases only');
+      compact = true;
+      this.#compact.add(uid);
+      if (this.#compact.size > MAX_SUPERSEDED) this.#compact.delete(this.#compact.values().next().value!);
+      ({ body, changed, message } = build(compact));
+      updated = await patch(body);
+    }
+    summary = { ...summary, message };
     this.#supersede(wf, updated);
     const writeEnd = monotonicNow(this.#clock);
     this.#lastWrite.set(key, { at: writeEnd, tookMs: writeEnd - writeStart });
@@ -518,7 +632,8 @@ export class WorkflowReconciler implements Reconciler {
       const t = tasks[i]!;
       if (t.phase === was) continue;
       if (isTaskTerminal(t.phase)) this.#metrics?.taskCompleted(namespace, t.phase);
-      this.#taskEvent(updated, names[i]!, t);
+      // An invalid spec ends every task at once: its one InvalidSpec event says it all.
+      if (summary.reason !== 'InvalidSpec') this.#taskEvent(updated, names[i]!, t);
     }
     if (before.phase !== summary.phase) {
       if (before.phase === undefined) this.#metrics?.created(namespace);
@@ -536,7 +651,12 @@ export class WorkflowReconciler implements Reconciler {
         reason: summary.reason,
       });
       const warning = summary.phase === 'Failed';
-      void this.#recorder?.event(updated, warning ? 'Warning' : 'Normal', summary.reason, summary.message);
+      void this.#recorder?.event(
+        updated,
+        warning ? 'Warning' : 'Normal',
+        summary.reason,
+        truncate(summary.message, MAX_EVENT_MESSAGE_LENGTH),
+      );
     }
     return { wf: updated };
   }
@@ -550,7 +670,7 @@ export class WorkflowReconciler implements Reconciler {
       Cancelled: ['TaskCancelled', `Task ${task} cancelled`, 'Normal'],
     };
     const e = events[t.phase];
-    if (e !== undefined) void this.#recorder?.event(wf, e[2], e[0], e[1]);
+    if (e !== undefined) void this.#recorder?.event(wf, e[2], e[0], truncate(e[1], MAX_EVENT_MESSAGE_LENGTH));
   }
 
   /** A Workflow that just became terminal: drop what we kept for it, then apply the TTL. */
@@ -564,7 +684,7 @@ export class WorkflowReconciler implements Reconciler {
    * change (CEL), so a reconcile of a 1,000-task Workflow does not validate 1,000 task sessions
    * and rebuild the graph on every Session event.
    */
-  #parse(wf: Workflow, key: string): ParsedWorkflow | { problem: string } {
+  #parse(wf: Workflow, key: string): ParsedWorkflow | InvalidWorkflow {
     const uid = wf.metadata?.uid ?? '';
     const generation = wf.metadata?.generation;
     const hit = this.#parsedByKey.get(key);
@@ -575,6 +695,8 @@ export class WorkflowReconciler implements Reconciler {
   }
 
   #forget(wf: Workflow, key: string): void {
+    this.#compact.delete(wf.metadata?.uid ?? '');
+    this.#createFailures.delete(wf.metadata?.uid ?? '');
     this.#parsedByKey.delete(key);
     this.#metrics?.forget(key);
     this.#started.forget(key);
@@ -623,6 +745,73 @@ async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) 
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
   return out;
+}
+
+/** What a reconcile holds back besides its status: create errors to throw, Sessions to wait for. */
+interface Held {
+  /** Errors of Session creates to try again after a backoff (a quota, an outage). */
+  errors: unknown[];
+  /** A task waits for the Session of an earlier Workflow of the same name to go. */
+  previous: boolean;
+}
+
+/**
+ * Whether `s` belongs to an earlier Workflow of `wf`'s name, now deleted (its controller has
+ * the name and another uid; two Workflows of one name cannot exist at once), or is being
+ * deleted: either way it goes soon.
+ */
+function isPrevious(s: Session, wf: Workflow): boolean {
+  if (s.metadata?.deletionTimestamp) return true;
+  const owner = s.metadata?.ownerReferences?.find((r) => r.controller);
+  return (
+    owner !== undefined &&
+    owner.kind === 'Workflow' &&
+    owner.apiVersion.startsWith('steward.dev/') &&
+    owner.name === wf.metadata?.name &&
+    owner.uid !== wf.metadata?.uid
+  );
+}
+
+/**
+ * The task entries of an invalid Workflow, so that every task ends terminal: the task at fault
+ * (an invalid session) Failed with the problem, every other Skipped. Only tasks whose names are
+ * DNS labels, and none past MAX_TASKS: the status map's schema allows no more.
+ */
+function invalidTasks(
+  spec: unknown,
+  invalid: InvalidWorkflow,
+  now: string,
+): { names: string[]; tasks: TaskStatus[] } {
+  const list = (spec as { tasks?: unknown } | undefined)?.tasks;
+  if (!Array.isArray(list) || list.length > MAX_TASKS) return { names: [], tasks: [] };
+  const seen = new Set<string>();
+  const names: string[] = [];
+  const tasks: TaskStatus[] = [];
+  const messageBytes = taskMessageBytes(list.length, Buffer.byteLength(JSON.stringify(list)));
+  for (const [i, t] of list.entries()) {
+    const name = (t as { name?: unknown } | null)?.name;
+    if (typeof name !== 'string' || name.length > 63 || !DNS_LABEL.test(name) || seen.has(name)) continue;
+    seen.add(name);
+    names.push(name);
+    const atFault = i === invalid.task;
+    tasks.push(
+      boundTaskStatus(
+        {
+          phase: atFault ? 'Failed' : 'Skipped',
+          reason: 'InvalidSpec',
+          message: atFault ? invalid.problem : 'Not started: the Workflow’s spec is invalid',
+          completionTime: now,
+        },
+        messageBytes,
+      ),
+    );
+  }
+  return { names, tasks };
+}
+
+/** A task entry with its phase and Session only. */
+function compactTask(t: TaskStatus): TaskStatus {
+  return t.session === undefined ? { phase: t.phase } : { phase: t.phase, session: t.session };
 }
 
 function refOf(wf: Workflow): WorkflowRef {

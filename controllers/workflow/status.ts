@@ -53,12 +53,21 @@ export function summarize(
           message: `Cancelling: waiting for ${running} running task${running === 1 ? '' : 's'} to stop`,
         };
       }
-      return {
-        phase: 'Running',
-        // Stop: a task failed, nothing new starts, the running ones finish.
-        reason: decision.failed.length > 0 && opts.onFailure === 'Stop' ? 'Stopping' : 'TasksRunning',
-        message: `${decision.finished} of ${total} tasks finished, ${running} running${skipped > 0 ? `, ${skipped} skipped` : ''}${decision.failed.length > 0 ? `, ${decision.failed.length} failed` : ''}`,
-      };
+      {
+        // A task held back although it could start (its Session refused for now, or an earlier
+        // Workflow's still there) is what a user watching a stuck Workflow needs to see.
+        const held = tasks.findIndex((t) => t.phase === 'Pending' && t.reason !== undefined);
+        const waiting =
+          held < 0
+            ? ''
+            : `; task ${graph.names[held]} waits (${tasks[held]!.reason}): ${tasks[held]!.message ?? ''}`;
+        return {
+          phase: 'Running',
+          // Stop: a task failed, nothing new starts, the running ones finish.
+          reason: decision.failed.length > 0 && opts.onFailure === 'Stop' ? 'Stopping' : 'TasksRunning',
+          message: `${decision.finished} of ${total} tasks finished, ${running} running${skipped > 0 ? `, ${skipped} skipped` : ''}${decision.failed.length > 0 ? `, ${decision.failed.length} failed` : ''}${waiting}`,
+        };
+      }
   }
 }
 

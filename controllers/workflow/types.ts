@@ -71,7 +71,11 @@ export interface TaskStatus {
   /** The Session's current (or last) attempt. */
   attempt?: number;
   exitCode?: number;
-  /** CamelCase cause of a terminal phase: the Session's reason, or why the task was skipped. */
+  /**
+   * CamelCase cause of a terminal phase: the Session's reason, or why the task was skipped; on
+   * a Pending task, why it has not started although it could (SessionNotCreated,
+   * PreviousSessionExists).
+   */
   reason?: string;
   message?: string;
   /** When the task's Session was created. */

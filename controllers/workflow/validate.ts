@@ -1,18 +1,28 @@
 import { validateSpec as validateSessionSpec } from '../session/index.js';
+import { taskMessageBytes } from './bounds.js';
 import { buildGraph, type Graph } from './dag.js';
 import { MAX_TASKS, type OnFailure, type WorkflowSpec } from './types.js';
 
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+/** A DNS label (RFC 1123), as task names are. */
+export const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const isInt = (v: unknown, min: number) =>
   typeof v === 'number' && Number.isInteger(v) && v >= min && v <= Number.MAX_SAFE_INTEGER;
 const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Why a Workflow spec is invalid, and the index of the task at fault, if one is. */
+export interface InvalidWorkflow {
+  problem: string;
+  task?: number;
+}
 
 /** A Workflow spec that passed every check, with its dependency graph. */
 export interface ParsedWorkflow {
   spec: WorkflowSpec;
   graph: Graph;
   onFailure: OnFailure;
+  /** How many bytes of JSON each task's message may take in status.tasks (bounds.ts). */
+  messageBytes: number;
 }
 
 /**
@@ -23,7 +33,7 @@ export interface ParsedWorkflow {
 export function parseWorkflow(
   spec: unknown,
   runnerImage: string | undefined,
-): ParsedWorkflow | { problem: string } {
+): ParsedWorkflow | InvalidWorkflow {
   if (!isObject(spec)) return { problem: 'spec must be an object with tasks' };
   const tasks = spec.tasks;
   if (!Array.isArray(tasks) || tasks.length === 0)
@@ -43,15 +53,19 @@ export function parseWorkflow(
         return { problem: `${at}.dependsOn must be a list of task names` };
       }
     }
-    if (!isObject(t.session)) return { problem: `${at}.session must be an object (what the task runs)` };
+    if (!isObject(t.session))
+      return { problem: `${at}.session must be an object (what the task runs)`, task: i };
     for (const f of ['cancel', 'ttlSecondsAfterFinished']) {
       if (t.session[f] !== undefined) {
-        return { problem: `${at}.session.${f} is not allowed: set spec.${f} on the Workflow instead` };
+        return {
+          problem: `${at}.session.${f} is not allowed: set spec.${f} on the Workflow instead`,
+          task: i,
+        };
       }
     }
     const problem = validateSessionSpec(t.session, runnerImage);
     if (problem !== undefined)
-      return { problem: `task ${t.name}: session ${problem.replace(/^spec\./, '')}` };
+      return { problem: `task ${t.name}: session ${problem.replace(/^spec\./, '')}`, task: i };
   }
   if (spec.parallelism !== undefined && !isInt(spec.parallelism, 1)) {
     return { problem: 'spec.parallelism must be an integer >= 1' };
@@ -68,5 +82,10 @@ export function parseWorkflow(
   const built = buildGraph(tasks as Array<{ name: string; dependsOn?: string[] }>);
   if ('problem' in built) return built;
   const typed = spec as unknown as WorkflowSpec;
-  return { spec: typed, graph: built.graph, onFailure: typed.onFailure ?? 'Stop' };
+  return {
+    spec: typed,
+    graph: built.graph,
+    onFailure: typed.onFailure ?? 'Stop',
+    messageBytes: taskMessageBytes(tasks.length, Buffer.byteLength(JSON.stringify(tasks))),
+  };
 }

@@ -241,6 +241,38 @@ describe('one operator', () => {
     );
   });
 
+  test('deleted and submitted again at once under the same name: the new Workflow waits for the old Sessions, then runs', async () => {
+    const spec = { tasks: [task('x', [], { seconds: 600 }), task('y', ['x'])] };
+    await create('again', spec);
+    await waitFor(
+      async () =>
+        (await client.list(JOB, { namespace: NS, labelSelector: { 'steward.dev/session': 'again-x' } })).items
+          .length === 1,
+      { description: 'the first Workflow’s Job', timeoutMs: 60_000 },
+    );
+    const old = (await client.get<Workflow>(WORKFLOW_GVK, { namespace: NS, name: 'again' })).metadata!.uid;
+    // What `stewardctl delete wf/again` and `submit -f` do: the garbage collector has not
+    // removed the old Sessions when the new Workflow is first reconciled.
+    await client.delete(WORKFLOW_GVK, { namespace: NS, name: 'again' }, { propagationPolicy: 'Background' });
+    await waitFor(
+      async () =>
+        client.get(WORKFLOW_GVK, { namespace: NS, name: 'again' }).then(
+          () => false,
+          (err: unknown) => isNotFound(err),
+        ),
+      { description: 'the first Workflow gone', timeoutMs: 60_000, intervalMs: 20 },
+    );
+    await create('again', { tasks: [task('x', []), task('y', ['x'])] });
+    const wf = await finished('again');
+    expect(wf.metadata!.uid).not.toBe(old);
+    expect(wf.status).toMatchObject({ phase: 'Succeeded', progress: '2/2' });
+    const sessions = await sessionsOf('again');
+    expect(sessions.map((s) => s.metadata!.ownerReferences![0]!.uid)).toEqual([
+      wf.metadata!.uid,
+      wf.metadata!.uid,
+    ]);
+  });
+
   test('the samples run to their documented ends on kwok', async () => {
     const samples = ['diamond', 'fan-out', 'failing-stop', 'failing-continue'].map((n) => {
       const [wf] = readManifests(join(ROOT, 'manifests', 'samples', `workflow-${n}.yaml`));

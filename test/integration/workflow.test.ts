@@ -424,6 +424,79 @@ describe('with the operator running', () => {
     );
   });
 
+  test('a task refused by the tenant policy fails with reason PolicyViolation; the rest goes on (Continue)', async () => {
+    const refused = {
+      ...fake(),
+      template: { ...(fake() as { template: object }).template, serviceAccountName: 'admin' },
+    };
+    await createWorkflow(client, NS, 'policy', {
+      onFailure: 'Continue',
+      tasks: [
+        { name: 'refused', session: refused },
+        { name: 'below', dependsOn: ['refused'], session: fake() },
+        { name: 'other', session: fake() },
+      ],
+    });
+    const wf = await waitWorkflow(client, NS, 'policy');
+    expect(wf.status).toMatchObject({
+      phase: 'Failed',
+      reason: 'TaskFailed',
+      tasks: {
+        refused: { phase: 'Failed', reason: 'PolicyViolation' },
+        below: { phase: 'Skipped', reason: 'UpstreamFailed' },
+        other: { phase: 'Succeeded' },
+      },
+    });
+    expect(wf.status?.tasks?.refused?.message).toContain('admin');
+    expect(wf.status?.message).toContain('Task refused failed (PolicyViolation)');
+  });
+
+  test('a task’s Session deleted mid-run: the task fails SessionDeleted, and nothing runs it again', async () => {
+    await createWorkflow(client, NS, 'deleted', {
+      tasks: [
+        { name: 'long', session: fake({ seconds: 600 }) },
+        { name: 'after', dependsOn: ['long'], session: fake() },
+      ],
+    });
+    await waitFor(
+      async () => (await sessionOf('deleted', 'long').catch(() => undefined))?.status?.phase === 'Running',
+      { description: 'the long task running', intervalMs: 50 },
+    );
+    const uid = (await sessionOf('deleted', 'long')).metadata!.uid;
+    await client.delete(SESSION_GVK, { namespace: NS, name: taskSessionName('deleted', 'long') });
+    const wf = await waitWorkflow(client, NS, 'deleted');
+    expect(wf.status).toMatchObject({
+      phase: 'Failed',
+      tasks: {
+        long: { phase: 'Failed', reason: 'SessionDeleted' },
+        after: { phase: 'Skipped', reason: 'UpstreamFailed' },
+      },
+    });
+    const left = await client.list<Session>(SESSION_GVK, {
+      namespace: NS,
+      labelSelector: { 'steward.dev/workflow': 'deleted' },
+    });
+    // Gone, or (the delete not yet through) the same one: never a second Session for the task.
+    expect(left.items.every((s) => s.metadata?.uid === uid)).toBe(true);
+  });
+
+  test('results too large for STEWARD_UPSTREAM together: the task below fails UpstreamTooLarge, no pod made', async () => {
+    const parents = Array.from({ length: 34 }, (_, i) => ({
+      name: `p${i}`,
+      session: fake({ result: 'r'.repeat(4000) }),
+    }));
+    await createWorkflow(client, NS, 'upstream', {
+      tasks: [...parents, { name: 'sink', dependsOn: parents.map((p) => p.name), session: fake() }],
+    });
+    const wf = await waitWorkflow(client, NS, 'upstream');
+    expect(wf.status).toMatchObject({
+      phase: 'Failed',
+      tasks: { p0: { phase: 'Succeeded' }, sink: { phase: 'Failed', reason: 'UpstreamTooLarge' } },
+    });
+    expect((await sessionOf('upstream', 'p0')).status?.result).toHaveLength(4000);
+    await expect(sessionOf('upstream', 'sink')).rejects.toThrow(/not found/);
+  });
+
   test('stewardctl: submit -f a Workflow --wait exits 0 or 1 on its outcome; describe draws its DAG', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'stewardctl-wf-'));
     const write = (name: string, tasks: object[]) => {

@@ -10,7 +10,8 @@ import { Harness, RUN } from './harness.js';
 
 /**
  * The reconciler on the fake API, over random DAGs, random Session outcomes, random restarts
- * (a fresh reconciler with no memory) and lost status writes: a Session is created only once
+ * (a fresh reconciler with no memory), lost status writes and Session creates refused (a
+ * quota): every reconcile that writes leaves a status; a Session is created only once
  * every dependency's Session Succeeded; never more than `parallelism` unfinished Sessions; one
  * Session per task ever (same uid throughout); the Workflow ends terminal with every task
  * terminal, and stays so.
@@ -23,7 +24,10 @@ interface Scenario {
   outcomes: Outcome[];
   parallelism: number | undefined;
   onFailure: OnFailure;
-  /** Per round: 0 nothing, 1 restart the reconciler, 2 lose this round's status write. */
+  /**
+   * Per round: 0 nothing, 1 restart the reconciler, 2 lose this round's status write, 3 refuse
+   * this round's Session creates.
+   */
   faults: number[];
 }
 
@@ -43,7 +47,7 @@ const scenario: fc.Arbitrary<Scenario> = fc.integer({ min: 1, max: 10 }).chain((
     }),
     parallelism: fc.option(fc.integer({ min: 1, max: 3 }), { nil: undefined }),
     onFailure: fc.constantFrom<OnFailure>('Stop', 'Continue'),
-    faults: fc.array(fc.constantFrom(0, 0, 0, 1, 2), { minLength: 60, maxLength: 60 }),
+    faults: fc.array(fc.constantFrom(0, 0, 0, 1, 2, 3), { minLength: 80, maxLength: 80 }),
   }),
 );
 
@@ -61,9 +65,11 @@ test('random DAGs through the reconciler with restarts and lost writes', async (
       const uids = new Map<string, string>();
       let r: WorkflowReconciler = h.reconciler;
       let lose = false;
+      let refuse = false;
       let world = new Map<string, Session>();
       h.client.prependReactor((a) => {
         if (lose && a.verb === 'patchStatus' && a.gvk.kind === 'Workflow') return new Error('lost');
+        if (refuse && a.verb === 'create' && a.gvk.kind === 'Session') return new Error('quota');
         if (a.verb === 'create' && a.gvk.kind === 'Session') {
           // At creation, every dependency's Session has Succeeded.
           const task = a.object!.metadata!.annotations!['steward.dev/task']!;
@@ -74,16 +80,22 @@ test('random DAGs through the reconciler with restarts and lost writes', async (
           }
         }
       });
-      for (let round = 0; round < 60; round++) {
+      let written = false;
+      for (let round = 0; round < 80; round++) {
         const fault = s.faults[round]!;
         if (fault === 1) r = h.newReconciler();
         lose = fault === 2;
+        refuse = fault === 3;
         try {
           await h.reconcile('wf', r);
         } catch (err) {
-          if ((err as Error).message !== 'lost') throw err;
+          if ((err as Error).message !== 'lost' && (err as Error).message !== 'quota') throw err;
         }
+        written ||= !lose;
         lose = false;
+        refuse = false;
+        // Never a Workflow without a status once a reconcile could write one.
+        if (written) expect((await h.workflow('wf')).status?.phase).toBeDefined();
         const sessions = await h.sessions();
         world = new Map(sessions.map((x) => [x.metadata!.name!, x]));
         for (const x of sessions) {
@@ -118,7 +130,7 @@ test('random DAGs through the reconciler with restarts and lost writes', async (
           world.set(patched.metadata!.name!, patched);
         }
       }
-      throw new Error('the Workflow did not finish in 60 rounds');
+      throw new Error('the Workflow did not finish in 80 rounds');
     }),
     { numRuns: 300 },
   );
