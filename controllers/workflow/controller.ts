@@ -2,7 +2,7 @@ import { generationChanged, type Controller, type Manager, type Predicate } from
 import { isTerminal, type Session, SESSION_GVK } from '../session/index.js';
 import { WorkflowMetrics } from './metrics.js';
 import { WorkflowReconciler } from './reconciler.js';
-import { WORKFLOW_GVK } from './types.js';
+import { LABEL_WORKFLOW, WORKFLOW_GVK } from './types.js';
 
 /** How `setupWorkflowController` configures the controller. */
 export interface WorkflowControllerOptions {
@@ -30,6 +30,9 @@ export const sessionProgressed: Predicate = (e) => {
  * controller uses, so running both costs one watch of Sessions.
  */
 export function setupWorkflowController(mgr: Manager, opts: WorkflowControllerOptions = {}): Controller {
+  // Every reconcile lists the Workflow's Sessions by this label: looked up by index, not by a scan
+  // of every cached Session (which would make a namespace of many Workflows O(N²)).
+  mgr.cache.indexLabel(SESSION_GVK, LABEL_WORKFLOW);
   const reconciler = new WorkflowReconciler({
     client: mgr.client,
     reader: mgr.cache,
