@@ -81,23 +81,14 @@ test('1,000 long-named tasks each failing with the longest message: the status f
   const reason = `E${'x'.repeat(1023)}`;
   const message = 'm'.repeat(MAX_MESSAGE_LENGTH);
   const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
-  const queue = [...sessions];
-  await Promise.all(
-    Array.from({ length: 32 }, async () => {
-      for (let s = queue.pop(); s !== undefined; s = queue.pop()) {
-        await client.patchStatus(
-          SESSION_GVK,
-          { namespace: NS, name: s.metadata!.name! },
-          {
-            type: 'merge',
-            body: {
-              status: { phase: 'Failed', attempt: 1, exitCode: 1, reason, message, completionTime: now },
-            },
-          },
-        );
-      }
-    }),
-  );
+  await finishSessions(sessions, {
+    phase: 'Failed',
+    attempt: 1,
+    exitCode: 1,
+    reason,
+    message,
+    completionTime: now,
+  });
   const wf = await waitWorkflow(client, NS, wfName, undefined, 120_000);
   expect(wf.status).toMatchObject({ phase: 'Failed', reason: 'TaskFailed', progress: `${n}/${n}` });
   expect(Object.values(wf.status!.tasks!).every((t) => t.phase === 'Failed')).toBe(true);
@@ -124,6 +115,22 @@ test('a spec so large that no full status fits: task entries compact, the Workfl
     { description: `${n} task Sessions`, timeoutMs: 120_000, intervalMs: 200 },
   );
   const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+  await finishSessions(sessions, {
+    phase: 'Succeeded',
+    attempt: 1,
+    exitCode: 0,
+    reason: 'Completed',
+    completionTime: now,
+  });
+  const wf = await waitWorkflow(client, NS, 'huge', undefined, 120_000);
+  expect(wf.status).toMatchObject({ phase: 'Succeeded', progress: `${n}/${n}` });
+  expect(wf.status?.tasks?.t0).toEqual({ phase: 'Succeeded', session: 'huge-t0' });
+  expect(wf.status?.message).toContain('task details left out of status.tasks');
+  expect(objectBytes(wf)).toBeLessThan(ETCD_MAX_REQUEST_BYTES);
+}, 240_000);
+
+/** Writes `status` to every Session at once (32 at a time), as the Session controller would. */
+async function finishSessions(sessions: Session[], status: object): Promise<void> {
   const queue = [...sessions];
   await Promise.all(
     Array.from({ length: 32 }, async () => {
@@ -131,25 +138,9 @@ test('a spec so large that no full status fits: task entries compact, the Workfl
         await client.patchStatus(
           SESSION_GVK,
           { namespace: NS, name: s.metadata!.name! },
-          {
-            type: 'merge',
-            body: {
-              status: {
-                phase: 'Succeeded',
-                attempt: 1,
-                exitCode: 0,
-                reason: 'Completed',
-                completionTime: now,
-              },
-            },
-          },
+          { type: 'merge', body: { status } },
         );
       }
     }),
   );
-  const wf = await waitWorkflow(client, NS, 'huge', undefined, 120_000);
-  expect(wf.status).toMatchObject({ phase: 'Succeeded', progress: `${n}/${n}` });
-  expect(wf.status?.tasks?.t0).toEqual({ phase: 'Succeeded', session: 'huge-t0' });
-  expect(wf.status?.message).toContain('task details left out of status.tasks');
-  expect(objectBytes(wf)).toBeLessThan(ETCD_MAX_REQUEST_BYTES);
-}, 240_000);
+}

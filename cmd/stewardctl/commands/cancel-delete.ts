@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { forEach } from '../bulk.js';
-import { explain, UsageError } from '../errors.js';
+import { explain } from '../errors.js';
+import { patchEach } from './patch-each.js';
 import { type Deps, RESOURCE_HELP, withGlobals } from './shared.js';
 
 export function registerCancel(prog: Command, deps: Deps): void {
@@ -11,28 +12,9 @@ export function registerCancel(prog: Command, deps: Deps): void {
       .description(
         'cancel Sessions (their running Jobs are deleted) or Workflows (their running tasks’ Sessions are cancelled); the phase becomes Cancelled',
       ),
-  ).action(async (args: string[], opts: { namespace?: string; kubeconfig?: string }) => {
-    const refs = deps.kinds.resolveAll(args);
-    for (const { kind } of refs)
-      if (kind.cancelPatch === undefined) throw new UsageError(`a ${kind.singular} cannot be cancelled`);
-    const ctx = deps.context(opts);
-    await forEach(
-      refs,
-      async ({ kind, name }) => {
-        try {
-          await ctx.client.patch(
-            kind.gvk,
-            { namespace: ctx.namespace, name },
-            { type: 'merge', body: kind.cancelPatch! },
-          );
-        } catch (err) {
-          explain(err, `${kind.singular} ${ctx.namespace}/${name}`, kind.crd);
-        }
-        return `${kind.singular}/${name} cancel requested\n`;
-      },
-      { out: ctx.out, onError: deps.report },
-    );
-  });
+  ).action((args: string[], opts: { namespace?: string; kubeconfig?: string }) =>
+    patchEach(deps, args, opts, (kind) => kind.cancelPatch, 'cancel requested', 'cancelled'),
+  );
 }
 
 export function registerDelete(prog: Command, deps: Deps): void {

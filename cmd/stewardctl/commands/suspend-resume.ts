@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
-import { forEach } from '../bulk.js';
-import { explain, UsageError } from '../errors.js';
+import { patchEach } from './patch-each.js';
 import { type Deps, withGlobals } from './shared.js';
 
 function register(prog: Command, deps: Deps, suspend: boolean): void {
@@ -15,28 +14,9 @@ function register(prog: Command, deps: Deps, suspend: boolean): void {
           ? 'suspend Schedules: no run starts until resumed (active runs go on)'
           : 'resume suspended Schedules (the latest time missed meanwhile may run, within startingDeadlineSeconds)',
       ),
-  ).action(async (args: string[], opts: { namespace?: string; kubeconfig?: string }) => {
-    const refs = deps.kinds.resolveAll(args);
-    for (const { kind } of refs)
-      if (kind.suspendPatch === undefined) throw new UsageError(`a ${kind.singular} cannot be ${done}`);
-    const ctx = deps.context(opts);
-    await forEach(
-      refs,
-      async ({ kind, name }) => {
-        try {
-          await ctx.client.patch(
-            kind.gvk,
-            { namespace: ctx.namespace, name },
-            { type: 'merge', body: kind.suspendPatch!(suspend) },
-          );
-        } catch (err) {
-          explain(err, `${kind.singular} ${ctx.namespace}/${name}`, kind.crd);
-        }
-        return `${kind.singular}/${name} ${done}\n`;
-      },
-      { out: ctx.out, onError: deps.report },
-    );
-  });
+  ).action((args: string[], opts: { namespace?: string; kubeconfig?: string }) =>
+    patchEach(deps, args, opts, (kind) => kind.suspendPatch?.(suspend), done, done),
+  );
 }
 
 export const registerSuspend = (prog: Command, deps: Deps): void => register(prog, deps, true);
