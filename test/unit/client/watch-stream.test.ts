@@ -1,5 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
+import fc from 'fast-check';
+import { GoneError } from '../../../lib/client/errors.js';
 import { KubeClient } from '../../../lib/client/kube-client.js';
 import type { KubernetesObject } from '../../../lib/client/object.js';
 import { parseWatchStream } from '../../../lib/client/watch-stream.js';
@@ -65,6 +67,78 @@ describe('parseWatchStream: chunk boundaries inside characters', () => {
   test('one byte per chunk', async () => {
     const bytes = Array.from(body, (_, i) => body.subarray(i, i + 1));
     expect(await parseChunks(bytes)).toEqual([TEXT, TEXT]);
+  });
+});
+
+/** Splits `buf` at the given offsets (any order, repeats allowed). */
+function splitAt(buf: Buffer, offsets: number[]): Buffer[] {
+  const cuts = [...new Set(offsets.map((o) => o % (buf.length + 1)))].sort((a, b) => a - b);
+  const out: Buffer[] = [];
+  let from = 0;
+  for (const c of [...cuts, buf.length]) {
+    out.push(buf.subarray(from, c));
+    from = c;
+  }
+  return out;
+}
+
+describe('parseWatchStream: lines across and within chunks', () => {
+  test('many events in one chunk', async () => {
+    const texts = Array.from({ length: 500 }, (_, i) => `${i}${TEXT}`);
+    const body = Buffer.from(texts.map((t, i) => line(`cm-${i}`, t)).join(''), 'utf8');
+    expect(await parseChunks([body])).toEqual(texts);
+  });
+
+  test('one event across many chunks, and the next in the last of them', async () => {
+    const big = TEXT.repeat(20_000);
+    const body = Buffer.from(line('big', big) + line('small', TEXT), 'utf8');
+    // 977 bytes a chunk (a prime, so chunk boundaries fall everywhere in the characters).
+    const chunks = Array.from({ length: Math.ceil(body.length / 977) }, (_, i) =>
+      body.subarray(i * 977, (i + 1) * 977),
+    );
+    expect(chunks.length).toBeGreaterThan(400);
+    expect(await parseChunks(chunks)).toEqual([big, TEXT]);
+  });
+
+  test('any events split anywhere, empty chunks included, decode to the same events', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.string({ unit: 'binary', maxLength: 40 }), { minLength: 1, maxLength: 8 }),
+        fc.array(fc.nat(), { maxLength: 30 }),
+        async (texts, offsets) => {
+          const body = Buffer.from(texts.map((t, i) => line(`cm-${i}`, t)).join(''), 'utf8');
+          expect(await parseChunks(splitAt(body, offsets))).toEqual(texts);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  test('blank lines and CRLF are skipped; a last line without a newline still counts', async () => {
+    const body = '\n\r\n' + line('a', 'one').replace('\n', '\r\n') + '\n  \n' + line('b', 'two').trimEnd();
+    expect(await parseChunks([Buffer.from(body, 'utf8')])).toEqual(['one', 'two']);
+  });
+
+  test('string chunks (a body with an encoding set) parse the same as bytes', async () => {
+    const text = line('a', TEXT) + line('b', TEXT);
+    const out: string[] = [];
+    const strings = Readable.from([text.slice(0, 17), text.slice(17)], { objectMode: true });
+    for await (const ev of parseWatchStream<KubernetesObject>(strings)) {
+      out.push(String((ev.object.data as { text?: string }).text));
+    }
+    expect(out).toEqual([TEXT, TEXT]);
+  });
+
+  test('an ERROR event split across chunks throws its Status; a line that is not JSON throws', async () => {
+    const gone = JSON.stringify({
+      type: 'ERROR',
+      object: { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'Expired', code: 410 },
+    });
+    const body = Buffer.from(line('a', 'one') + gone + '\n', 'utf8');
+    await expect(parseChunks(splitAt(body, [5, body.length - 7]))).rejects.toBeInstanceOf(GoneError);
+    await expect(parseChunks([Buffer.from('{"type":"ADDED",\n', 'utf8')])).rejects.toBeInstanceOf(
+      SyntaxError,
+    );
   });
 });
 
