@@ -22,7 +22,7 @@ import { join } from 'node:path';
 import { KubeClient, type KubernetesObject, SharedInformer } from '../lib/index.js';
 import { finishJob, installCRDs, startControlPlane, waitFor } from '../lib/testing/index.js';
 import { imageNodeFlags, OperatorProcess, type OperatorKind } from './operator.js';
-import { loadAverage, quantile, ROOT, type Row, type Table } from './util.js';
+import { cpuSecondsOf, loadAverage, quantile, ROOT, type Row, type Table, serverPids } from './util.js';
 
 const N = Number(process.env.BENCH_SESSIONS ?? 2000);
 const SESSION = { group: 'steward.dev', version: 'v1alpha1', kind: 'Session' };
@@ -44,6 +44,10 @@ export interface RunFigures {
   p99: number;
   cpuMsPerSession: number;
   cpuTotalS: number;
+  /** kube-apiserver + etcd CPU per Session, over the same span as the operator's. */
+  serverCpuMsPerSession: number;
+  /** This process's (Session creates, the Job controller's part, the informers). */
+  benchCpuMsPerSession: number;
   /** Mean duration of a reconcile and of an API request (controller-runtime's histograms). */
   reconcileMs: number;
   reconcilesPerSession: number;
@@ -129,7 +133,15 @@ export async function sessionRun(
       args: ['--max-concurrent-reconciles', '10', '--runner-image', 'runner:bench', ...spec.args],
       profileDir: spec.profileDir,
     });
+    const servers = serverPids(cp.directory);
+    const serverCpu = () => servers.reduce((sum, pid) => sum + cpuSecondsOf(pid), 0);
+    const benchCpu = () => {
+      const u = process.cpuUsage();
+      return (u.user + u.system) / 1e6;
+    };
     const cpu0 = op.cpuSeconds();
+    const server0 = serverCpu();
+    const bench0 = benchCpu();
     const rec0 = await op.histogramMean('controller_runtime_reconcile_time_seconds');
     const lat0 = await op.histogramMean('rest_client_request_duration_seconds');
     const mem0 = op.memory();
@@ -182,6 +194,8 @@ export async function sessionRun(
     );
     const elapsedS = (performance.now() - t0) / 1000;
     const cpu = op.cpuSeconds();
+    const server = serverCpu();
+    const bench = benchCpu();
     const req = await op.requests();
     const mem = op.memory();
     const rec = await op.histogramMean('controller_runtime_reconcile_time_seconds');
@@ -198,6 +212,8 @@ export async function sessionRun(
       p99: quantile(latencies, 0.99),
       cpuMsPerSession: ((cpu - cpu0) * 1000) / n,
       cpuTotalS: cpu,
+      serverCpuMsPerSession: ((server - server0) * 1000) / n,
+      benchCpuMsPerSession: ((bench - bench0) * 1000) / n,
       reconcileMs: (1000 * (rec.sum - rec0.sum)) / (rec.count - rec0.count),
       reconcilesPerSession: (rec.count - rec0.count) / n,
       requestMs: (1000 * (lat.sum - lat0.sum)) / (lat.count - lat0.count),
@@ -276,6 +292,13 @@ function tableFor(label: string, specs: RunSpec[], f: RunFigures[]): Table {
       test: (r) => r <= 1,
     }),
     compareRow('operator CPU, whole process', 's', col('cpuTotalS'), 'lower'),
+    compareRow('kube-apiserver + etcd CPU per Session', 'ms', col('serverCpuMsPerSession'), 'lower'),
+    compareRow(
+      'this process’s CPU per Session (creates, Job completions)',
+      'ms',
+      col('benchCpuMsPerSession'),
+      'lower',
+    ),
     compareRow('reconciles per Session', '', col('reconcilesPerSession'), 'lower'),
     compareRow('reconcile duration, mean', 'ms', col('reconcileMs'), 'lower'),
     compareRow('API request duration, mean', 'ms', col('requestMs'), 'lower'),
