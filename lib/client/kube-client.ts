@@ -20,7 +20,7 @@ import type { APIResource, ResourceMapping, RESTMapper } from './rest-mapper.js'
 import { DiscoveryRESTMapper } from './rest-mapper.js';
 import { formatFieldSelector, formatLabelSelector } from './selectors.js';
 import type { HttpMethod, TransportOptions } from './transport.js';
-import { RestTransport } from './transport.js';
+import { METADATA_ONLY, RestTransport } from './transport.js';
 import { parseWatchStream } from './watch-stream.js';
 
 /** Options of `KubeClient`: the transport's (throttling, retries, metrics) and the REST mapper. */
@@ -96,14 +96,14 @@ export class KubeClient implements Client {
   async create<T extends KubernetesObject>(obj: T, opts: WriteOptions = {}): Promise<T & KubernetesObject> {
     const gvk = gvkOf(obj);
     const path = await this.#path(gvk, obj.metadata?.namespace);
-    return (await this.#call('POST', path, opts.signal, obj, this.#writeQuery(opts))) as T;
+    return (await this.#write('POST', path, obj, opts)) as T;
   }
 
   async update<T extends KubernetesObject>(obj: T, opts: WriteOptions = {}): Promise<T & KubernetesObject> {
     const gvk = gvkOf(obj);
     const key = objectKeyOf(obj);
     const path = await this.#path(gvk, key.namespace, key.name);
-    return (await this.#call('PUT', path, opts.signal, obj, this.#writeQuery(opts))) as T;
+    return (await this.#write('PUT', path, obj, opts)) as T;
   }
 
   async updateStatus<T extends KubernetesObject>(
@@ -113,7 +113,7 @@ export class KubeClient implements Client {
     const gvk = gvkOf(obj);
     const key = objectKeyOf(obj);
     const path = await this.#path(gvk, key.namespace, key.name, 'status');
-    return (await this.#call('PUT', path, opts.signal, obj, this.#writeQuery(opts))) as T;
+    return (await this.#write('PUT', path, obj, opts)) as T;
   }
 
   patch<T extends KubernetesObject = KubernetesObject>(
@@ -222,8 +222,20 @@ export class KubeClient implements Client {
       query,
       body,
       contentType: patchContentType(patch),
+      accept: opts.metadataOnlyResponse ? METADATA_ONLY : undefined,
       signal: opts.signal,
     })) as T;
+  }
+
+  #write(method: HttpMethod, path: string, body: unknown, opts: WriteOptions): Promise<unknown> {
+    return this.#transport.request({
+      method,
+      path,
+      body,
+      query: this.#writeQuery(opts),
+      accept: opts.metadataOnlyResponse ? METADATA_ONLY : undefined,
+      signal: opts.signal,
+    });
   }
 
   #writeQuery(opts: WriteOptions): Record<string, string | undefined> {

@@ -35,8 +35,19 @@ export interface RestRequest {
   body?: unknown;
   /** Default `application/json`. */
   contentType?: string;
+  /**
+   * Default `application/json`. `METADATA_ONLY` asks for the object's metadata alone (see
+   * `WriteOptions.metadataOnlyResponse`).
+   */
+  accept?: string;
   signal?: AbortSignal;
 }
+
+/**
+ * The Accept header that asks the API server for an object's metadata only: a
+ * `PartialObjectMetadata` (meta.k8s.io/v1) in place of the object, for reads and writes alike.
+ */
+export const METADATA_ONLY = 'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1';
 
 /** Options of `RestTransport` (and so of `KubeClient`). */
 export interface TransportOptions {
@@ -253,7 +264,7 @@ export class RestTransport {
     await this.#kc.applyToHTTPSOptions(opts);
     const headers: OutgoingHttpHeaders = {
       ...(opts.headers as OutgoingHttpHeaders | undefined),
-      Accept: 'application/json',
+      Accept: req.accept ?? 'application/json',
       'User-Agent': this.#userAgent,
     };
     if (payload !== undefined) {

@@ -159,28 +159,32 @@ export class EventRecorder {
     this.#seen.set(key, entry);
     const t = rfc3339Time(wall);
     entry.pending = this.#write(() =>
-      this.#client.create({
-        apiVersion: 'v1',
-        kind: 'Event',
-        metadata: { name: entry.name, namespace },
-        involvedObject: {
-          apiVersion: obj.apiVersion,
-          kind: obj.kind,
-          name: meta.name,
-          namespace: meta.namespace,
-          uid: meta.uid,
-          resourceVersion: meta.resourceVersion,
+      this.#client.create(
+        {
+          apiVersion: 'v1',
+          kind: 'Event',
+          metadata: { name: entry.name, namespace },
+          involvedObject: {
+            apiVersion: obj.apiVersion,
+            kind: obj.kind,
+            name: meta.name,
+            namespace: meta.namespace,
+            uid: meta.uid,
+            resourceVersion: meta.resourceVersion,
+          },
+          type,
+          reason,
+          message,
+          count: 1,
+          firstTimestamp: t,
+          lastTimestamp: t,
+          source: { component: this.#opts.component },
+          reportingComponent: this.#opts.component,
+          reportingInstance: this.#opts.instance ?? '',
         },
-        type,
-        reason,
-        message,
-        count: 1,
-        firstTimestamp: t,
-        lastTimestamp: t,
-        source: { component: this.#opts.component },
-        reportingComponent: this.#opts.component,
-        reportingInstance: this.#opts.instance ?? '',
-      }),
+        // Nothing of the answer is read: the metadata alone costs the server and us less.
+        { metadataOnlyResponse: true },
+      ),
     ).then(
       (written) => {
         // Dropped: the next repeat creates the Event instead of bumping one that never was.
@@ -203,6 +207,7 @@ export class EventRecorder {
         EVENT_GVK,
         { namespace: seen.namespace, name: seen.name },
         { type: 'merge', body: { count, lastTimestamp: rfc3339Time(wall) } },
+        { metadataOnlyResponse: true },
       );
     } catch (err) {
       this.#logger.warn('Failed to update an event', {
