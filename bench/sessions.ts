@@ -17,10 +17,14 @@
  * BENCH_SESSIONS (default 2000) sets N; BENCH_QPS (default "default,500") the configurations;
  * BENCH_PROFILE=<dir> writes a CPU profile and a heap snapshot (taken once every Session has
  * Succeeded, so 2,000 Sessions and 2,000 Jobs are cached) of Steward's QPS-500 run there.
+ * BENCH_SERVER_PROFILE=<dir> writes kube-apiserver's CPU profile (pprof, the first 15 s of each
+ * QPS-500 run's Sessions) there: `go tool pprof -top FILE` shows what the server spends them on.
  */
+import { execFile } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { KubeClient, type KubernetesObject, SharedInformer } from '../lib/index.js';
-import { finishJob, installCRDs, startControlPlane, waitFor } from '../lib/testing/index.js';
+import { finishJob, installCRDs, locateBinaries, startControlPlane, waitFor } from '../lib/testing/index.js';
 import { imageNodeFlags, OperatorProcess, type OperatorKind } from './operator.js';
 import { cpuSecondsOf, loadAverage, quantile, ROOT, type Row, type Table, serverPids } from './util.js';
 
@@ -34,6 +38,8 @@ export interface RunSpec {
   kind: OperatorKind;
   args: string[];
   profileDir?: string;
+  /** Where to write a CPU profile of kube-apiserver (pprof) taken while this run's Sessions go. */
+  serverProfile?: string;
 }
 
 export interface RunFigures {
@@ -175,6 +181,7 @@ export async function sessionRun(
     await Promise.all([jobs.waitForSync(), sessions.waitForSync()]);
 
     const names = Array.from({ length: n }, (_, i) => `s-${i}`);
+    const serverProfile = spec.serverProfile && profileServer(cp.kubeconfigPath, spec.serverProfile, 15);
     const t0 = performance.now();
     await pool(names, 32, async (name) => {
       created.set(name, performance.now());
@@ -193,6 +200,7 @@ export async function sessionRun(
       { description: `${n} Sessions Succeeded (${spec.column})`, timeoutMs: 60 * 60_000, intervalMs: 100 },
     );
     const elapsedS = (performance.now() - t0) / 1000;
+    if (serverProfile) await serverProfile;
     const cpu = op.cpuSeconds();
     const server = serverCpu();
     const bench = benchCpu();
@@ -239,6 +247,22 @@ export async function sessionRun(
     client.close();
     await cp.stop();
   }
+}
+
+/** kube-apiserver's own CPU profile (/debug/pprof/profile) over the next `seconds`, into `file`. */
+function profileServer(kubeconfigPath: string, file: string, seconds: number): Promise<void> {
+  return new Promise((resolve) => {
+    execFile(
+      locateBinaries().kubectl,
+      ['--kubeconfig', kubeconfigPath, 'get', '--raw', `/debug/pprof/profile?seconds=${seconds}`],
+      { encoding: 'buffer', maxBuffer: 256 * 1024 * 1024 },
+      (err, stdout) => {
+        if (err) console.error(`  sessions: no server profile: ${err.message}`);
+        else writeFileSync(file, stdout);
+        resolve();
+      },
+    );
+  });
 }
 
 type Better = 'higher' | 'lower';
@@ -339,6 +363,8 @@ function tableFor(label: string, specs: RunSpec[], f: RunFigures[]): Table {
 export async function run(): Promise<Table[]> {
   const configs = (process.env.BENCH_QPS ?? 'default,500').split(',').map((s) => s.trim());
   const profile = process.env.BENCH_PROFILE;
+  const serverProfiles = process.env.BENCH_SERVER_PROFILE;
+  if (serverProfiles) mkdirSync(serverProfiles, { recursive: true });
   const tables: Table[] = [];
   for (const qps of configs) {
     const flags =
@@ -363,6 +389,9 @@ export async function run(): Promise<Table[]> {
           ];
     const figures: RunFigures[] = [];
     for (const spec of specs) {
+      if (serverProfiles && qps !== 'default') {
+        spec.serverProfile = join(serverProfiles, `${spec.column.replace(/\W+/g, '-')}-qps${qps}.pprof`);
+      }
       figures.push(
         await sessionRun(spec, N, async ({ op }) => {
           const file = await op.heapSnapshot();
