@@ -34,8 +34,8 @@ export interface WriteOptions {
    * apiVersion `meta.k8s.io/v1`, no spec or status), for a caller that needs no more of the
    * result than its uid, resourceVersion and timestamps: the server encodes, and the client
    * reads and parses, a fraction of the object (a Job's response is mostly its pod template).
-   * A hint, not a promise: a client may still answer with the whole object (the fake client
-   * does), so read only `metadata` of what it returns.
+   * `FakeClient` answers the same way. A hint, not a promise (another `Client` may answer with
+   * the whole object), so read only `metadata` of what it returns.
    */
   metadataOnlyResponse?: boolean;
   signal?: AbortSignal;

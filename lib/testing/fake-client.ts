@@ -62,6 +62,16 @@ export interface FakeClientOptions {
 }
 
 /**
+ * What the API server answers a write asked with `metadataOnlyResponse`: the object's metadata
+ * as a `PartialObjectMetadata`, so that code under test sees the same shape it gets from a real
+ * server.
+ */
+function answer<T extends KubernetesObject>(obj: T, opts: WriteOptions): T {
+  if (!opts.metadataOnlyResponse) return obj;
+  return { apiVersion: 'meta.k8s.io/v1', kind: 'PartialObjectMetadata', metadata: obj.metadata } as T;
+}
+
+/**
  * A deep copy. The API server stores objects nested up to 10,000 levels, deeper than
  * structuredClone's recursion goes: those are copied without recursion (they are JSON data).
  */
@@ -210,6 +220,10 @@ export class FakeClient implements Client {
   }
 
   async create<T extends KubernetesObject>(obj: T, opts: WriteOptions = {}): Promise<T & KubernetesObject> {
+    return answer(await this.#create(obj, opts), opts);
+  }
+
+  async #create<T extends KubernetesObject>(obj: T, opts: WriteOptions): Promise<T & KubernetesObject> {
     const gvk = gvkOf(obj);
     this.#react({
       verb: 'create',
@@ -238,14 +252,14 @@ export class FakeClient implements Client {
   }
 
   async update<T extends KubernetesObject>(obj: T, opts: WriteOptions = {}): Promise<T & KubernetesObject> {
-    return this.#update(obj, 'update', opts);
+    return answer(await this.#update(obj, 'update', opts), opts);
   }
 
   async updateStatus<T extends KubernetesObject>(
     obj: T,
     opts: WriteOptions = {},
   ): Promise<T & KubernetesObject> {
-    return this.#update(obj, 'updateStatus', opts);
+    return answer(await this.#update(obj, 'updateStatus', opts), opts);
   }
 
   async patch<T extends KubernetesObject = KubernetesObject>(
@@ -254,7 +268,7 @@ export class FakeClient implements Client {
     patch: Patch,
     opts: PatchOptions = {},
   ): Promise<T> {
-    return this.#patch(gvk, key, patch, opts, 'patch');
+    return answer(await this.#patch<T>(gvk, key, patch, opts, 'patch'), opts);
   }
 
   async patchStatus<T extends KubernetesObject = KubernetesObject>(
@@ -263,7 +277,7 @@ export class FakeClient implements Client {
     patch: Patch,
     opts: PatchOptions = {},
   ): Promise<T> {
-    return this.#patch(gvk, key, patch, opts, 'patchStatus');
+    return answer(await this.#patch<T>(gvk, key, patch, opts, 'patchStatus'), opts);
   }
 
   /**
@@ -277,7 +291,7 @@ export class FakeClient implements Client {
   ): Promise<T & KubernetesObject> {
     const gvk = gvkOf(obj);
     const key = objectKeyOf(obj);
-    if (!this.#bucket(gvk).has(this.#storeKey(gvk, key.namespace, key.name))) return this.create(obj, opts);
+    if (!this.#bucket(gvk).has(this.#storeKey(gvk, key.namespace, key.name))) return this.#create(obj, opts);
     return this.#patch(
       gvk,
       key,

@@ -99,6 +99,58 @@ test('create, get, conflict on a stale update, AlreadyExists, NotFound', async (
   await expect(client.get(CM, { namespace: NS, name: 'missing' })).rejects.toThrow(NotFoundError);
 });
 
+test('metadataOnlyResponse: create, update, patch and status patch answer with the metadata alone', async () => {
+  const job = {
+    apiVersion: 'batch/v1',
+    kind: 'Job',
+    metadata: { name: 'meta-only', namespace: NS, labels: { a: 'b' } },
+    spec: {
+      template: {
+        spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'x', command: ['true'] }] },
+      },
+    },
+  };
+  const created = await client.create(job, { metadataOnlyResponse: true });
+  expect(created.apiVersion).toBe('meta.k8s.io/v1');
+  expect(created.kind).toBe('PartialObjectMetadata');
+  expect(created.metadata).toMatchObject({ name: 'meta-only', namespace: NS, labels: { a: 'b' } });
+  expect(created.metadata?.uid).toBeDefined();
+  expect(created).not.toHaveProperty('spec');
+  // The same object, as the API has it: the answer's resourceVersion and uid are the real ones.
+  const JOB = { group: 'batch', version: 'v1', kind: 'Job' };
+  const full = await client.get<typeof job>(JOB, { namespace: NS, name: 'meta-only' });
+  expect(full.metadata).toMatchObject({
+    uid: created.metadata?.uid,
+    resourceVersion: created.metadata?.resourceVersion,
+  });
+  expect(full.spec.template.spec.containers[0]!.image).toBe('x');
+
+  const patched = await client.patch(
+    JOB,
+    { namespace: NS, name: 'meta-only' },
+    mergePatch({ metadata: { labels: { c: 'd' } } }),
+    { metadataOnlyResponse: true },
+  );
+  expect(patched.kind).toBe('PartialObjectMetadata');
+  expect(patched.metadata?.labels).toEqual({ a: 'b', c: 'd' });
+  const status = await client.patchStatus(
+    JOB,
+    { namespace: NS, name: 'meta-only' },
+    mergePatch({ status: { active: 0 } }),
+    { metadataOnlyResponse: true },
+  );
+  expect(status.kind).toBe('PartialObjectMetadata');
+  expect(status).not.toHaveProperty('status');
+  const updated = await client.update(
+    { ...cm('meta-cm', { k: 'v' }), metadata: { ...(await client.create(cm('meta-cm'))).metadata } },
+    { metadataOnlyResponse: true },
+  );
+  expect(updated.kind).toBe('PartialObjectMetadata');
+  expect(updated).not.toHaveProperty('data');
+  // Without the option, the whole object as before.
+  expect((await client.create(cm('meta-full', { k: 'v' }))).data).toEqual({ k: 'v' });
+});
+
 test('validation failures are InvalidError with causes', async () => {
   const err = await client.create(cm('Not_A_Valid_Name')).catch((e: unknown) => e);
   expect(err).toBeInstanceOf(InvalidError);

@@ -80,6 +80,46 @@ describe('FakeClient', () => {
     expect(d.spec).toEqual({ replicas: 3, paused: true });
   });
 
+  test('metadataOnlyResponse: writes answer with a PartialObjectMetadata, as the API server does', async () => {
+    const c = new FakeClient();
+    const partial = { apiVersion: 'meta.k8s.io/v1', kind: 'PartialObjectMetadata' };
+    const created = await c.create(deploy('d', 1, { a: 'b' }), { metadataOnlyResponse: true });
+    expect(created).toEqual({
+      ...partial,
+      metadata: expect.objectContaining({ name: 'd', labels: { a: 'b' } }),
+    });
+    const stored = await c.get(DEPLOY, key('d'));
+    expect(created.metadata).toEqual(stored.metadata);
+    const patched = await c.patch(
+      DEPLOY,
+      key('d'),
+      { type: 'merge', body: { spec: { replicas: 3 } } },
+      {
+        metadataOnlyResponse: true,
+      },
+    );
+    expect(patched).toEqual({ ...partial, metadata: expect.objectContaining({ generation: 2 }) });
+    const status = await c.patchStatus(
+      DEPLOY,
+      key('d'),
+      { type: 'merge', body: { status: { ready: 1 } } },
+      {
+        metadataOnlyResponse: true,
+      },
+    );
+    expect(Object.keys(status).sort()).toEqual(['apiVersion', 'kind', 'metadata']);
+    const updated = await c.update(
+      { ...(await c.get(DEPLOY, key('d'))), spec: { replicas: 4 } },
+      {
+        metadataOnlyResponse: true,
+      },
+    );
+    expect(updated.kind).toBe('PartialObjectMetadata');
+    expect(((await c.get(DEPLOY, key('d'))).spec as { replicas: number }).replicas).toBe(4);
+    // Without the option: the whole object.
+    expect((await c.create(deploy('e'))).spec).toEqual({ replicas: 1 });
+  });
+
   test('delete honours finalizers and preconditions', async () => {
     const c = new FakeClient();
     const d: KubernetesObject = await c.create({

@@ -26,6 +26,28 @@ describe('EventRecorder', () => {
     });
   });
 
+  test('asks for metadata-only answers: it reads nothing of what the server sends back', async () => {
+    const clock = new FakeClock();
+    const client = new FakeClient({ clock });
+    const asked: Array<[string, boolean | undefined]> = [];
+    const create = client.create.bind(client);
+    const patch = client.patch.bind(client);
+    client.create = (obj, opts) => (asked.push(['create', opts?.metadataOnlyResponse]), create(obj, opts));
+    client.patch = (gvk, key, p, opts) => (
+      asked.push(['patch', opts?.metadataOnlyResponse]),
+      patch(gvk, key, p, opts)
+    );
+    const r = new EventRecorder(client, { component: 'steward', clock });
+    await r.event(session, 'Normal', 'Started', 'once');
+    await r.event(session, 'Normal', 'Started', 'once');
+    expect(asked).toEqual([
+      ['create', true],
+      ['patch', true],
+    ]);
+    const events = (await client.list<{ count: number }>(EVENT, { namespace: 'ns' })).items;
+    expect(events.map((e) => e.count)).toEqual([2]);
+  });
+
   test('repeats within the window are aggregated into one Event with a count', async () => {
     const clock = new FakeClock();
     const client = new FakeClient({ clock });

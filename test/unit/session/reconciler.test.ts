@@ -70,6 +70,23 @@ describe('Session reconciler: the happy path', () => {
     expect(metrics).toContain('steward_session_startup_duration_seconds_sum{namespace="ns"} 2');
   });
 
+  test("the Job's create asks for a metadata-only answer, and the next step reads that Job as created", async () => {
+    const h = new Harness();
+    const asked: Array<boolean | undefined> = [];
+    const create = h.client.create.bind(h.client);
+    h.client.create = (obj, opts) => {
+      if (obj.kind === 'Job') asked.push(opts?.metadataOnlyResponse);
+      return create(obj, opts);
+    };
+    await h.create('s', SPEC);
+    // The Session goes to Starting in the same reconcile that created the Job from its answer's
+    // metadata (FakeClient answers as the API server does: a PartialObjectMetadata).
+    expect(await h.reconcile('s')).toEqual({ requeueAfterMs: 5_000 });
+    expect(asked).toEqual([true]);
+    const job = await h.job('s', 1);
+    expect((await h.session('s')).status).toMatchObject({ phase: 'Starting', jobName: job.metadata!.name });
+  });
+
   test('the image defaults to the runner image; without either the Session fails with InvalidSpec', async () => {
     const h = new Harness('runner:7');
     await h.create('a', { template: {} });
