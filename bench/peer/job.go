@@ -84,6 +84,9 @@ func buildJob(s *Session, attempt int32, runnerImage string) *batchv1.Job {
 		Args:    t.Args,
 		Env:     env,
 		EnvFrom: t.EnvFrom,
+		// As Steward's: the termination message is the Session's result.
+		TerminationMessagePath:   "/dev/termination-log",
+		TerminationMessagePolicy: corev1.TerminationMessageFallbackToLogsOnError,
 		SecurityContext: &corev1.SecurityContext{
 			AllowPrivilegeEscalation: ptr.To(false),
 			Capabilities:             &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}},
@@ -103,14 +106,25 @@ func buildJob(s *Session, attempt int32, runnerImage string) *batchv1.Job {
 		},
 		Spec: batchv1.JobSpec{
 			BackoffLimit: ptr.To[int32](0),
+			// Steward's POD_FAILURE_POLICY (controllers/session/job.ts): a disruption or a non-zero
+			// exit code fails the Job at once, with the reason in its Failed condition.
+			PodFailurePolicy: &batchv1.PodFailurePolicy{Rules: []batchv1.PodFailurePolicyRule{
+				{Action: batchv1.PodFailurePolicyActionFailJob, OnPodConditions: []batchv1.PodFailurePolicyOnPodConditionsPattern{
+					{Type: corev1.DisruptionTarget, Status: corev1.ConditionTrue},
+				}},
+				{Action: batchv1.PodFailurePolicyActionFailJob, OnExitCodes: &batchv1.PodFailurePolicyOnExitCodesRequirement{
+					ContainerName: ptr.To("session"), Operator: batchv1.PodFailurePolicyOnExitCodesOpNotIn, Values: []int32{0},
+				}},
+			}},
 			Template: corev1.PodTemplateSpec{
 				ObjectMeta: metav1.ObjectMeta{Labels: labels, Annotations: annotations},
 				Spec: corev1.PodSpec{
-					RestartPolicy:      corev1.RestartPolicyNever,
-					Containers:         []corev1.Container{container},
-					ServiceAccountName: t.ServiceAccountName,
-					NodeSelector:       t.NodeSelector,
-					Tolerations:        t.Tolerations,
+					RestartPolicy:                corev1.RestartPolicyNever,
+					Containers:                   []corev1.Container{container},
+					AutomountServiceAccountToken: ptr.To(false),
+					ServiceAccountName:           t.ServiceAccountName,
+					NodeSelector:                 t.NodeSelector,
+					Tolerations:                  t.Tolerations,
 					SecurityContext: &corev1.PodSecurityContext{
 						RunAsNonRoot:   ptr.To(true),
 						RunAsUser:      ptr.To[int64](65532),
