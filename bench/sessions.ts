@@ -106,8 +106,9 @@ export async function rawCapacity(client: KubeClient, seconds: number, prefix: s
 }
 
 /** A control plane with the Session CRD, the namespaces and its raw capacity measured. */
-export async function sessionControlPlane() {
-  const cp = await startControlPlane();
+export async function sessionControlPlane(opts: { profiling?: boolean } = {}) {
+  // The harness turns the apiserver's /debug/pprof off; a later flag wins.
+  const cp = await startControlPlane(opts.profiling ? { apiServerFlags: ['--profiling=true'] } : {});
   const client = new KubeClient(cp.kubeConfig, { qps: -1 });
   await installCRDs(client, [join(ROOT, 'manifests', 'crd', 'steward.dev_sessions.yaml')]);
   for (const ns of [NS, 'raw'])
@@ -127,7 +128,7 @@ export async function sessionRun(
   after?: (ctx: { op: OperatorProcess; client: KubeClient; kubeconfigPath: string }) => Promise<void>,
 ): Promise<RunFigures> {
   const load = loadAverage();
-  const { cp, client, capacity } = await sessionControlPlane();
+  const { cp, client, capacity } = await sessionControlPlane({ profiling: spec.serverProfile !== undefined });
   let op: OperatorProcess | undefined;
   const stopWatches = new AbortController();
   let informers: Promise<void>[] = [];
