@@ -1,10 +1,10 @@
-import PQueue from 'p-queue';
 import type { Client } from '../client/client.js';
 import type { KubernetesObject } from '../client/object.js';
 import { rfc3339Time } from '../client/time.js';
 import { type Logger, silentLogger } from '../log/logger.js';
 import { type Clock, monotonicNow, realClock } from '../util/clock.js';
 import { checkNumber } from '../util/options.js';
+import { WriteLimiter } from './write-limiter.js';
 
 /** An Event's type, as `kubectl describe` shows it. */
 export type EventType = 'Normal' | 'Warning';
@@ -73,7 +73,7 @@ export class EventRecorder {
     instance?: string;
   };
   // Every write goes through here: at most `concurrency` at once, `maxQueued` waiting.
-  readonly #writes: PQueue;
+  readonly #writes: WriteLimiter;
   readonly #maxQueued: number;
   readonly #clock: Clock;
   readonly #logger: Logger;
@@ -95,8 +95,11 @@ export class EventRecorder {
     };
     this.#clock = opts.clock ?? realClock;
     this.#logger = opts.logger ?? silentLogger();
-    this.#writes = new PQueue({ concurrency: opts.concurrency ?? 8 });
-    this.#maxQueued = opts.maxQueued ?? 1000;
+    const limits = { integer: true, infinite: true };
+    this.#writes = new WriteLimiter(
+      checkNumber(what, 'concurrency', opts.concurrency, { min: 1, ...limits }) ?? 8,
+    );
+    this.#maxQueued = checkNumber(what, 'maxQueued', opts.maxQueued, limits) ?? 1000;
   }
 
   /** Events dropped so far: by the per-object rate limit, or because too many writes were waiting. */
@@ -116,11 +119,11 @@ export class EventRecorder {
 
   /** Queues a write; false when it was dropped because `maxQueued` writes are waiting already. */
   #write(fn: () => Promise<unknown>): Promise<boolean> {
-    if (this.#writes.size >= this.#maxQueued) {
+    if (this.#writes.waiting >= this.#maxQueued) {
       this.#dropped++;
       return Promise.resolve(false);
     }
-    return this.#writes.add(async () => {
+    return this.#writes.run(async () => {
       await fn();
       return true;
     });

@@ -48,6 +48,20 @@ describe('EventRecorder', () => {
     expect(events.map((e) => e.count)).toEqual([2]);
   });
 
+  test('concurrency and maxQueued must be whole numbers (RangeError naming the option)', () => {
+    const client = new FakeClient();
+    expect(() => new EventRecorder(client, { component: 'c', concurrency: 0 })).toThrow(
+      /EventRecorder: concurrency must be an integer >= 1, got 0/,
+    );
+    expect(() => new EventRecorder(client, { component: 'c', concurrency: 1.5 })).toThrow(RangeError);
+    expect(() => new EventRecorder(client, { component: 'c', maxQueued: -1 })).toThrow(
+      /EventRecorder: maxQueued must be an integer >= 0, got -1/,
+    );
+    expect(
+      () => new EventRecorder(client, { component: 'c', concurrency: Infinity, maxQueued: 0 }),
+    ).not.toThrow();
+  });
+
   test('repeats within the window are aggregated into one Event with a count', async () => {
     const clock = new FakeClock();
     const client = new FakeClient({ clock });
