@@ -21,6 +21,7 @@ import { DiscoveryRESTMapper } from './rest-mapper.js';
 import { formatFieldSelector, formatLabelSelector } from './selectors.js';
 import type { HttpMethod, TransportOptions } from './transport.js';
 import { METADATA_ONLY, RestTransport } from './transport.js';
+import { readChunks } from './read-chunks.js';
 import { parseWatchStream } from './watch-stream.js';
 
 /** Options of `KubeClient`: the transport's (throttling, retries, metrics) and the REST mapper. */
@@ -181,7 +182,7 @@ export class KubeClient implements Client {
     }
     const apiVersion = apiVersionOf(gvk);
     try {
-      for await (const ev of parseWatchStream<T>(res)) {
+      for await (const ev of parseWatchStream<T>(readChunks(res))) {
         if (ev.type !== 'BOOKMARK') {
           ev.object.apiVersion ??= apiVersion;
           ev.object.kind ??= gvk.kind;

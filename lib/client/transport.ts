@@ -205,7 +205,7 @@ export class RestTransport {
       req.body === undefined ? undefined : typeof req.body === 'string' ? req.body : toJSONBody(req.body);
     for (let retry = 0; ; retry++) {
       let res: IncomingMessage;
-      let body: Buffer;
+      let body: string;
       try {
         res = await this.#send(req, payload, false);
         body = await readBody(res);
@@ -220,7 +220,7 @@ export class RestTransport {
           : new RequestError(`${req.method} ${req.path}: ${String(err)}`, { cause: err });
       }
       const status = res.statusCode ?? 0;
-      if (status < 400) return body.length === 0 ? undefined : JSON.parse(body.toString('utf8'));
+      if (status < 400) return body.length === 0 ? undefined : JSON.parse(body);
       const error = this.#errorFor(req, res, body);
       const retryAfterHeader = res.headers['retry-after'];
       if (
@@ -312,11 +312,10 @@ export class RestTransport {
     });
   }
 
-  #errorFor(req: RestRequest, res: IncomingMessage, body: Buffer): StatusError {
+  #errorFor(req: RestRequest, res: IncomingMessage, text: string): StatusError {
     const status = res.statusCode ?? 0;
     let parsed: Status | undefined;
     let message: string | undefined;
-    const text = body.toString('utf8');
     try {
       const json = JSON.parse(text) as Status;
       if (json && json.kind === 'Status') parsed = json;
@@ -385,12 +384,18 @@ function queryString(query: RestRequest['query']): string {
   return out;
 }
 
-/** The whole body. Events rather than async iteration: one promise per response, not per chunk. */
-function readBody(res: IncomingMessage): Promise<Buffer> {
+/**
+ * The whole body as text. Events rather than async iteration: one promise per response, not per
+ * chunk. Decoded as it arrives (the decoder carries a character split between chunks over), so
+ * each chunk is dropped at once and no Buffer is joined out of Node's shared allocation pool,
+ * whose 64 KiB slabs outlive the response (see read-chunks.ts).
+ */
+function readBody(res: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    res.on('data', (chunk: Buffer) => chunks.push(chunk));
-    res.once('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
+    res.setEncoding('utf8');
+    let body = '';
+    res.on('data', (chunk: string) => (body += chunk));
+    res.once('end', () => resolve(body));
     res.once('error', reject);
     // A connection lost mid-body may end the stream without 'end' or 'error'.
     res.once('close', () => {

@@ -1,4 +1,3 @@
-import type { Readable } from 'node:stream';
 import type { WatchEvent, WatchEventType } from './client.js';
 import type { Status } from './errors.js';
 import { statusErrorFrom } from './errors.js';
@@ -20,7 +19,7 @@ const NEWLINE = 0x0a;
  * square of its chunk count.
  */
 export async function* parseWatchStream<T extends KubernetesObject>(
-  body: Readable,
+  body: AsyncIterable<Buffer | string>,
 ): AsyncGenerator<WatchEvent<T>> {
   // The chunks (or tails of chunks) of the line that has not ended yet, in order.
   let partial: Buffer[] = [];
