@@ -31,10 +31,27 @@ function versionOf(node) {
   return r.status === 0 ? r.stdout.trim() : undefined;
 }
 
-/** Runs `program` (a path relative to this directory) on a Node >= 24; never returns when re-executing. */
-export async function launch(name, program) {
+/** The flags of `nodeFlags` whose option is set neither on this process's command line nor in NODE_OPTIONS. */
+function unsetFlags(nodeFlags) {
+  const given = process.execArgv.concat(String(process.env.NODE_OPTIONS || '').split(/\s+/));
+  const option = (flag) => flag.split('=')[0].replace(/_/g, '-');
+  return nodeFlags.filter((f) => !given.some((g) => option(g) === option(f)));
+}
+
+/**
+ * Runs `program` (a path relative to this directory) on a Node >= 24, with `nodeFlags` (Node/V8
+ * flags the program is meant to run with, as its image runs it) unless the user set the same
+ * options already; never returns when re-executing. On Node >= 24 a missing flag is applied by
+ * replacing this process with itself (process.execve: same pid, no second process).
+ */
+export async function launch(name, program, nodeFlags = []) {
   const target = join(here, program);
   if (major(process.versions.node) >= MINIMUM) {
+    const missing = unsetFlags(nodeFlags);
+    if (missing.length > 0 && typeof process.execve === 'function') {
+      const argv = [process.execPath, ...process.execArgv, ...missing, target, ...process.argv.slice(2)];
+      process.execve(process.execPath, argv, process.env);
+    }
     await import(pathToFileURL(target).href);
     return;
   }
@@ -44,7 +61,9 @@ export async function launch(name, program) {
   for (const node of candidates) {
     const version = versionOf(node);
     if (version === undefined || major(version) < MINIMUM) continue;
-    const child = spawn(node, [target, ...process.argv.slice(2)], { stdio: 'inherit' });
+    const child = spawn(node, [...unsetFlags(nodeFlags), target, ...process.argv.slice(2)], {
+      stdio: 'inherit',
+    });
     // The child decides what a signal means (the first Ctrl-C ends a wait cleanly, a second one
     // at once). A Ctrl-C reaches the child from the terminal already, so it is not passed on
     // (that would be a second one); SIGTERM and SIGHUP, usually sent to this process alone, are.

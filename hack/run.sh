@@ -20,7 +20,8 @@ kubectl() { KUBECONFIG="${KUBECONFIG_PATH}" "${ROOT}/hack/kubectl.sh" "$@"; }
 kubectl apply -k "${ROOT}/manifests/crd" | sed 's/^/run: applied /'
 kubectl wait --for condition=established --timeout=60s crd --all >/dev/null
 
-node "${ROOT}/dist/cmd/manager.js" \
+# The flags the image runs it with (bin/node-flags.js).
+node --max-semi-space-size=4 "${ROOT}/dist/cmd/manager.js" \
   --kubeconfig "${KUBECONFIG_PATH}" \
   --dev-mode \
   --runner-image "${RUNNER_IMAGE:-busybox:1.36}" \

@@ -1,7 +1,7 @@
 // bin/*.js start the programs on Node >= 24 even when the shell's `node` is older (they run
 // dist/, so this is an integration test: make test-integration builds first).
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync } from 'node:fs';
+import { cpSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 
@@ -42,4 +42,42 @@ withOldNode('with no Node 24 to be found it exits 1 with one line saying what to
   expect(r.stderr).toMatch(
     /^stewardctl: needs Node.js >= 24 \(this is v\d+\.[^)]*\); install Node 24, or set STEWARD_NODE to a Node 24 binary\n$/,
   );
+});
+
+describe('launch runs the program with its Node flags (bin/node-flags.js for the operator)', () => {
+  // A program that says how it runs, started through a copy of bin/launch.js.
+  const dir = mkdtempSync(join(tmpdir(), 'steward-launch-flags-'));
+  cpSync(join(ROOT, 'bin', 'launch.js'), join(dir, 'launch.js'));
+  writeFileSync(join(dir, 'package.json'), '{"type":"module"}\n');
+  writeFileSync(
+    join(dir, 'prog.js'),
+    'console.log(JSON.stringify({ execArgv: process.execArgv, pid: process.pid, args: process.argv.slice(2) }));\n',
+  );
+  writeFileSync(
+    join(dir, 'entry.js'),
+    "import { launch } from './launch.js';\nawait launch('t', './prog.js', ['--max-semi-space-size=4']);\n",
+  );
+  const run = (nodeArgs: string[], env: NodeJS.ProcessEnv = {}) => {
+    const r = spawnSync(process.execPath, [...nodeArgs, join(dir, 'entry.js'), 'a', '--b'], {
+      encoding: 'utf8',
+      env: { ...process.env, NODE_OPTIONS: '', ...env },
+    });
+    expect(r.stderr).toBe('');
+    return {
+      spawnedPid: r.pid,
+      ...(JSON.parse(r.stdout) as { execArgv: string[]; pid: number; args: string[] }),
+    };
+  };
+
+  test('a flag not given is applied in the same process (same pid), arguments kept', () => {
+    const r = run([]);
+    expect(r.execArgv).toEqual(['--max-semi-space-size=4']);
+    expect(r.pid).toBe(r.spawnedPid);
+    expect(r.args).toEqual(['a', '--b']);
+  });
+
+  test("the user's own value wins, on the command line or in NODE_OPTIONS", () => {
+    expect(run(['--max-semi-space-size=2']).execArgv).toEqual(['--max-semi-space-size=2']);
+    expect(run([], { NODE_OPTIONS: '--max_semi_space_size=8' }).execArgv).toEqual([]);
+  });
 });
