@@ -18,11 +18,14 @@
  * a Session (its create, which a user makes for an independent Session) — the difference would
  * be the limiter's arithmetic, not the controller's. BENCH_WORKFLOW_LAYERS × BENCH_WORKFLOW_WIDTH
  * (default 10 × 100) sizes both runs. `make bench BENCH_ARGS=workflow` runs only this.
+ *
+ * BENCH_DEBUG=1 also prints, per run, the API server's time by request kind, the Workflow
+ * controller's reconcile count and time, and per layer when its tasks' Sessions appeared and
+ * Succeeded: where a Workflow's extra time goes.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { KubeClient, type KubernetesObject } from '../lib/index.js';
+import { KubeClient, type KubernetesObject, RestTransport } from '../lib/index.js';
 import {
   type ControlPlane,
   finishJob,
@@ -30,7 +33,7 @@ import {
   startControlPlane,
   waitFor,
 } from '../lib/testing/index.js';
-import type { Table } from './util.js';
+import { cpuSecondsOf as cpuSeconds, serverPids, type Table } from './util.js';
 
 const LAYERS = Number(process.env.BENCH_WORKFLOW_LAYERS ?? 10);
 const WIDTH = Number(process.env.BENCH_WORKFLOW_WIDTH ?? 100);
@@ -49,28 +52,59 @@ interface Run {
   serverCpu: number;
 }
 
-/** CPU seconds (user + system) a process has used, from /proc. */
-function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  // utime and stime are fields 14 and 15 of stat(5), in clock ticks (100 per second on Linux).
-  return (Number(fields[11]) + Number(fields[12])) / 100;
+/**
+ * The API server's time spent per request kind (verb, resource, subresource) so far, in seconds,
+ * from its apiserver_request_duration_seconds histogram: for BENCH_DEBUG's breakdown of where the
+ * server's time went.
+ */
+async function serverTimes(transport: RestTransport): Promise<Map<string, { n: number; s: number }>> {
+  const res = await transport.stream({ method: 'GET', path: '/metrics' });
+  const chunks: Buffer[] = [];
+  for await (const chunk of res) chunks.push(chunk as Buffer);
+  const text = Buffer.concat(chunks).toString('utf8');
+  const out = new Map<string, { n: number; s: number }>();
+  for (const m of text.matchAll(/^apiserver_request_duration_seconds_(sum|count)\{([^}]*)\} (\S+)$/gm)) {
+    const label = (k: string) => new RegExp(`${k}="([^"]*)"`).exec(m[2]!)?.[1] ?? '';
+    if (label('verb') === 'WATCH') continue;
+    const key = `${label('verb')} ${label('resource')}${label('subresource') ? `/${label('subresource')}` : ''}`;
+    const e = out.get(key) ?? { n: 0, s: 0 };
+    if (m[1] === 'sum') e.s += Number(m[3]);
+    else e.n += Number(m[3]);
+    out.set(key, e);
+  }
+  return out;
 }
 
-/** The pids of the control plane's kube-apiserver and etcd. */
-function serverPids(cp: ControlPlane): number[] {
-  return readFileSync(join(cp.directory, 'pids'), 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map(Number)
-    .filter((pid) => {
+/**
+ * Calls `onEvent` for every event of a watch from the current state on, watching again whenever
+ * the watch ends or fails, until `signal` aborts. The API server closes a watcher that falls
+ * behind (this process, starved of CPU on a 2-core machine, can): a single watch would then
+ * miss the rest of the run, and the bench would wait for an end it never sees.
+ */
+function watchAll(
+  client: KubeClient,
+  gvk: typeof SESSION,
+  opts: { namespace: string; fieldSelector?: Record<string, string> },
+  signal: AbortSignal,
+  onEvent: (type: string, obj: KubernetesObject) => void,
+): void {
+  void (async () => {
+    while (!signal.aborted) {
       try {
-        return /kube-apiserver|etcd/.test(readFileSync(`/proc/${pid}/cmdline`, 'utf8'));
+        // resourceVersion 0: each watch starts with every object as it is now (ADDED).
+        for await (const ev of client.watch(gvk, { ...opts, signal, resourceVersion: '0' }))
+          onEvent(ev.type, ev.object);
       } catch {
-        return false;
+        // Dropped: watch again.
       }
-    });
+    }
+  })();
 }
+
+const isComplete = (job: KubernetesObject) =>
+  (
+    (job as { status?: { conditions?: Array<{ type: string; status: string }> } }).status?.conditions ?? []
+  ).some((c) => c.type === 'Complete' && c.status === 'True');
 
 async function pool<T>(items: T[], width: number, fn: (t: T) => Promise<void>): Promise<void> {
   let next = 0;
@@ -119,26 +153,43 @@ async function measure(
     await waitFor(async () => (await fetch(`http://127.0.0.1:${port + 1}/readyz`)).ok, {
       description: 'operator ready',
     });
-    void (async () => {
-      for await (const ev of client.watch(JOB, {
-        namespace: ns,
-        signal: stop.signal,
-        resourceVersion: '0',
-      })) {
-        if (ev.type === 'ADDED')
-          void finishJob(client, { namespace: ns, name: ev.object.metadata!.name! }, 'Complete');
-      }
-    })().catch(() => {});
-    const servers = serverPids(cp);
+    watchAll(client, JOB, { namespace: ns }, stop.signal, (type, job) => {
+      if (type === 'ADDED' && !isComplete(job))
+        void finishJob(client, { namespace: ns, name: job.metadata!.name! }, 'Complete').catch(() => {});
+    });
+    const servers = serverPids(cp.directory);
     const serverBefore = servers.reduce((s, pid) => s + cpuSeconds(pid), 0);
+    const transport = process.env.BENCH_DEBUG ? new RestTransport(cp.kubeConfig, { qps: 0 }) : undefined;
+    const timesBefore = transport && (await serverTimes(transport));
     const t0 = performance.now();
     await work();
     const seconds = (performance.now() - t0) / 1000;
     const serverCpu = servers.reduce((s, pid) => s + cpuSeconds(pid), 0) - serverBefore;
+    if (transport && timesBefore) {
+      const rows = [...(await serverTimes(transport))]
+        .map(([k, e]) => ({
+          k,
+          n: e.n - (timesBefore.get(k)?.n ?? 0),
+          s: e.s - (timesBefore.get(k)?.s ?? 0),
+        }))
+        .filter((r) => r.n > 0)
+        .sort((a, b) => b.s - a.s);
+      for (const r of rows.slice(0, 12))
+        console.log(
+          `  server ${r.k}: ${r.n} requests, ${r.s.toFixed(2)} s (${((1000 * r.s) / r.n).toFixed(1)} ms each)`,
+        );
+      transport.close();
+    }
     const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
     let requests = 0;
     for (const m of metrics.matchAll(/^rest_client_requests_total\{[^}]*\} (\d+(?:\.\d+)?)$/gm))
       requests += Number(m[1]);
+    if (process.env.BENCH_DEBUG) {
+      for (const m of metrics.matchAll(
+        /^controller_runtime_reconcile_(?:total|time_seconds_(?:sum|count))\{[^}]*controller="[^"]*"[^}]*\} [\d.e+-]+$/gm,
+      ))
+        if (!/ 0$/.test(m[0])) console.log(`  operator ${m[0]}`);
+    }
     // The operator's whole life: start-up and sync are the same in both runs.
     const operatorCpu = cpuSeconds(operator.pid!);
     return { seconds, requests, operatorCpu, serverCpu };
@@ -164,15 +215,9 @@ export async function run(): Promise<Table[]> {
     const sessionsRun = async (ns: string, n: number) => {
       const done = new Set<string>();
       const ac = new AbortController();
-      void (async () => {
-        for await (const ev of client.watch(SESSION, {
-          namespace: ns,
-          signal: ac.signal,
-          resourceVersion: '0',
-        })) {
-          if (phaseOf(ev.object) === 'Succeeded') done.add(ev.object.metadata!.name!);
-        }
-      })().catch(() => {});
+      watchAll(client, SESSION, { namespace: ns }, ac.signal, (_, session) => {
+        if (phaseOf(session) === 'Succeeded') done.add(session.metadata!.name!);
+      });
       const names = Array.from({ length: n }, (_, i) => `s-${i}`);
       await pool(names, 32, async (name) => {
         await client.create({
@@ -215,30 +260,22 @@ export async function run(): Promise<Table[]> {
       const ac = new AbortController();
       // Watched, not polled: each GET of a 1,000-task Workflow is half a megabyte for the API
       // server to encode, which would weigh on the run being measured.
-      void (async () => {
-        while (!ac.signal.aborted) {
-          try {
-            for await (const ev of client.watch(WORKFLOW, {
-              namespace: 'bench-workflow',
-              fieldSelector: { 'metadata.name': 'layers' },
-              signal: ac.signal,
-            })) {
-              phase = phaseOf(ev.object);
-            }
-          } catch {
-            // A dropped watch: watch again (it starts with the current state).
-          }
-        }
-      })();
+      watchAll(
+        client,
+        WORKFLOW,
+        { namespace: 'bench-workflow', fieldSelector: { 'metadata.name': 'layers' } },
+        ac.signal,
+        (_, wf) => {
+          phase = phaseOf(wf);
+        },
+      );
       if (process.env.BENCH_DEBUG) {
-        void (async () => {
-          for await (const ev of client.watch(SESSION, { namespace: 'bench-workflow', signal: ac.signal })) {
-            const name = ev.object.metadata!.name!;
-            const e = timeline.get(name) ?? { created: performance.now() - t0 };
-            if (phaseOf(ev.object) === 'Succeeded') e.done ??= performance.now() - t0;
-            timeline.set(name, e);
-          }
-        })().catch(() => {});
+        watchAll(client, SESSION, { namespace: 'bench-workflow' }, ac.signal, (_, session) => {
+          const name = session.metadata!.name!;
+          const e = timeline.get(name) ?? { created: performance.now() - t0 };
+          if (phaseOf(session) === 'Succeeded') e.done ??= performance.now() - t0;
+          timeline.set(name, e);
+        });
       }
       await client.create({
         apiVersion: 'steward.dev/v1alpha1',
