@@ -25,7 +25,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { KubeClient, type KubernetesObject, RestTransport } from '../lib/index.js';
+import { KubeClient, type KubernetesObject, RestTransport, SharedInformer } from '../lib/index.js';
 import {
   type ControlPlane,
   finishJob,
@@ -76,35 +76,23 @@ async function serverTimes(transport: RestTransport): Promise<Map<string, { n: n
 }
 
 /**
- * Calls `onEvent` for every event of a watch from the current state on, watching again whenever
- * the watch ends or fails, until `signal` aborts. The API server closes a watcher that falls
- * behind (this process, starved of CPU on a 2-core machine, can): a single watch would then
- * miss the rest of the run, and the bench would wait for an end it never sees.
+ * Calls `onObject` with each object of the kind in `namespace` as it is added or changes, until
+ * `signal` aborts. An informer (Steward's own, as bench/sessions.ts uses) rather than a bare
+ * watch: the API server closes a watcher that falls behind (this process, starved of CPU on a
+ * 2-core machine, can), and a bare watch would then miss the rest of the run, leaving the bench
+ * waiting for an end it never sees; the informer watches again.
  */
-function watchAll(
+function follow(
   client: KubeClient,
   gvk: typeof SESSION,
-  opts: { namespace: string; fieldSelector?: Record<string, string> },
+  namespace: string,
   signal: AbortSignal,
-  onEvent: (type: string, obj: KubernetesObject) => void,
+  onObject: (obj: KubernetesObject, added: boolean) => void,
 ): void {
-  void (async () => {
-    while (!signal.aborted) {
-      try {
-        // resourceVersion 0: each watch starts with every object as it is now (ADDED).
-        for await (const ev of client.watch(gvk, { ...opts, signal, resourceVersion: '0' }))
-          onEvent(ev.type, ev.object);
-      } catch {
-        // Dropped: watch again.
-      }
-    }
-  })();
+  const informer = new SharedInformer(client, { gvk, namespaces: [namespace], resyncPeriodMs: 0 });
+  informer.addEventHandler({ onAdd: (o) => onObject(o, true), onUpdate: (_old, o) => onObject(o, false) });
+  void informer.run(signal).catch(() => {});
 }
-
-const isComplete = (job: KubernetesObject) =>
-  (
-    (job as { status?: { conditions?: Array<{ type: string; status: string }> } }).status?.conditions ?? []
-  ).some((c) => c.type === 'Complete' && c.status === 'True');
 
 async function pool<T>(items: T[], width: number, fn: (t: T) => Promise<void>): Promise<void> {
   let next = 0;
@@ -153,8 +141,8 @@ async function measure(
     await waitFor(async () => (await fetch(`http://127.0.0.1:${port + 1}/readyz`)).ok, {
       description: 'operator ready',
     });
-    watchAll(client, JOB, { namespace: ns }, stop.signal, (type, job) => {
-      if (type === 'ADDED' && !isComplete(job))
+    follow(client, JOB, ns, stop.signal, (job, added) => {
+      if (added)
         void finishJob(client, { namespace: ns, name: job.metadata!.name! }, 'Complete').catch(() => {});
     });
     const servers = serverPids(cp.directory);
@@ -215,7 +203,7 @@ export async function run(): Promise<Table[]> {
     const sessionsRun = async (ns: string, n: number) => {
       const done = new Set<string>();
       const ac = new AbortController();
-      watchAll(client, SESSION, { namespace: ns }, ac.signal, (_, session) => {
+      follow(client, SESSION, ns, ac.signal, (session) => {
         if (phaseOf(session) === 'Succeeded') done.add(session.metadata!.name!);
       });
       const names = Array.from({ length: n }, (_, i) => `s-${i}`);
@@ -260,17 +248,11 @@ export async function run(): Promise<Table[]> {
       const ac = new AbortController();
       // Watched, not polled: each GET of a 1,000-task Workflow is half a megabyte for the API
       // server to encode, which would weigh on the run being measured.
-      watchAll(
-        client,
-        WORKFLOW,
-        { namespace: 'bench-workflow', fieldSelector: { 'metadata.name': 'layers' } },
-        ac.signal,
-        (_, wf) => {
-          phase = phaseOf(wf);
-        },
-      );
+      follow(client, WORKFLOW, 'bench-workflow', ac.signal, (wf) => {
+        phase = phaseOf(wf);
+      });
       if (process.env.BENCH_DEBUG) {
-        watchAll(client, SESSION, { namespace: 'bench-workflow' }, ac.signal, (_, session) => {
+        follow(client, SESSION, 'bench-workflow', ac.signal, (session) => {
           const name = session.metadata!.name!;
           const e = timeline.get(name) ?? { created: performance.now() - t0 };
           if (phaseOf(session) === 'Succeeded') e.done ??= performance.now() - t0;
