@@ -20,13 +20,21 @@
  * BENCH_SERVER_PROFILE=<dir> writes kube-apiserver's CPU profile (pprof, the first 15 s of each
  * QPS-500 run's Sessions) there: `go tool pprof -top FILE` shows what the server spends them on.
  */
-import { execFile } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { KubeClient, type KubernetesObject, SharedInformer } from '../lib/index.js';
-import { finishJob, installCRDs, locateBinaries, startControlPlane, waitFor } from '../lib/testing/index.js';
+import { finishJob, installCRDs, startControlPlane, waitFor } from '../lib/testing/index.js';
 import { imageNodeFlags, OperatorProcess, type OperatorKind } from './operator.js';
-import { cpuSecondsOf, loadAverage, quantile, ROOT, type Row, type Table, serverPids } from './util.js';
+import {
+  cpuSecondsOf,
+  loadAverage,
+  profileServer,
+  quantile,
+  ROOT,
+  type Row,
+  type Table,
+  serverPids,
+} from './util.js';
 
 const N = Number(process.env.BENCH_SESSIONS ?? 2000);
 const SESSION = { group: 'steward.dev', version: 'v1alpha1', kind: 'Session' };
@@ -257,22 +265,6 @@ export async function sessionRun(
     client.close();
     await cp.stop();
   }
-}
-
-/** kube-apiserver's own CPU profile (/debug/pprof/profile) over the next `seconds`, into `file`. */
-function profileServer(kubeconfigPath: string, file: string, seconds: number): Promise<void> {
-  return new Promise((resolve) => {
-    execFile(
-      locateBinaries().kubectl,
-      ['--kubeconfig', kubeconfigPath, 'get', '--raw', `/debug/pprof/profile?seconds=${seconds}`],
-      { encoding: 'buffer', maxBuffer: 256 * 1024 * 1024 },
-      (err, stdout) => {
-        if (err) console.error(`  sessions: no server profile: ${err.message}`);
-        else writeFileSync(file, stdout);
-        resolve();
-      },
-    );
-  });
 }
 
 type Better = 'higher' | 'lower';

@@ -1,6 +1,7 @@
-import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { execFile, execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { locateBinaries } from '../lib/testing/index.js';
 
 /** A goal a row is measured against, and whether this run met it (undefined: not measurable). */
 export interface Goal {
@@ -137,4 +138,23 @@ export function formatTable(t: Table): string {
     ...(t.notes?.length ? ['', ...t.notes.map((n) => `- ${n}`)] : []),
     '',
   ].join('\n');
+}
+
+/**
+ * kube-apiserver's own CPU profile (/debug/pprof/profile; the control plane must run with
+ * --profiling=true) over the next `seconds`, into `file`: `go tool pprof -top FILE` reads it.
+ */
+export function profileServer(kubeconfigPath: string, file: string, seconds: number): Promise<void> {
+  return new Promise((resolve) => {
+    execFile(
+      locateBinaries().kubectl,
+      ['--kubeconfig', kubeconfigPath, 'get', '--raw', `/debug/pprof/profile?seconds=${seconds}`],
+      { encoding: 'buffer', maxBuffer: 256 * 1024 * 1024 },
+      (err, stdout) => {
+        if (err) console.error(`  no server profile: ${err.message}`);
+        else writeFileSync(file, stdout);
+        resolve();
+      },
+    );
+  });
 }

@@ -21,9 +21,12 @@
  *
  * BENCH_DEBUG=1 also prints, per run, the API server's time by request kind, the Workflow
  * controller's reconcile count and time, and per layer when its tasks' Sessions appeared and
- * Succeeded: where a Workflow's extra time goes.
+ * Succeeded: where a Workflow's extra time goes. BENCH_SERVER_PROFILE=<dir> writes kube-apiserver's
+ * CPU profile (pprof) of each measured run's first 12 s there (`sessions.pb.gz`, `workflow.pb.gz`):
+ * `go tool pprof -top -diff_base=sessions.pb.gz workflow.pb.gz` shows what the Workflow adds.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { KubeClient, type KubernetesObject, RestTransport, SharedInformer } from '../lib/index.js';
 import {
@@ -33,7 +36,7 @@ import {
   startControlPlane,
   waitFor,
 } from '../lib/testing/index.js';
-import { cpuSecondsOf as cpuSeconds, serverPids, type Table } from './util.js';
+import { cpuSecondsOf as cpuSeconds, profileServer, serverPids, type Table } from './util.js';
 
 const LAYERS = Number(process.env.BENCH_WORKFLOW_LAYERS ?? 10);
 const WIDTH = Number(process.env.BENCH_WORKFLOW_WIDTH ?? 100);
@@ -44,6 +47,8 @@ const SESSION = { group: 'steward.dev', version: 'v1alpha1', kind: 'Session' };
 const WORKFLOW = { group: 'steward.dev', version: 'v1alpha1', kind: 'Workflow' };
 const JOB = { group: 'batch', version: 'v1', kind: 'Job' };
 const TASK_SESSION = { template: { image: 'runner:bench', command: ['true'] } };
+const SERVER_PROFILES = process.env.BENCH_SERVER_PROFILE;
+const SERVER_PROFILE_SECONDS = 12;
 
 interface Run {
   seconds: number;
@@ -110,6 +115,7 @@ async function measure(
   ns: string,
   port: number,
   work: () => Promise<void>,
+  profile?: string,
 ): Promise<Run> {
   const operator: ChildProcess = spawn(
     process.execPath,
@@ -149,9 +155,14 @@ async function measure(
     const serverBefore = servers.reduce((s, pid) => s + cpuSeconds(pid), 0);
     const transport = process.env.BENCH_DEBUG ? new RestTransport(cp.kubeConfig, { qps: 0 }) : undefined;
     const timesBefore = transport && (await serverTimes(transport));
+    const profiled =
+      SERVER_PROFILES && profile
+        ? profileServer(cp.kubeconfigPath, join(SERVER_PROFILES, profile), SERVER_PROFILE_SECONDS)
+        : undefined;
     const t0 = performance.now();
     await work();
     const seconds = (performance.now() - t0) / 1000;
+    await profiled;
     const serverCpu = servers.reduce((s, pid) => s + cpuSeconds(pid), 0) - serverBefore;
     if (transport && timesBefore) {
       const rows = [...(await serverTimes(transport))]
@@ -189,7 +200,8 @@ async function measure(
 }
 
 export async function run(): Promise<Table[]> {
-  const cp = await startControlPlane();
+  if (SERVER_PROFILES) mkdirSync(SERVER_PROFILES, { recursive: true });
+  const cp = await startControlPlane(SERVER_PROFILES ? { apiServerFlags: ['--profiling=true'] } : {});
   const client = new KubeClient(cp.kubeConfig, { qps: 5000, burst: 5000 });
   try {
     await installCRDs(client, [
@@ -225,8 +237,13 @@ export async function run(): Promise<Table[]> {
 
     // A small warm-up, so that neither measured run pays for the API server's first requests.
     await measure(cp, client, 'bench-warmup', 18090, () => sessionsRun('bench-warmup', 100));
-    const sessions = await measure(cp, client, 'bench-sessions', 18090, () =>
-      sessionsRun('bench-sessions', N),
+    const sessions = await measure(
+      cp,
+      client,
+      'bench-sessions',
+      18090,
+      () => sessionsRun('bench-sessions', N),
+      'sessions.pb.gz',
     );
 
     const tasks: Array<{ name: string; dependsOn?: string[]; session: typeof TASK_SESSION }> = [];
@@ -240,72 +257,79 @@ export async function run(): Promise<Table[]> {
         });
       }
     }
-    const workflow = await measure(cp, client, 'bench-workflow', 18090, async () => {
-      const t0 = performance.now();
-      // Each task's Session: when it appeared and when it Succeeded, for BENCH_DEBUG's timeline.
-      const timeline = new Map<string, { created: number; done?: number }>();
-      let phase: string | undefined;
-      const ac = new AbortController();
-      // Watched, not polled: each GET of a 1,000-task Workflow is half a megabyte for the API
-      // server to encode, which would weigh on the run being measured.
-      follow(client, WORKFLOW, 'bench-workflow', ac.signal, (wf) => {
-        phase = phaseOf(wf);
-      });
-      if (process.env.BENCH_DEBUG) {
-        follow(client, SESSION, 'bench-workflow', ac.signal, (session) => {
-          const name = session.metadata!.name!;
-          const e = timeline.get(name) ?? { created: performance.now() - t0 };
-          if (phaseOf(session) === 'Succeeded') e.done ??= performance.now() - t0;
-          timeline.set(name, e);
+    const workflow = await measure(
+      cp,
+      client,
+      'bench-workflow',
+      18090,
+      async () => {
+        const t0 = performance.now();
+        // Each task's Session: when it appeared and when it Succeeded, for BENCH_DEBUG's timeline.
+        const timeline = new Map<string, { created: number; done?: number }>();
+        let phase: string | undefined;
+        const ac = new AbortController();
+        // Watched, not polled: each GET of a 1,000-task Workflow is half a megabyte for the API
+        // server to encode, which would weigh on the run being measured.
+        follow(client, WORKFLOW, 'bench-workflow', ac.signal, (wf) => {
+          phase = phaseOf(wf);
         });
-      }
-      await client.create({
-        apiVersion: 'steward.dev/v1alpha1',
-        kind: 'Workflow',
-        metadata: { namespace: 'bench-workflow', name: 'layers' },
-        spec: { tasks },
-      });
-      try {
-        await waitFor(
-          () => {
-            if (phase === 'Failed' || phase === 'Cancelled') throw new Error(`the Workflow ended ${phase}`);
-            return phase === 'Succeeded';
-          },
-          { description: 'the Workflow Succeeded', timeoutMs: 10 * 60_000, intervalMs: 50 },
-        );
-      } catch (err) {
-        // Say where it stands, for whoever has to find out why.
-        const wf = (await client.get(WORKFLOW, {
-          namespace: 'bench-workflow',
-          name: 'layers',
-        })) as KubernetesObject & {
-          status?: {
-            phase?: string;
-            reason?: string;
-            message?: string;
-            tasks?: Record<string, { phase: string }>;
+        if (process.env.BENCH_DEBUG) {
+          follow(client, SESSION, 'bench-workflow', ac.signal, (session) => {
+            const name = session.metadata!.name!;
+            const e = timeline.get(name) ?? { created: performance.now() - t0 };
+            if (phaseOf(session) === 'Succeeded') e.done ??= performance.now() - t0;
+            timeline.set(name, e);
+          });
+        }
+        await client.create({
+          apiVersion: 'steward.dev/v1alpha1',
+          kind: 'Workflow',
+          metadata: { namespace: 'bench-workflow', name: 'layers' },
+          spec: { tasks },
+        });
+        try {
+          await waitFor(
+            () => {
+              if (phase === 'Failed' || phase === 'Cancelled') throw new Error(`the Workflow ended ${phase}`);
+              return phase === 'Succeeded';
+            },
+            { description: 'the Workflow Succeeded', timeoutMs: 10 * 60_000, intervalMs: 50 },
+          );
+        } catch (err) {
+          // Say where it stands, for whoever has to find out why.
+          const wf = (await client.get(WORKFLOW, {
+            namespace: 'bench-workflow',
+            name: 'layers',
+          })) as KubernetesObject & {
+            status?: {
+              phase?: string;
+              reason?: string;
+              message?: string;
+              tasks?: Record<string, { phase: string }>;
+            };
           };
-        };
-        const byPhase = (xs: string[]) =>
-          Object.entries(Object.groupBy(xs, (x) => x)).map(([k, v]) => `${k} ${v!.length}`);
-        const sessions = (await client.list(SESSION, { namespace: 'bench-workflow' })).items;
-        console.error(
-          `  workflow: ${wf.status?.phase} (${wf.status?.reason}: ${wf.status?.message}); tasks ${byPhase(
-            Object.values(wf.status?.tasks ?? {}).map((t) => t.phase),
-          ).join(', ')}; Sessions ${byPhase(sessions.map((x) => phaseOf(x) ?? 'none')).join(', ')}`,
-        );
-        throw err;
-      }
-      ac.abort();
-      for (let l = 0; l < LAYERS && process.env.BENCH_DEBUG; l++) {
-        const es = [...timeline].filter(([n]) => n.startsWith(`layers-l${l}-`)).map(([, e]) => e);
-        const span = (xs: number[]) =>
-          `${(Math.min(...xs) / 1000).toFixed(1)}–${(Math.max(...xs) / 1000).toFixed(1)} s`;
-        console.log(
-          `  layer ${l}: created ${span(es.map((e) => e.created))}, Succeeded ${span(es.map((e) => e.done ?? NaN))}`,
-        );
-      }
-    });
+          const byPhase = (xs: string[]) =>
+            Object.entries(Object.groupBy(xs, (x) => x)).map(([k, v]) => `${k} ${v!.length}`);
+          const sessions = (await client.list(SESSION, { namespace: 'bench-workflow' })).items;
+          console.error(
+            `  workflow: ${wf.status?.phase} (${wf.status?.reason}: ${wf.status?.message}); tasks ${byPhase(
+              Object.values(wf.status?.tasks ?? {}).map((t) => t.phase),
+            ).join(', ')}; Sessions ${byPhase(sessions.map((x) => phaseOf(x) ?? 'none')).join(', ')}`,
+          );
+          throw err;
+        }
+        ac.abort();
+        for (let l = 0; l < LAYERS && process.env.BENCH_DEBUG; l++) {
+          const es = [...timeline].filter(([n]) => n.startsWith(`layers-l${l}-`)).map(([, e]) => e);
+          const span = (xs: number[]) =>
+            `${(Math.min(...xs) / 1000).toFixed(1)}–${(Math.max(...xs) / 1000).toFixed(1)} s`;
+          console.log(
+            `  layer ${l}: created ${span(es.map((e) => e.created))}, Succeeded ${span(es.map((e) => e.done ?? NaN))}`,
+          );
+        }
+      },
+      'workflow.pb.gz',
+    );
     console.log(
       `  workflow: ${N} tasks (${LAYERS} layers × ${WIDTH}) in ${workflow.seconds.toFixed(1)} s; ` +
         `${N} independent Sessions in ${sessions.seconds.toFixed(1)} s (operator at ${QPS} QPS)`,

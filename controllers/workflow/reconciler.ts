@@ -469,7 +469,8 @@ export class WorkflowReconciler implements Reconciler {
     // Owned by the Workflow (blockOwnerDeletion): deleting it deletes its Sessions and their Jobs.
     setControllerReference({ apiVersion: 'steward.dev/v1alpha1', kind: 'Workflow', ...wf }, session);
     try {
-      await this.#client.create<Session>(session, { signal: ctx.signal });
+      // Only its metadata back: the cache brings the Session; the server need not encode it whole.
+      await this.#client.create<Session>(session, { signal: ctx.signal, metadataOnlyResponse: true });
       this.#started.add(refOf(wf), name);
       return { phase: 'Running', session: name, startTime: iso(now) };
     } catch (err) {

@@ -113,7 +113,8 @@ describe('Workflow CRD', () => {
   test('tasks: 1 to MAX_TASKS, unique DNS-label names, dependencies that exist, no self-dependency, immutable', () => {
     const tasks = at('spec.tasks');
     expect([tasks.minItems, tasks.maxItems]).toEqual([1, MAX_TASKS]);
-    expect([tasks['x-kubernetes-list-type'], tasks['x-kubernetes-list-map-keys']]).toEqual(['map', ['name']]);
+    // Atomic (one managed field for all tasks, not one per task and field); unique by CEL.
+    expect([tasks['x-kubernetes-list-type'], tasks['x-kubernetes-list-map-keys']]).toEqual(['atomic', undefined]);
     expect(at('spec.tasks.[]').required).toEqual(['name', 'session']);
     for (const p of ['spec.tasks.[].name', 'spec.tasks.[].dependsOn.[]']) {
       expect([p, at(p).pattern, at(p).maxLength]).toEqual([p, '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$', 63]);
@@ -127,6 +128,10 @@ describe('Workflow CRD', () => {
       {
         rule: expect.stringContaining('self.transformMapEntry(i, t, {t.name: true})'),
         message: 'every dependsOn entry must name a task of this Workflow',
+      },
+      {
+        rule: 'size(self.transformMapEntry(i, t, {t.name: true})) == size(self)',
+        message: 'task names must be unique (a name is used twice)',
       },
     ]);
     expect(rules(at('spec.tasks'))[0]!.rule).toContain('t.dependsOn.all(d, d in names)');

@@ -130,6 +130,24 @@ describe('Workflow reconciler: a diamond', () => {
     await h.reconcile('wf');
     expect(writes).toHaveLength(2);
   });
+
+  test('task Sessions are created asking for a metadata-only answer; the next reconcile reads them from the cache', async () => {
+    const h = new Harness();
+    const asked: Array<boolean | undefined> = [];
+    const create = h.client.create.bind(h.client);
+    h.client.create = (obj, opts) => {
+      if (obj.kind === 'Session') asked.push(opts?.metadataOnlyResponse);
+      return create(obj, opts);
+    };
+    await h.create('wf', { tasks: tasks('a', ['b', ['a']]) });
+    await h.reconcile('wf');
+    expect(asked).toEqual([true]);
+    expect((await h.workflow('wf')).status?.tasks?.a).toMatchObject({ phase: 'Running', session: 'wf-a' });
+    await h.succeed('wf', 'a');
+    await h.reconcile('wf');
+    expect(asked).toEqual([true, true]);
+    expect((await h.workflow('wf')).status?.tasks?.b).toMatchObject({ phase: 'Running', session: 'wf-b' });
+  });
 });
 
 describe('Workflow reconciler: failures', () => {
