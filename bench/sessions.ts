@@ -20,7 +20,7 @@
  * BENCH_SERVER_PROFILE=<dir> writes kube-apiserver's CPU profile (pprof, the first 15 s of each
  * QPS-500 run's Sessions) there: `go tool pprof -top FILE` shows what the server spends them on.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { KubeClient, type KubernetesObject, SharedInformer } from '../lib/index.js';
 import { finishJob, installCRDs, startControlPlane, waitFor } from '../lib/testing/index.js';
