@@ -13,11 +13,18 @@ export interface WorkflowControllerOptions {
 }
 
 /**
- * Session changes a Workflow acts on: creations, deletions, resyncs, and updates that end the
- * Session or start another attempt. A Session's other steps (Starting → Running, our own cancel)
- * change nothing in the Workflow, so they enqueue nothing.
+ * Session changes a Workflow acts on: deletions, resyncs, and updates that end the Session or
+ * start another attempt. A Session's other steps (Starting → Running, our own cancel) change
+ * nothing in the Workflow, so they enqueue nothing; nor does the appearance of a Session that has
+ * not got that far (the Sessions the Workflow creates: the reconcile that created one already
+ * counts it as running). One that appears already ended or retried (first seen after a watch
+ * broke off) or in the informer's first list does enqueue.
  */
 export const sessionProgressed: Predicate = (e) => {
+  if (e.type === 'create') {
+    const status = (e.object as Session).status;
+    return e.isInInitialList || isTerminal(status?.phase) || (status?.attempt ?? 1) > 1;
+  }
   if (e.type !== 'update' || e.isResync) return true;
   const before = (e.old as Session).status;
   const after = (e.object as Session).status;

@@ -6,7 +6,11 @@
  * @module steward/workflow
  */
 export * from './types.js';
-export { WorkflowReconciler, type WorkflowReconcilerOptions } from './reconciler.js';
+export {
+  RECONCILE_SPACING_PER_TASK_MS,
+  WorkflowReconciler,
+  type WorkflowReconcilerOptions,
+} from './reconciler.js';
 export { WorkflowMetrics } from './metrics.js';
 export { setupWorkflowController, sessionProgressed, type WorkflowControllerOptions } from './controller.js';
 export {

@@ -42,11 +42,15 @@ export class Harness {
    * Another reconciler on the same API, as another process (or a restarted one) would be: no
    * memory of what this one did. Its metrics go to their own registry unless one is given.
    */
-  newReconciler(opts: { runnerImage?: string; registry?: Registry } = {}): WorkflowReconciler {
+  newReconciler(
+    opts: { runnerImage?: string; registry?: Registry; reconcileSpacingPerTaskMs?: number } = {},
+  ): WorkflowReconciler {
     return new WorkflowReconciler({
       client: this.client,
       clock: this.clock,
       runnerImage: opts.runnerImage,
+      // Each test steps the fake clock itself; the spacing of big Workflows' reconciles has its own.
+      reconcileSpacingPerTaskMs: opts.reconcileSpacingPerTaskMs ?? 0,
       metrics: new WorkflowMetrics(opts.registry ?? new Registry()),
       recorder: { event: (_o, type, reason, message) => this.events.push({ type, reason, message }) },
     });

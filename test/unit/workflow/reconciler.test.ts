@@ -1,6 +1,11 @@
 import { isNotFound } from '../../../lib/index.js';
 import { ANNOTATION_UPSTREAM, SESSION_GVK } from '../../../controllers/session/index.js';
-import { MAX_UPSTREAM_BYTES, taskSessionName, WORKFLOW_GVK } from '../../../controllers/workflow/index.js';
+import {
+  MAX_UPSTREAM_BYTES,
+  RECONCILE_SPACING_PER_TASK_MS,
+  taskSessionName,
+  WORKFLOW_GVK,
+} from '../../../controllers/workflow/index.js';
 import { Harness, RUN, tasks } from './harness.js';
 
 const DIAMOND = tasks('a', ['b', ['a']], ['c', ['a']], ['d', ['b', 'c']]);
@@ -521,5 +526,35 @@ describe('Workflow reconciler: large Workflows batch their status writes', () =>
     await expect(h.session('wf', 't0').then((s) => s.metadata!.uid !== uid)).rejects.toMatchObject({
       reason: 'NotFound',
     });
+  });
+
+  test('reconciles come at most every 0.1 ms per task: events meanwhile wait for the next one', async () => {
+    const h = new Harness();
+    const r = h.newReconciler({ reconcileSpacingPerTaskMs: RECONCILE_SPACING_PER_TASK_MS });
+    await h.create('wf', { tasks: big() });
+    expect(await h.reconcile('wf', r)).toBeUndefined(); // the first at once: starts a
+    await h.succeed('wf', 'a');
+    // 200 tasks × 0.1 ms: 20 ms after the last one ended, and nothing done meanwhile.
+    expect(await h.reconcile('wf', r)).toEqual({ requeueAfterMs: 20 });
+    expect(await h.sessions()).toHaveLength(1);
+    h.clock.step(15);
+    expect(await h.reconcile('wf', r)).toEqual({ requeueAfterMs: 5 });
+    h.clock.step(5);
+    await h.reconcile('wf', r);
+    expect(await h.sessions()).toHaveLength(200);
+    // Cancel is never held back; nor is a small Workflow's reconcile.
+    await h.client.patch(
+      WORKFLOW_GVK,
+      { namespace: 'ns', name: 'wf' },
+      { type: 'merge', body: { spec: { cancel: true } } },
+    );
+    await h.reconcile('wf', r);
+    const running = (await h.sessions()).filter((x) => x.status?.phase !== 'Succeeded');
+    expect([running.length, running.every((x) => x.spec?.cancel === true)]).toEqual([199, true]);
+    await h.create('small', { tasks: tasks('a', ['b', ['a']]) });
+    await h.reconcile('small', r);
+    await h.succeed('small', 'a');
+    await h.reconcile('small', r);
+    expect(await h.phases('small')).toMatchObject({ a: 'Succeeded', b: 'Running' });
   });
 });
