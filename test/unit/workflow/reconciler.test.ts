@@ -528,18 +528,18 @@ describe('Workflow reconciler: large Workflows batch their status writes', () =>
     });
   });
 
-  test('reconciles come at most every 0.1 ms per task: events meanwhile wait for the next one', async () => {
+  test('reconciles come at most every 0.05 ms per task: events meanwhile wait for the next one', async () => {
     const h = new Harness();
     const r = h.newReconciler({ reconcileSpacingPerTaskMs: RECONCILE_SPACING_PER_TASK_MS });
     await h.create('wf', { tasks: big() });
     expect(await h.reconcile('wf', r)).toBeUndefined(); // the first at once: starts a
     await h.succeed('wf', 'a');
-    // 200 tasks × 0.1 ms: 20 ms after the last one ended, and nothing done meanwhile.
-    expect(await h.reconcile('wf', r)).toEqual({ requeueAfterMs: 20 });
+    // 200 tasks × 0.05 ms: 10 ms after the last one ended, and nothing done meanwhile.
+    expect(await h.reconcile('wf', r)).toEqual({ requeueAfterMs: 10 });
     expect(await h.sessions()).toHaveLength(1);
-    h.clock.step(15);
-    expect(await h.reconcile('wf', r)).toEqual({ requeueAfterMs: 5 });
-    h.clock.step(5);
+    h.clock.step(6);
+    expect(await h.reconcile('wf', r)).toEqual({ requeueAfterMs: 4 });
+    h.clock.step(4);
     await h.reconcile('wf', r);
     expect(await h.sessions()).toHaveLength(200);
     // Cancel is never held back; nor is a small Workflow's reconcile.
