@@ -108,14 +108,17 @@ async function pool<T>(items: T[], width: number, fn: (t: T) => Promise<void>): 
   );
 }
 
-/** Runs `work` against a fresh operator watching `ns`, playing the Job controller meanwhile. */
+/**
+ * Runs `work` against a fresh operator watching `ns`, playing the Job controller meanwhile; with
+ * BENCH_SERVER_PROFILE, profiles the API server meanwhile into the file `profile` there.
+ */
 async function measure(
   cp: ControlPlane,
   client: KubeClient,
   ns: string,
   port: number,
+  profile: string | undefined,
   work: () => Promise<void>,
-  profile?: string,
 ): Promise<Run> {
   const operator: ChildProcess = spawn(
     process.execPath,
@@ -236,14 +239,9 @@ export async function run(): Promise<Table[]> {
     };
 
     // A small warm-up, so that neither measured run pays for the API server's first requests.
-    await measure(cp, client, 'bench-warmup', 18090, () => sessionsRun('bench-warmup', 100));
-    const sessions = await measure(
-      cp,
-      client,
-      'bench-sessions',
-      18090,
-      () => sessionsRun('bench-sessions', N),
-      'sessions.pb.gz',
+    await measure(cp, client, 'bench-warmup', 18090, undefined, () => sessionsRun('bench-warmup', 100));
+    const sessions = await measure(cp, client, 'bench-sessions', 18090, 'sessions.pb.gz', () =>
+      sessionsRun('bench-sessions', N),
     );
 
     const tasks: Array<{ name: string; dependsOn?: string[]; session: typeof TASK_SESSION }> = [];
@@ -257,79 +255,72 @@ export async function run(): Promise<Table[]> {
         });
       }
     }
-    const workflow = await measure(
-      cp,
-      client,
-      'bench-workflow',
-      18090,
-      async () => {
-        const t0 = performance.now();
-        // Each task's Session: when it appeared and when it Succeeded, for BENCH_DEBUG's timeline.
-        const timeline = new Map<string, { created: number; done?: number }>();
-        let phase: string | undefined;
-        const ac = new AbortController();
-        // Watched, not polled: each GET of a 1,000-task Workflow is half a megabyte for the API
-        // server to encode, which would weigh on the run being measured.
-        follow(client, WORKFLOW, 'bench-workflow', ac.signal, (wf) => {
-          phase = phaseOf(wf);
+    const workflow = await measure(cp, client, 'bench-workflow', 18090, 'workflow.pb.gz', async () => {
+      const t0 = performance.now();
+      // Each task's Session: when it appeared and when it Succeeded, for BENCH_DEBUG's timeline.
+      const timeline = new Map<string, { created: number; done?: number }>();
+      let phase: string | undefined;
+      const ac = new AbortController();
+      // Watched, not polled: each GET of a 1,000-task Workflow is half a megabyte for the API
+      // server to encode, which would weigh on the run being measured.
+      follow(client, WORKFLOW, 'bench-workflow', ac.signal, (wf) => {
+        phase = phaseOf(wf);
+      });
+      if (process.env.BENCH_DEBUG) {
+        follow(client, SESSION, 'bench-workflow', ac.signal, (session) => {
+          const name = session.metadata!.name!;
+          const e = timeline.get(name) ?? { created: performance.now() - t0 };
+          if (phaseOf(session) === 'Succeeded') e.done ??= performance.now() - t0;
+          timeline.set(name, e);
         });
-        if (process.env.BENCH_DEBUG) {
-          follow(client, SESSION, 'bench-workflow', ac.signal, (session) => {
-            const name = session.metadata!.name!;
-            const e = timeline.get(name) ?? { created: performance.now() - t0 };
-            if (phaseOf(session) === 'Succeeded') e.done ??= performance.now() - t0;
-            timeline.set(name, e);
-          });
-        }
-        await client.create({
-          apiVersion: 'steward.dev/v1alpha1',
-          kind: 'Workflow',
-          metadata: { namespace: 'bench-workflow', name: 'layers' },
-          spec: { tasks },
-        });
-        try {
-          await waitFor(
-            () => {
-              if (phase === 'Failed' || phase === 'Cancelled') throw new Error(`the Workflow ended ${phase}`);
-              return phase === 'Succeeded';
-            },
-            { description: 'the Workflow Succeeded', timeoutMs: 10 * 60_000, intervalMs: 50 },
-          );
-        } catch (err) {
-          // Say where it stands, for whoever has to find out why.
-          const wf = (await client.get(WORKFLOW, {
-            namespace: 'bench-workflow',
-            name: 'layers',
-          })) as KubernetesObject & {
-            status?: {
-              phase?: string;
-              reason?: string;
-              message?: string;
-              tasks?: Record<string, { phase: string }>;
-            };
+      }
+      await client.create({
+        apiVersion: 'steward.dev/v1alpha1',
+        kind: 'Workflow',
+        metadata: { namespace: 'bench-workflow', name: 'layers' },
+        spec: { tasks },
+      });
+      try {
+        await waitFor(
+          () => {
+            if (phase === 'Failed' || phase === 'Cancelled') throw new Error(`the Workflow ended ${phase}`);
+            return phase === 'Succeeded';
+          },
+          { description: 'the Workflow Succeeded', timeoutMs: 10 * 60_000, intervalMs: 50 },
+        );
+      } catch (err) {
+        // Say where it stands, for whoever has to find out why.
+        const wf = (await client.get(WORKFLOW, {
+          namespace: 'bench-workflow',
+          name: 'layers',
+        })) as KubernetesObject & {
+          status?: {
+            phase?: string;
+            reason?: string;
+            message?: string;
+            tasks?: Record<string, { phase: string }>;
           };
-          const byPhase = (xs: string[]) =>
-            Object.entries(Object.groupBy(xs, (x) => x)).map(([k, v]) => `${k} ${v!.length}`);
-          const sessions = (await client.list(SESSION, { namespace: 'bench-workflow' })).items;
-          console.error(
-            `  workflow: ${wf.status?.phase} (${wf.status?.reason}: ${wf.status?.message}); tasks ${byPhase(
-              Object.values(wf.status?.tasks ?? {}).map((t) => t.phase),
-            ).join(', ')}; Sessions ${byPhase(sessions.map((x) => phaseOf(x) ?? 'none')).join(', ')}`,
-          );
-          throw err;
-        }
-        ac.abort();
-        for (let l = 0; l < LAYERS && process.env.BENCH_DEBUG; l++) {
-          const es = [...timeline].filter(([n]) => n.startsWith(`layers-l${l}-`)).map(([, e]) => e);
-          const span = (xs: number[]) =>
-            `${(Math.min(...xs) / 1000).toFixed(1)}–${(Math.max(...xs) / 1000).toFixed(1)} s`;
-          console.log(
-            `  layer ${l}: created ${span(es.map((e) => e.created))}, Succeeded ${span(es.map((e) => e.done ?? NaN))}`,
-          );
-        }
-      },
-      'workflow.pb.gz',
-    );
+        };
+        const byPhase = (xs: string[]) =>
+          Object.entries(Object.groupBy(xs, (x) => x)).map(([k, v]) => `${k} ${v!.length}`);
+        const sessions = (await client.list(SESSION, { namespace: 'bench-workflow' })).items;
+        console.error(
+          `  workflow: ${wf.status?.phase} (${wf.status?.reason}: ${wf.status?.message}); tasks ${byPhase(
+            Object.values(wf.status?.tasks ?? {}).map((t) => t.phase),
+          ).join(', ')}; Sessions ${byPhase(sessions.map((x) => phaseOf(x) ?? 'none')).join(', ')}`,
+        );
+        throw err;
+      }
+      ac.abort();
+      for (let l = 0; l < LAYERS && process.env.BENCH_DEBUG; l++) {
+        const es = [...timeline].filter(([n]) => n.startsWith(`layers-l${l}-`)).map(([, e]) => e);
+        const span = (xs: number[]) =>
+          `${(Math.min(...xs) / 1000).toFixed(1)}–${(Math.max(...xs) / 1000).toFixed(1)} s`;
+        console.log(
+          `  layer ${l}: created ${span(es.map((e) => e.created))}, Succeeded ${span(es.map((e) => e.done ?? NaN))}`,
+        );
+      }
+    });
     console.log(
       `  workflow: ${N} tasks (${LAYERS} layers × ${WIDTH}) in ${workflow.seconds.toFixed(1)} s; ` +
         `${N} independent Sessions in ${sessions.seconds.toFixed(1)} s (operator at ${QPS} QPS)`,
