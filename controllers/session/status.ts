@@ -1,4 +1,4 @@
-import { setCondition } from '../../lib/index.js';
+import { type ObjectMeta, setCondition } from '../../lib/index.js';
 import {
   boundReason,
   MAX_HISTORY,
@@ -15,6 +15,7 @@ import {
   type Condition,
   isTerminal,
   type Phase,
+  type Session,
   type SessionStatus,
 } from './types.js';
 
@@ -112,4 +113,47 @@ export function setConditions(
     },
     now,
   );
+}
+
+/**
+ * `target` with the JSON merge patch `patch` applied (RFC 7386): objects merge key by key, a
+ * null removes the key, anything else (arrays included) replaces the value. Neither input is
+ * changed; unchanged parts of `target` are shared.
+ */
+export function mergePatch(target: unknown, patch: unknown): unknown {
+  if (patch === null || typeof patch !== 'object' || Array.isArray(patch)) return patch;
+  const out: Record<string, unknown> =
+    target !== null && typeof target === 'object' && !Array.isArray(target)
+      ? { ...(target as Record<string, unknown>) }
+      : {};
+  for (const [k, v] of Object.entries(patch)) {
+    if (v === null) delete out[k];
+    else out[k] = mergePatch(out[k], v);
+  }
+  return out;
+}
+
+/**
+ * The Session a status merge patch made of `session`, from the server's metadata-only answer:
+ * the patch was conditional on `session`'s resourceVersion, so the server applied it to exactly
+ * that object. The status has no server-side defaults, so merging locally gives what the server
+ * stored; the metadata (the new resourceVersion above all, which the next conditional write
+ * sends) is the server's, without `managedFields`, as the cache holds Sessions.
+ */
+export function patchedSession(
+  session: Session,
+  metadata: ObjectMeta | undefined,
+  statusPatch: Record<string, unknown>,
+): Session {
+  if (metadata?.resourceVersion === undefined) {
+    throw new Error('the API server answered a status patch without a resourceVersion');
+  }
+  const { managedFields: _, ...meta } = metadata;
+  // String keys only: marks kept in symbol keys (a Pending not written yet) describe the
+  // Session as read, not as written.
+  const out: Session = {};
+  for (const k of Object.keys(session)) out[k] = session[k];
+  out.metadata = meta;
+  out.status = mergePatch(session.status, statusPatch) as SessionStatus;
+  return out;
 }

@@ -7,7 +7,7 @@ import {
 } from '../../lib/index.js';
 import { MAX_EVENT_MESSAGE_LENGTH, truncate } from './bounds.js';
 import type { SessionMetrics } from './metrics.js';
-import { boundStatus, setConditions, smallestTerminal } from './status.js';
+import { boundStatus, patchedSession, setConditions, smallestTerminal } from './status.js';
 import { isTerminal, type Phase, type Session, SESSION_GVK, type SessionStatus } from './types.js';
 
 /** Where transition events go; `EventRecorder` fits. */
@@ -165,14 +165,21 @@ export class SessionTransitions {
     return updated;
   }
 
-  /** A merge patch of the status, conditional on the resourceVersion the decision was made from. */
-  #patch(session: Session, status: Record<string, unknown>, ctx: ReconcileContext): Promise<Session> {
-    return this.#client.patchStatus<Session>(
+  /**
+   * A merge patch of the status, conditional on the resourceVersion the decision was made from.
+   * The server answers with the metadata only (the Session's spec and status would be most of
+   * the bytes it encodes and the operator parses): the write applied to exactly the object that
+   * was read (same resourceVersion), so the Session as written is that object with the patch
+   * merged into its status and the server's new metadata (`patchedSession`).
+   */
+  async #patch(session: Session, status: Record<string, unknown>, ctx: ReconcileContext): Promise<Session> {
+    const answer = await this.#client.patchStatus<KubernetesObject>(
       SESSION_GVK,
       { namespace: session.metadata?.namespace, name: session.metadata!.name! },
       { type: 'merge', body: { metadata: { resourceVersion: session.metadata!.resourceVersion }, status } },
-      { signal: ctx.signal },
+      { signal: ctx.signal, metadataOnlyResponse: true },
     );
+    return patchedSession(session, answer.metadata, status);
   }
 
   #supersede(before: Session, after: Session): void {

@@ -66,6 +66,8 @@ export class Harness {
   readonly registry = new Registry();
   readonly events: Array<{ type: string; reason: string; message: string }> = [];
   readonly reconciler: SessionReconciler;
+  /** Called with the object of each Event recorded. */
+  onEvent: ((obj: KubernetesObject) => void) | undefined;
 
   constructor(runnerImage: string | null = 'runner:1') {
     const client = this.client;
@@ -88,7 +90,12 @@ export class Harness {
       clock: this.clock,
       runnerImage: runnerImage ?? undefined,
       metrics: new SessionMetrics(this.registry),
-      recorder: { event: (_o, type, reason, message) => this.events.push({ type, reason, message }) },
+      recorder: {
+        event: (obj, type, reason, message) => {
+          this.onEvent?.(obj);
+          this.events.push({ type, reason, message });
+        },
+      },
     });
   }
 

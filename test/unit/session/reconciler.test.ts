@@ -87,6 +87,33 @@ describe('Session reconciler: the happy path', () => {
     expect((await h.session('s')).status).toMatchObject({ phase: 'Starting', jobName: job.metadata!.name });
   });
 
+  test('status writes ask for a metadata-only answer, and each step goes on from the Session as stored', async () => {
+    const h = new Harness();
+    const asked: Array<boolean | undefined> = [];
+    const patchStatus = h.client.patchStatus.bind(h.client);
+    h.client.patchStatus = (gvk, key, patch, opts) => {
+      if (gvk.kind === 'Session') asked.push(opts?.metadataOnlyResponse);
+      return patchStatus(gvk, key, patch, opts);
+    };
+    // What the recorder is handed is the Session each write returned to the reconciler.
+    const written: Session[] = [];
+    h.onEvent = (obj) => written.push(obj as Session);
+    await h.create('s', SPEC);
+    await h.reconcile('s');
+    expect(written).toEqual([await h.session('s')]);
+    h.clock.step(1_000);
+    await h.pod('s', 1, 'running');
+    await h.reconcile('s');
+    await h.pod('s', 1, { exitCode: 0, reason: 'Completed' });
+    await h.finishJob('s', 1, 'Complete');
+    await h.reconcile('s');
+    const stored = await h.session('s');
+    expect(stored.status?.phase).toBe('Succeeded');
+    expect(written.at(-1)).toEqual(stored);
+    expect(written.map((s) => s.status?.phase)).toEqual(['Starting', 'Running', 'Succeeded']);
+    expect(asked).toEqual([true, true, true]);
+  });
+
   test('the image defaults to the runner image; without either the Session fails with InvalidSpec', async () => {
     const h = new Harness('runner:7');
     await h.create('a', { template: {} });
