@@ -5,7 +5,7 @@
  * API server's raw write capacity there (creates + status patches per second from a tight
  * client), then starts one operator as its own process with --max-concurrent-reconciles 10 and
  * creates N Sessions at once; this process plays the Job controller (each Job is marked
- * Complete as soon as it appears). The runs go one after the other, Steward first:
+ * Complete as soon as it appears). The runs go one after the other (see BENCH_ORDER below):
  *
  *   default flags:   Steward, peer (20 QPS / burst 30 per REST client, as client-go applies them)
  *   --kube-api-qps 500 --kube-api-burst 750: Steward, peer, peer with one shared limiter
@@ -15,6 +15,9 @@
  * Session (from ready to the last Succeeded), peak RSS, raw capacity and the share of it used.
  *
  * BENCH_SESSIONS (default 2000) sets N; BENCH_QPS (default "default,500") the configurations;
+ * BENCH_ORDER the order of each configuration's columns: steward-first, peer-first, or aba
+ * (Steward, the peers, Steward again; the ratios take the mean of Steward's two columns); by
+ * default the configurations alternate (default flags Steward first, QPS 500 the peers first);
  * BENCH_PROFILE=<dir> writes a CPU profile and a heap snapshot (taken once every Session has
  * Succeeded, so 2,000 Sessions and 2,000 Jobs are cached) of Steward's QPS-500 run there.
  * BENCH_SERVER_PROFILE=<dir> writes kube-apiserver's CPU profile (pprof, the first 15 s of each
@@ -268,88 +271,123 @@ export async function sessionRun(
 }
 
 type Better = 'higher' | 'lower';
+type Goal = { text: string; test: (ratio: number, steward: number) => boolean };
 
-/** A row with Steward's value against the best of the peer columns. */
+/**
+ * A row with Steward's value against the best of the peer columns. Steward's columns are
+ * `steward` (default the first); with two (an A-B-A run) their mean is compared, which cancels
+ * a machine that drifts steadily over the run.
+ */
 export function compareRow(
   name: string,
   unit: string,
   values: number[],
   better: Better,
-  goal?: { text: string; test: (ratio: number, steward: number) => boolean },
+  goal?: Goal,
+  steward: number[] = [0],
 ): Row {
-  const peers = values.slice(1);
+  const peers = values.filter((_, i) => !steward.includes(i));
   const bestPeer = better === 'higher' ? Math.max(...peers) : Math.min(...peers);
-  const ratio = values[0]! / bestPeer;
+  const ours = steward.reduce((sum, i) => sum + values[i]!, 0) / steward.length;
+  const ratio = ours / bestPeer;
   return {
     name,
     unit,
     values,
     ratio,
-    goal: goal && { text: goal.text, met: Number.isFinite(ratio) ? goal.test(ratio, values[0]!) : undefined },
+    goal: goal && { text: goal.text, met: Number.isFinite(ratio) ? goal.test(ratio, ours) : undefined },
   };
+}
+
+/** The order the columns of one configuration run in (BENCH_ORDER). */
+export type RunOrder = 'steward-first' | 'peer-first' | 'aba';
+
+/**
+ * BENCH_ORDER, or by default Steward first for the first configuration and the peers first
+ * for the next, alternating, so that a machine that gets busier (or quieter) during the run
+ * does not always favour the same operator.
+ */
+export function runOrder(env: string | undefined, configIndex: number): RunOrder {
+  if (env === undefined || env === '') return configIndex % 2 === 0 ? 'steward-first' : 'peer-first';
+  if (env === 'steward-first' || env === 'peer-first' || env === 'aba') return env;
+  throw new RangeError(`BENCH_ORDER must be steward-first, peer-first or aba, got ${JSON.stringify(env)}`);
+}
+
+/** `specs` (Steward's column first, then the peers') in the order `order` runs them. */
+export function ordered(specs: RunSpec[], order: RunOrder): RunSpec[] {
+  const [ours, ...peers] = specs;
+  if (order === 'peer-first') return [...peers, ours!];
+  if (order === 'aba')
+    return [ours!, ...peers, { ...ours!, column: `${ours!.column}, again`, profileDir: undefined }];
+  return specs;
 }
 
 function tableFor(label: string, specs: RunSpec[], f: RunFigures[]): Table {
   const at500 = label !== 'default flags';
   const col = <K extends keyof RunFigures>(k: K) => f.map((x) => x[k]);
+  const steward = specs.flatMap((s, i) => (s.kind === 'steward' ? [i] : []));
+  const row = (name: string, unit: string, values: number[], better: Better, goal?: Goal): Row =>
+    compareRow(name, unit, values, better, goal, steward);
   const rows: Row[] = [
-    compareRow('throughput', 'Sessions/s', col('sessionsPerS'), 'higher', {
+    row('throughput', 'Sessions/s', col('sessionsPerS'), 'higher', {
       text: at500 ? '≥ 1.0× best peer' : '≥ 1.0× peer',
       test: (r) => r >= 1,
     }),
-    compareRow(
+    row(
       'throughput per 100 writes/s of the run’s raw capacity',
       'Sessions/s',
       f.map((x) => (100 * x.sessionsPerS) / x.capacity),
       'higher',
     ),
-    compareRow('API requests per Session', 'requests', col('requestsPerSession'), 'lower', {
+    row('API requests per Session', 'requests', col('requestsPerSession'), 'lower', {
       text: '≤ 5',
       test: (_, s) => s <= 5.005,
     }),
-    compareRow('  of which conflicts (409)', 'requests', col('conflictsPerSession'), 'lower'),
-    compareRow('creation → Succeeded p50', 's', col('p50'), 'lower'),
-    compareRow('creation → Succeeded p99', 's', col('p99'), 'lower', {
+    row('  of which conflicts (409)', 'requests', col('conflictsPerSession'), 'lower'),
+    row('creation → Succeeded p50', 's', col('p50'), 'lower'),
+    row('creation → Succeeded p99', 's', col('p99'), 'lower', {
       text: '≤ 1.0× best peer',
       test: (r) => r <= 1,
     }),
-    compareRow('operator CPU per Session', 'ms', col('cpuMsPerSession'), 'lower', {
+    row('operator CPU per Session', 'ms', col('cpuMsPerSession'), 'lower', {
       text: '≤ 1.0× best peer',
       test: (r) => r <= 1,
     }),
-    compareRow('operator CPU, whole process', 's', col('cpuTotalS'), 'lower'),
-    compareRow('kube-apiserver + etcd CPU per Session', 'ms', col('serverCpuMsPerSession'), 'lower'),
-    compareRow(
+    row('operator CPU, whole process', 's', col('cpuTotalS'), 'lower'),
+    row('kube-apiserver + etcd CPU per Session', 'ms', col('serverCpuMsPerSession'), 'lower'),
+    row(
       'this process’s CPU per Session (creates, Job completions)',
       'ms',
       col('benchCpuMsPerSession'),
       'lower',
     ),
-    compareRow('reconciles per Session', '', col('reconcilesPerSession'), 'lower'),
-    compareRow('reconcile duration, mean', 'ms', col('reconcileMs'), 'lower'),
-    compareRow('API request duration, mean', 'ms', col('requestMs'), 'lower'),
-    compareRow('client-side rate limiter wait per request, mean', 'ms', col('limiterMs'), 'lower'),
-    compareRow('work queue wait of a key, mean', 'ms', col('queueMs'), 'lower'),
-    compareRow('operator peak RSS', 'MiB', col('peakRssMiB'), 'lower', {
+    row('reconciles per Session', '', col('reconcilesPerSession'), 'lower'),
+    row('reconcile duration, mean', 'ms', col('reconcileMs'), 'lower'),
+    row('API request duration, mean', 'ms', col('requestMs'), 'lower'),
+    row('client-side rate limiter wait per request, mean', 'ms', col('limiterMs'), 'lower'),
+    row('work queue wait of a key, mean', 'ms', col('queueMs'), 'lower'),
+    row('operator peak RSS', 'MiB', col('peakRssMiB'), 'lower', {
       text: '≤ 1.5× best peer',
       test: (r) => r <= 1.5,
     }),
-    compareRow("API server's raw write capacity, this run", 'writes/s', col('capacity'), 'higher'),
-    compareRow('operator requests/s as a share of it', '%', col('sharePct'), 'higher', {
+    row("API server's raw write capacity, this run", 'writes/s', col('capacity'), 'higher'),
+    row('operator requests/s as a share of it', '%', col('sharePct'), 'higher', {
       text: at500 ? '≥ 80 %' : '(bound by the client-side limit)',
       test: (_, s) => !at500 || s >= 80,
     }),
-    compareRow('all writes of the run as a share of it', '%', col('allSharePct'), 'higher'),
-    compareRow('machine load average (1 min) at the start', '', col('load'), 'lower'),
+    row('all writes of the run as a share of it', '%', col('allSharePct'), 'higher'),
+    row('machine load average (1 min) at the start', '', col('load'), 'lower'),
   ];
   return {
     title: `Sessions, ${label}: ${N} Sessions, 10 workers, apiserver-only control plane`,
     columns: specs.map((s) => s.column),
-    ratio: { label: 'Steward ÷ best peer', of: [0, 1] },
+    ratio: { label: steward.length > 1 ? 'Steward (mean) ÷ best peer' : 'Steward ÷ best peer', of: [0, 1] },
     rows,
     notes: [
-      'Each column ran alone on its own fresh control plane, one after the other; the ratio divides ' +
-        "Steward's figure by the best peer column (highest throughput and share, lowest of the rest).",
+      'Each column ran alone on its own fresh control plane, one after the other, in the order shown ' +
+        '(BENCH_ORDER: steward-first, peer-first or aba; by default the configurations alternate which ' +
+        "operator goes first); the ratio divides Steward's figure (the mean of its columns in an A-B-A run) " +
+        'by the best peer column (highest throughput and share, lowest of the rest).',
       'Requests and CPU count from the moment the operator was ready (caches synced) to the last ' +
         'Succeeded; "whole process" includes start-up.',
       'Throughput at --kube-api-qps 500 is bound by the API server, whose raw capacity varies with ' +
@@ -374,12 +412,13 @@ export async function run(): Promise<Table[]> {
   const serverProfiles = process.env.BENCH_SERVER_PROFILE;
   if (serverProfiles) mkdirSync(serverProfiles, { recursive: true });
   const tables: Table[] = [];
-  for (const qps of configs) {
+  for (const [index, qps] of configs.entries()) {
+    const order = runOrder(process.env.BENCH_ORDER, index);
     const flags =
       qps === 'default'
         ? []
         : ['--kube-api-qps', qps, '--kube-api-burst', String(Math.ceil(Number(qps) * 1.5))];
-    const specs: RunSpec[] =
+    const columns: RunSpec[] =
       qps === 'default'
         ? [
             { column: 'Steward', kind: 'steward', args: [] },
@@ -395,6 +434,7 @@ export async function run(): Promise<Table[]> {
             { column: 'peer', kind: 'peer', args: flags },
             { column: 'peer, one limiter', kind: 'peer', args: [...flags, '--shared-rate-limiter'] },
           ];
+    const specs = ordered(columns, order);
     const figures: RunFigures[] = [];
     for (const spec of specs) {
       if (serverProfiles && qps !== 'default') {
