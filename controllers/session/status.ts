@@ -121,17 +121,22 @@ export function setConditions(
  * changed; unchanged parts of `target` are shared.
  */
 export function mergePatch(target: unknown, patch: unknown): unknown {
-  if (patch === null || typeof patch !== 'object' || Array.isArray(patch)) return patch;
-  const out: Record<string, unknown> =
-    target !== null && typeof target === 'object' && !Array.isArray(target)
-      ? { ...(target as Record<string, unknown>) }
-      : {};
-  for (const [k, v] of Object.entries(patch)) {
-    if (v === null) delete out[k];
-    else out[k] = mergePatch(out[k], v);
+  if (!isPlainObject(patch)) return patch;
+  // Built key by key rather than copied and then `delete`d from, which would leave a slow
+  // dictionary-mode object behind.
+  const out: Record<string, unknown> = {};
+  if (isPlainObject(target)) {
+    for (const k in target) if (!Object.hasOwn(patch, k)) out[k] = target[k];
+  }
+  for (const k in patch) {
+    const v = patch[k];
+    if (v !== null) out[k] = mergePatch(isPlainObject(target) ? target[k] : undefined, v);
   }
   return out;
 }
+
+const isPlainObject = (v: unknown): v is Record<string, unknown> =>
+  v !== null && typeof v === 'object' && !Array.isArray(v);
 
 /**
  * The Session a status merge patch made of `session`, from the server's metadata-only answer:

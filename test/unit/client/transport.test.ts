@@ -6,9 +6,11 @@ import { RestTransport } from '../../../lib/client/transport.js';
 let server: http.Server;
 let connections = 0;
 let url: string;
+let lastRawHeaders: string[] = [];
 
 beforeAll(async () => {
   server = http.createServer((req, res) => {
+    lastRawHeaders = req.rawHeaders;
     if (req.url?.startsWith('/watch')) {
       res.writeHead(200, { 'Content-Type': 'application/json' });
       res.write('');
@@ -36,6 +38,48 @@ function kubeConfig(): KubeConfig {
   });
   return kc;
 }
+
+describe('RestTransport headers', () => {
+  const names = () => lastRawHeaders.filter((_, i) => i % 2 === 0);
+  const value = (name: string) =>
+    lastRawHeaders.filter((_, i) => i % 2 === 1 && lastRawHeaders[i - 1]!.toLowerCase() === name);
+
+  test("the header list is written as built: Host first, the credentials, the body's type and length", async () => {
+    const t = new RestTransport(kubeConfig(), { qps: -1, userAgent: 'ua/1' });
+    await t.request({ method: 'POST', path: '/x', body: { a: 1 } });
+    expect(names()).toEqual([
+      'Host',
+      'Accept',
+      'User-Agent',
+      'Authorization',
+      'Content-Type',
+      'Content-Length',
+      'Connection',
+    ]);
+    expect(value('host')).toEqual([new URL(url).host]);
+    expect(value('authorization')).toEqual(['Bearer t']);
+    expect(value('user-agent')).toEqual(['ua/1']);
+    expect(value('content-length')).toEqual(['7']);
+    t.close();
+  });
+
+  test("Basic auth and the kubeconfig's own headers are sent once; the transport's own names win", async () => {
+    const kc = {
+      getCurrentCluster: () => ({ name: 'c', server: url, skipTLSVerify: true }),
+      applyToHTTPSOptions: async (o: { auth?: string; headers?: Record<string, unknown> }) => {
+        o.auth = 'user:pass';
+        o.headers = { accept: 'text/plain', 'Impersonate-Group': ['a', 'b'], 'X-Skip': undefined };
+      },
+    };
+    const t = new RestTransport(kc as never, { qps: -1 });
+    await t.request({ method: 'GET', path: '/x', accept: 'application/json;as=Table' });
+    expect(value('authorization')).toEqual([`Basic ${Buffer.from('user:pass').toString('base64')}`]);
+    expect(value('accept')).toEqual(['application/json;as=Table']);
+    expect(value('impersonate-group')).toEqual(['a', 'b']);
+    expect(value('x-skip')).toEqual([]);
+    t.close();
+  });
+});
 
 describe('RestTransport connections', () => {
   test('requests share at most maxConnections connections', async () => {
