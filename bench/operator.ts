@@ -24,6 +24,8 @@ export interface OperatorOptions {
    * bench/latency.ts (dist/bench/latency-target.js, or the peer's `latency` command).
    */
   target?: 'operator' | 'latency';
+  /** Steward only: the checkout whose build (dist/) to run, default this one (BENCH_BASELINE). */
+  root?: string;
 }
 
 // Clock ticks per second of /proc/<pid>/stat's CPU times.
@@ -86,10 +88,11 @@ export class OperatorProcess {
         node.push(`--cpu-prof`, `--cpu-prof-dir=${opts.profileDir}`, `--heapsnapshot-signal=SIGUSR2`);
         node.push(`--diagnostic-dir=${opts.profileDir}`);
       }
+      const root = opts.root ?? ROOT;
       const script =
         target === 'operator'
-          ? join(ROOT, 'dist', 'cmd', 'manager.js')
-          : join(ROOT, 'dist', 'bench', 'latency-target.js');
+          ? join(root, 'dist', 'cmd', 'manager.js')
+          : join(root, 'dist', 'bench', 'latency-target.js');
       child = spawn(process.execPath, [...node, script, ...common], {
         stdio: ['ignore', 'pipe', 'inherit'],
         // BENCH_NODE_OPTIONS: extra V8/Node flags to try (e.g. other heap sizes).

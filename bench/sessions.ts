@@ -18,6 +18,9 @@
  * BENCH_ORDER the order of each configuration's columns: steward-first, peer-first, or aba
  * (Steward, the peers, Steward again; the ratios take the mean of Steward's two columns); by
  * default the configurations alternate (default flags Steward first, QPS 500 the peers first);
+ * BENCH_BASELINE=<checkout> adds a column at QPS 500 running that checkout's build (its dist/,
+ * from `make build`) beside this one's: a change's before and after in the same run, with the
+ * peer (the ratios still compare this checkout's Steward with the peer);
  * BENCH_PROFILE=<dir> writes a CPU profile and a heap snapshot (taken once every Session has
  * Succeeded, so 2,000 Sessions and 2,000 Jobs are cached) of Steward's QPS-500 run there.
  * BENCH_SERVER_PROFILE=<dir> writes kube-apiserver's CPU profile (pprof, the first 15 s of each
@@ -51,6 +54,8 @@ export interface RunSpec {
   profileDir?: string;
   /** Where to write a CPU profile of kube-apiserver (pprof) taken while this run's Sessions go. */
   serverProfile?: string;
+  /** Steward only: another checkout's build to run (BENCH_BASELINE), shown but not compared. */
+  root?: string;
 }
 
 export interface RunFigures {
@@ -153,6 +158,7 @@ export async function sessionRun(
       namespace: NS,
       args: ['--max-concurrent-reconciles', '10', '--runner-image', 'runner:bench', ...spec.args],
       profileDir: spec.profileDir,
+      root: spec.root,
     });
     const servers = serverPids(cp.directory);
     const serverCpu = () => servers.reduce((sum, pid) => sum + cpuSecondsOf(pid), 0);
@@ -276,7 +282,8 @@ type Goal = { text: string; test: (ratio: number, steward: number) => boolean };
 /**
  * A row with Steward's value against the best of the peer columns. Steward's columns are
  * `steward` (default the first); with two (an A-B-A run) their mean is compared, which cancels
- * a machine that drifts steadily over the run.
+ * a machine that drifts steadily over the run. Columns in `shownOnly` (a baseline build) are
+ * neither.
  */
 export function compareRow(
   name: string,
@@ -285,8 +292,9 @@ export function compareRow(
   better: Better,
   goal?: Goal,
   steward: number[] = [0],
+  shownOnly: number[] = [],
 ): Row {
-  const peers = values.filter((_, i) => !steward.includes(i));
+  const peers = values.filter((_, i) => !steward.includes(i) && !shownOnly.includes(i));
   const bestPeer = better === 'higher' ? Math.max(...peers) : Math.min(...peers);
   const ours = steward.reduce((sum, i) => sum + values[i]!, 0) / steward.length;
   const ratio = ours / bestPeer;
@@ -325,9 +333,10 @@ export function ordered(specs: RunSpec[], order: RunOrder): RunSpec[] {
 function tableFor(label: string, specs: RunSpec[], f: RunFigures[]): Table {
   const at500 = label !== 'default flags';
   const col = <K extends keyof RunFigures>(k: K) => f.map((x) => x[k]);
-  const steward = specs.flatMap((s, i) => (s.kind === 'steward' ? [i] : []));
+  const steward = specs.flatMap((s, i) => (s.kind === 'steward' && s.root === undefined ? [i] : []));
+  const baseline = specs.flatMap((s, i) => (s.root !== undefined ? [i] : []));
   const row = (name: string, unit: string, values: number[], better: Better, goal?: Goal): Row =>
-    compareRow(name, unit, values, better, goal, steward);
+    compareRow(name, unit, values, better, goal, steward, baseline);
   const rows: Row[] = [
     row('throughput', 'Sessions/s', col('sessionsPerS'), 'higher', {
       text: at500 ? '≥ 1.0× best peer' : '≥ 1.0× peer',
@@ -434,6 +443,10 @@ export async function run(): Promise<Table[]> {
             { column: 'peer', kind: 'peer', args: flags },
             { column: 'peer, one limiter', kind: 'peer', args: [...flags, '--shared-rate-limiter'] },
           ];
+    const baseline = process.env.BENCH_BASELINE;
+    if (baseline && qps !== 'default') {
+      columns.splice(1, 0, { column: 'Steward, baseline', kind: 'steward', args: flags, root: baseline });
+    }
     const specs = ordered(columns, order);
     const figures: RunFigures[] = [];
     for (const spec of specs) {

@@ -54,5 +54,7 @@ describe('bench sessions: the order columns run in', () => {
     );
     expect(row.ratio).toBeCloseTo(1.0);
     expect(row.goal?.met).toBe(true);
+    // A baseline build's column is shown, neither Steward's nor a peer's.
+    expect(compareRow('t', '', [90, 200, 100], 'higher', undefined, [0], [1]).ratio).toBeCloseTo(0.9);
   });
 });
