@@ -1,10 +1,14 @@
 // The Session operator against a real kube-apiserver. The test plays the Job controller and
 // the kubelet (patching Job and Pod status); everything else is real: the CRD with its schema
 // and CEL rules, the operator's caches, status patches, events, RBAC and Pod Security admission.
-import { jobName, buildJob } from '../../controllers/session/index.js';
+import { jobName, buildJob, type Session, SESSION_GVK } from '../../controllers/session/index.js';
+import { SessionTransitions } from '../../controllers/session/transitions.js';
 import {
+  isConflict,
   isInvalid,
   isNotFound,
+  realClock,
+  silentLogger,
   KubeClient,
   type KubernetesObject,
   type StatusError,
@@ -169,6 +173,45 @@ describe('lifecycle with the operator running', () => {
     await waitFor(() => session(client, NS, 'ttl').then(() => false, isNotFound), {
       description: 'the Session deleted',
     });
+  });
+});
+
+describe('status writes', () => {
+  test('the Session a write returns (from a metadata-only answer) is the one stored; a stale write conflicts', async () => {
+    await createSession(client, NS, 'written', IMG);
+    const read = await client.get<Session>(SESSION_GVK, { namespace: NS, name: 'written' });
+    const events: KubernetesObject[] = [];
+    const transitions = new SessionTransitions({
+      client,
+      clock: realClock,
+      recorder: { event: (obj) => events.push(obj) },
+    });
+    const ctx = { logger: silentLogger(), signal: new AbortController().signal, reconcileID: 'r' };
+    const stripped = (s: Session) => ({ ...s, metadata: { ...s.metadata, managedFields: undefined } });
+    const starting = await transitions.write(
+      read,
+      { phase: 'Starting', reason: 'JobCreated', message: 'm', attempt: 1, jobName: 'written-1' },
+      ctx,
+    );
+    expect(starting).toEqual(
+      stripped(await client.get<Session>(SESSION_GVK, { namespace: NS, name: 'written' })),
+    );
+    expect(events).toEqual([starting]);
+    // The next write goes from what the first returned (its resourceVersion is the server's)...
+    const done = await transitions.write(
+      starting,
+      { phase: 'Succeeded', reason: 'Completed', message: 'done', exitCode: 0, jobName: undefined },
+      ctx,
+    );
+    const stored = await client.get<Session>(SESSION_GVK, { namespace: NS, name: 'written' });
+    expect(done).toEqual(stripped(stored));
+    expect(stored.status).toMatchObject({ phase: 'Succeeded', attempt: 1, exitCode: 0 });
+    expect(stored.status?.jobName).toBeUndefined();
+    // ...and one from the Session as first read is refused: no lost update.
+    const stale = await transitions
+      .write(read, { phase: 'Failed', reason: 'X', message: 'stale' }, ctx)
+      .catch((e: unknown) => e);
+    expect(isConflict(stale)).toBe(true);
   });
 });
 
