@@ -33,8 +33,8 @@ export interface OperatorOptions {
  * The Node flags the operator's image runs it with (the Dockerfile's ENTRYPOINT, between `node`
  * and the script), so the benchmark measures the operator as deployed.
  */
-export function imageNodeFlags(): string[] {
-  const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
+export function imageNodeFlags(root = ROOT): string[] {
+  const dockerfile = readFileSync(join(root, 'Dockerfile'), 'utf8');
   const entry = /^ENTRYPOINT\s+(\[.*\])\s*$/m.exec(dockerfile)?.[1];
   const argv = entry ? (JSON.parse(entry) as string[]) : [];
   return argv[0] === 'node' ? argv.slice(1).filter((a) => a.startsWith('--')) : [];
@@ -82,17 +82,17 @@ export class OperatorProcess {
     ];
     let child: ChildProcess;
     if (opts.kind === 'steward') {
-      const node: string[] = imageNodeFlags();
+      // A baseline checkout runs as its own image runs it.
+      const node: string[] = imageNodeFlags(opts.root);
       if (opts.profileDir !== undefined) {
         mkdirSync(opts.profileDir, { recursive: true });
         node.push(`--cpu-prof`, `--cpu-prof-dir=${opts.profileDir}`, `--heapsnapshot-signal=SIGUSR2`);
         node.push(`--diagnostic-dir=${opts.profileDir}`);
       }
-      const root = opts.root ?? ROOT;
       const script =
         target === 'operator'
-          ? join(root, 'dist', 'cmd', 'manager.js')
-          : join(root, 'dist', 'bench', 'latency-target.js');
+          ? join(opts.root ?? ROOT, 'dist', 'cmd', 'manager.js')
+          : join(opts.root ?? ROOT, 'dist', 'bench', 'latency-target.js');
       child = spawn(process.execPath, [...node, script, ...common], {
         stdio: ['ignore', 'pipe', 'inherit'],
         // BENCH_NODE_OPTIONS: extra V8/Node flags to try (e.g. other heap sizes).
