@@ -18,8 +18,6 @@
  * BENCH_ORDER the order of each configuration's columns: steward-first, peer-first, or aba
  * (Steward, the peers, Steward again; the ratios take the mean of Steward's two columns); by
  * default the configurations alternate (default flags Steward first, QPS 500 the peers first);
- * BENCH_WARMUP (default 200) Sessions go through each operator first, not measured (see
- * warmupRuns);
  * BENCH_BASELINE=<checkout> adds a column at QPS 500 running that checkout's build (its dist/,
  * from `make build`) beside this one's: a change's before and after in the same run, with the
  * peer (the ratios still compare this checkout's Steward with the peer);
@@ -417,37 +415,11 @@ function tableFor(label: string, specs: RunSpec[], f: RunFigures[]): Table {
   };
 }
 
-/**
- * The runs made before the measured ones and thrown away (BENCH_WARMUP Sessions, default 200,
- * through each operator at QPS 500; 0 for none). Without them the first column of a run was
- * the slowest in four of five A-B-A runs (10–30 % more operator CPU and server CPU per Session
- * than the same build's last column): this process, which plays the Job controller for every
- * column, was still compiling its code (its own CPU per Session was up to 1.7× the last
- * column's), and the machine's caches were cold. Whichever operator ran first paid for it.
- */
-export function warmupRuns(env: string | undefined): { specs: RunSpec[]; sessions: number } {
-  const sessions = env === undefined || env === '' ? 200 : Number(env);
-  if (!Number.isInteger(sessions) || sessions < 0) {
-    throw new RangeError(`BENCH_WARMUP must be a whole number of Sessions, got ${JSON.stringify(env)}`);
-  }
-  if (sessions === 0) return { specs: [], sessions };
-  const args = ['--kube-api-qps', '500', '--kube-api-burst', '750'];
-  return {
-    specs: [
-      { column: 'warm-up, peer', kind: 'peer', args },
-      { column: 'warm-up, Steward', kind: 'steward', args },
-    ],
-    sessions,
-  };
-}
-
 export async function run(): Promise<Table[]> {
   const configs = (process.env.BENCH_QPS ?? 'default,500').split(',').map((s) => s.trim());
   const profile = process.env.BENCH_PROFILE;
   const serverProfiles = process.env.BENCH_SERVER_PROFILE;
   if (serverProfiles) mkdirSync(serverProfiles, { recursive: true });
-  const warmup = warmupRuns(process.env.BENCH_WARMUP);
-  for (const spec of warmup.specs) await sessionRun(spec, warmup.sessions);
   const tables: Table[] = [];
   for (const [index, qps] of configs.entries()) {
     const order = runOrder(process.env.BENCH_ORDER, index);

@@ -1,4 +1,4 @@
-import { compareRow, ordered, runOrder, type RunSpec, warmupRuns } from '../../../bench/sessions.js';
+import { compareRow, ordered, runOrder, type RunSpec } from '../../../bench/sessions.js';
 
 const specs: RunSpec[] = [
   { column: 'Steward', kind: 'steward', args: [], profileDir: '/p' },
@@ -56,18 +56,5 @@ describe('bench sessions: the order columns run in', () => {
     expect(row.goal?.met).toBe(true);
     // A baseline build's column is shown, neither Steward's nor a peer's.
     expect(compareRow('t', '', [90, 200, 100], 'higher', undefined, [0], [1]).ratio).toBeCloseTo(0.9);
-  });
-});
-
-describe('bench sessions: warm-up runs', () => {
-  test('200 Sessions through each operator by default, none with 0; a bad count is a RangeError', () => {
-    const w = warmupRuns(undefined);
-    expect(w.sessions).toBe(200);
-    expect(w.specs.map((s) => s.kind)).toEqual(['peer', 'steward']);
-    expect(w.specs.every((s) => s.args.join(' ') === '--kube-api-qps 500 --kube-api-burst 750')).toBe(true);
-    expect(warmupRuns('0')).toEqual({ specs: [], sessions: 0 });
-    expect(warmupRuns('50').sessions).toBe(50);
-    expect(() => warmupRuns('-1')).toThrow(RangeError);
-    expect(() => warmupRuns('many')).toThrow(RangeError);
   });
 });
