@@ -82,8 +82,13 @@ export class OperatorProcess {
     ];
     let child: ChildProcess;
     if (opts.kind === 'steward') {
-      // A baseline checkout runs as its own image runs it.
-      const node: string[] = imageNodeFlags(opts.root);
+      // A baseline checkout runs as its own image runs it. BENCH_NODE_FLAGS: Node/V8 flags to try on
+      // top of the image's, on the command line (NODE_OPTIONS refuses most V8 flags,
+      // --heap-growing-percent among them).
+      const node: string[] = [
+        ...imageNodeFlags(opts.root),
+        ...(process.env.BENCH_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean),
+      ];
       if (opts.profileDir !== undefined) {
         mkdirSync(opts.profileDir, { recursive: true });
         node.push(`--cpu-prof`, `--cpu-prof-dir=${opts.profileDir}`, `--heapsnapshot-signal=SIGUSR2`);
@@ -95,7 +100,7 @@ export class OperatorProcess {
           : join(opts.root ?? ROOT, 'dist', 'bench', 'latency-target.js');
       child = spawn(process.execPath, [...node, script, ...common], {
         stdio: ['ignore', 'pipe', 'inherit'],
-        // BENCH_NODE_OPTIONS: extra V8/Node flags to try (e.g. other heap sizes).
+        // BENCH_NODE_OPTIONS: NODE_OPTIONS for the operator (e.g. an --import that samples its heap).
         env: { ...process.env, NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS ?? '' },
       });
     } else {
