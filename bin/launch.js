@@ -31,10 +31,18 @@ function versionOf(node) {
   return r.status === 0 ? r.stdout.trim() : undefined;
 }
 
-/** The flags of `nodeFlags` whose option is set neither on this process's command line nor in NODE_OPTIONS. */
+/**
+ * The flags of `nodeFlags` whose option is set neither on this process's command line nor in
+ * NODE_OPTIONS. `--no-x` sets option `--x` too (it turns a boolean flag off), and V8 reads `_`
+ * as `-`.
+ */
 function unsetFlags(nodeFlags) {
   const given = process.execArgv.concat(String(process.env.NODE_OPTIONS || '').split(/\s+/));
-  const option = (flag) => flag.split('=')[0].replace(/_/g, '-');
+  const option = (flag) =>
+    flag
+      .split('=')[0]
+      .replace(/_/g, '-')
+      .replace(/^--no-/, '--');
   return nodeFlags.filter((f) => !given.some((g) => option(g) === option(f)));
 }
 

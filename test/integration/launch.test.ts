@@ -55,7 +55,7 @@ describe('launch runs the program with its Node flags (bin/node-flags.js for the
   );
   writeFileSync(
     join(dir, 'entry.js'),
-    "import { launch } from './launch.js';\nawait launch('t', './prog.js', ['--max-semi-space-size=4']);\n",
+    "import { launch } from './launch.js';\nawait launch('t', './prog.js', ['--max-semi-space-size=4', '--memory-saver-mode']);\n",
   );
   const run = (nodeArgs: string[], env: NodeJS.ProcessEnv = {}) => {
     const r = spawnSync(process.execPath, [...nodeArgs, join(dir, 'entry.js'), 'a', '--b'], {
@@ -71,13 +71,27 @@ describe('launch runs the program with its Node flags (bin/node-flags.js for the
 
   test('a flag not given is applied in the same process (same pid), arguments kept', () => {
     const r = run([]);
-    expect(r.execArgv).toEqual(['--max-semi-space-size=4']);
+    expect(r.execArgv).toEqual(['--max-semi-space-size=4', '--memory-saver-mode']);
     expect(r.pid).toBe(r.spawnedPid);
     expect(r.args).toEqual(['a', '--b']);
   });
 
   test("the user's own value wins, on the command line or in NODE_OPTIONS", () => {
-    expect(run(['--max-semi-space-size=2']).execArgv).toEqual(['--max-semi-space-size=2']);
-    expect(run([], { NODE_OPTIONS: '--max_semi_space_size=8' }).execArgv).toEqual([]);
+    expect(run(['--max-semi-space-size=2']).execArgv).toEqual([
+      '--max-semi-space-size=2',
+      '--memory-saver-mode',
+    ]);
+    expect(run([], { NODE_OPTIONS: '--max_semi_space_size=8' }).execArgv).toEqual(['--memory-saver-mode']);
+  });
+
+  test('a boolean flag the user turns off (--no-x) stays off', () => {
+    expect(run(['--no-memory-saver-mode']).execArgv).toEqual([
+      '--no-memory-saver-mode',
+      '--max-semi-space-size=4',
+    ]);
+    expect(run(['--no-memory_saver_mode']).execArgv).toEqual([
+      '--no-memory_saver_mode',
+      '--max-semi-space-size=4',
+    ]);
   });
 });
