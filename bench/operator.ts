@@ -40,6 +40,15 @@ export function imageNodeFlags(root = ROOT): string[] {
   return argv[0] === 'node' ? argv.slice(1).filter((a) => a.startsWith('--')) : [];
 }
 
+/**
+ * The Node flags Steward's operator runs with here: the image's, then BENCH_NODE_FLAGS (flags to
+ * try, on the command line: NODE_OPTIONS refuses most V8 flags, --heap-growing-percent and
+ * --memory-saver-mode among them; a later flag wins, so `--no-memory-saver-mode` turns one off).
+ */
+export function stewardNodeFlags(root = ROOT): string[] {
+  return [...imageNodeFlags(root), ...(process.env.BENCH_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean)];
+}
+
 const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
 
 export class OperatorProcess {
@@ -82,13 +91,8 @@ export class OperatorProcess {
     ];
     let child: ChildProcess;
     if (opts.kind === 'steward') {
-      // A baseline checkout runs as its own image runs it. BENCH_NODE_FLAGS: Node/V8 flags to try on
-      // top of the image's, on the command line (NODE_OPTIONS refuses most V8 flags,
-      // --heap-growing-percent among them).
-      const node: string[] = [
-        ...imageNodeFlags(opts.root),
-        ...(process.env.BENCH_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean),
-      ];
+      // A baseline checkout runs as its own image runs it.
+      const node: string[] = stewardNodeFlags(opts.root);
       if (opts.profileDir !== undefined) {
         mkdirSync(opts.profileDir, { recursive: true });
         node.push(`--cpu-prof`, `--cpu-prof-dir=${opts.profileDir}`, `--heapsnapshot-signal=SIGUSR2`);

@@ -406,7 +406,10 @@ function tableFor(label: string, specs: RunSpec[], f: RunFigures[]): Table {
       'kube-apiserver + etcd CPU counts over the same span as the operator’s: with the operator and this ' +
         'process they share the 2 cores, so the throughput of a saturated run is what their CPU per Session ' +
         'allows. "Work queue wait" is workqueue_queue_duration_seconds: 2,000 Sessions arrive at once for 10 workers.',
-      `Steward runs as its image runs it: node ${imageNodeFlags().join(' ')} dist/cmd/manager.js (Dockerfile).`,
+      `Steward runs as its image runs it: node ${imageNodeFlags().join(' ')} dist/cmd/manager.js (Dockerfile)` +
+        (process.env.BENCH_NODE_FLAGS
+          ? `, with BENCH_NODE_FLAGS=${process.env.BENCH_NODE_FLAGS} after them.`
+          : '.'),
       "Per Session the API server takes 7 writes: the operator's 5 (Job, 2 status patches, 2 Events) " +
         "and this process's 2 (the Session's create, the Job's completion), so the operator's share " +
         'of the raw capacity stays below 5/7 ≈ 71 % even when the server is saturated; "all writes" ' +
