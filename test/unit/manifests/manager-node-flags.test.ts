@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 // @ts-expect-error: plain JavaScript (bin/ runs on any Node), no type declarations.
@@ -11,8 +12,16 @@ import { MANAGER_NODE_FLAGS } from '../../../bin/node-flags.js';
 const ROOT = join(import.meta.dirname, '..', '..', '..');
 const flags = MANAGER_NODE_FLAGS as string[];
 
-test('bin/node-flags.js names the flags (4 MiB semi-spaces)', () => {
-  expect(flags).toEqual(['--max-semi-space-size=4']);
+test('bin/node-flags.js names the flags (4 MiB semi-spaces, V8 memory saver mode)', () => {
+  expect(flags).toEqual(['--max-semi-space-size=4', '--memory-saver-mode']);
+});
+
+test('node accepts them', () => {
+  // V8 stops at a flag it does not know ("Error: unrecognized flag"), so a flag renamed or
+  // dropped by a later Node fails here rather than at the operator's start.
+  const r = spawnSync(process.execPath, [...flags, '-e', ''], { encoding: 'utf8' });
+  expect(r.stderr).toBe('');
+  expect(r.status).toBe(0);
 });
 
 test("the image's ENTRYPOINT runs node with them", () => {

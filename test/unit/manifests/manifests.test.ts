@@ -839,7 +839,7 @@ describe('Dockerfile', () => {
     expect(froms.length).toBeGreaterThanOrEqual(2);
     expect(dockerfile).toMatch(/^ARG NODE_IMAGE=node:24[-\w.]*$/m);
     expect(dockerfile).toMatch(/^USER 65532(:65532)?$/m);
-    expect(dockerfile).toMatch(/^ENTRYPOINT \["node", (?:"--[a-z-]+=\d+", )*"dist\/cmd\/manager\.js"\]$/m);
+    expect(dockerfile).toMatch(/^ENTRYPOINT \["node", (?:"--[a-z-]+(?:=\d+)?", )*"dist\/cmd\/manager\.js"\]$/m);
     // The runtime image gets the build output and production dependencies, never the sources.
     expect(dockerfile).toContain('npm prune --omit=dev');
     const runtime = dockerfile.split(/^FROM /m).at(-1)!;
