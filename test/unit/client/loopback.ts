@@ -1,6 +1,7 @@
 import { KubeConfig } from '@kubernetes/client-node';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { KubeClient } from '../../../lib/client/kube-client.js';
 
 export interface Recorded {
   method: string;
@@ -61,6 +62,31 @@ export class LoopbackApi {
     this.#server.closeAllConnections();
     await new Promise<void>((resolve) => this.#server.close(() => resolve()));
   }
+}
+
+/**
+ * A LoopbackApi and a KubeClient on it (no rate limit, no retries) for the tests of the enclosing
+ * describe block: started before them, closed after. Read `.api` and `.client` inside the tests.
+ */
+export function useLoopbackClient(): { readonly api: LoopbackApi; readonly client: KubeClient } {
+  let api: LoopbackApi | undefined;
+  let client: KubeClient | undefined;
+  beforeAll(async () => {
+    api = await LoopbackApi.start();
+    client = new KubeClient(api.kubeConfig(), { qps: -1, retry: { maxRetries: 0 } });
+  });
+  afterAll(async () => {
+    client?.close();
+    await api?.close();
+  });
+  return {
+    get api() {
+      return api!;
+    },
+    get client() {
+      return client!;
+    },
+  };
 }
 
 export function json(

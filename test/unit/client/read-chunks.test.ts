@@ -1,9 +1,8 @@
 import type { ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import { jest } from '@jest/globals';
-import { KubeClient } from '../../../lib/client/kube-client.js';
 import { readChunks } from '../../../lib/client/read-chunks.js';
-import { LoopbackApi } from './loopback.js';
+import { useLoopbackClient } from './loopback.js';
 
 /**
  * `for await` over a byte stream joins whatever is buffered into one new Buffer taken from
@@ -89,8 +88,7 @@ describe('readChunks', () => {
 });
 
 describe('KubeClient over HTTP: no pooled copies of response bytes', () => {
-  let api: LoopbackApi;
-  let client: KubeClient;
+  const loop = useLoopbackClient();
   const CM = { group: '', version: 'v1', kind: 'ConfigMap' };
   const event = (i: number) =>
     JSON.stringify({
@@ -98,20 +96,10 @@ describe('KubeClient over HTTP: no pooled copies of response bytes', () => {
       object: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `cm-${i}`, resourceVersion: `${i}` } },
     }) + '\n';
 
-  beforeAll(async () => {
-    api = await LoopbackApi.start();
-    client = new KubeClient(api.kubeConfig(), { qps: -1, retry: { maxRetries: 0 } });
-  });
-
-  afterAll(async () => {
-    client.close();
-    await api.close();
-  });
-
   afterEach(() => jest.restoreAllMocks());
 
   test('a burst of watch events is decoded without joining the chunks into new Buffers', async () => {
-    api.respond = (_req, res: ServerResponse) => {
+    loop.api.respond = (_req, res: ServerResponse) => {
       res.writeHead(200, { 'Content-Type': 'application/json' });
       // One write on the wire, twenty HTTP chunks: the client's parser pushes them all at once.
       res.cork();
@@ -122,7 +110,7 @@ describe('KubeClient over HTTP: no pooled copies of response bytes', () => {
     const allocUnsafe = jest.spyOn(Buffer, 'allocUnsafe');
     const concat = jest.spyOn(Buffer, 'concat');
     const names: string[] = [];
-    for await (const ev of client.watch(CM, { namespace: 'ns' })) names.push(ev.object.metadata!.name!);
+    for await (const ev of loop.client.watch(CM, { namespace: 'ns' })) names.push(ev.object.metadata!.name!);
     expect(names).toEqual(Array.from({ length: 20 }, (_, i) => `cm-${i}`));
     expect(allocUnsafe).not.toHaveBeenCalled();
     // (The loopback server joins each request's body, empty here, in this same process.)
@@ -135,7 +123,7 @@ describe('KubeClient over HTTP: no pooled copies of response bytes', () => {
       data: { t: 'é漢😀' },
     }));
     const body = bytes(JSON.stringify({ kind: 'ConfigMapList', apiVersion: 'v1', metadata: {}, items }));
-    api.respond = (_req, res: ServerResponse) => {
+    loop.api.respond = (_req, res: ServerResponse) => {
       res.writeHead(200, { 'Content-Type': 'application/json' });
       res.cork();
       // 7-byte pieces: many of them end inside a multi-byte character.
@@ -145,7 +133,7 @@ describe('KubeClient over HTTP: no pooled copies of response bytes', () => {
     };
     const allocUnsafe = jest.spyOn(Buffer, 'allocUnsafe');
     const concat = jest.spyOn(Buffer, 'concat');
-    const list = await client.list(CM, { namespace: 'ns' });
+    const list = await loop.client.list(CM, { namespace: 'ns' });
     expect(list.items.map((o) => (o as { data?: { t?: string } }).data?.t)).toEqual(items.map(() => 'é漢😀'));
     expect(allocUnsafe).not.toHaveBeenCalled();
     // (The loopback server joins each request's body, empty here, in this same process.)

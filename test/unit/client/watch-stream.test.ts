@@ -2,10 +2,9 @@ import type { ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import fc from 'fast-check';
 import { GoneError } from '../../../lib/client/errors.js';
-import { KubeClient } from '../../../lib/client/kube-client.js';
 import type { KubernetesObject } from '../../../lib/client/object.js';
 import { parseWatchStream } from '../../../lib/client/watch-stream.js';
-import { LoopbackApi } from './loopback.js';
+import { useLoopbackClient } from './loopback.js';
 
 /**
  * A watch event's bytes may arrive in any number of chunks, split anywhere, including inside a
@@ -143,18 +142,7 @@ describe('parseWatchStream: lines across and within chunks', () => {
 });
 
 describe('KubeClient.watch over HTTP: a response split inside characters', () => {
-  let api: LoopbackApi;
-  let client: KubeClient;
-
-  beforeAll(async () => {
-    api = await LoopbackApi.start();
-    client = new KubeClient(api.kubeConfig(), { qps: -1, retry: { maxRetries: 0 } });
-  });
-
-  afterAll(async () => {
-    client.close();
-    await api.close();
-  });
+  const loop = useLoopbackClient();
 
   test('every byte offset inside a multi-byte character of the second event', async () => {
     const first = Buffer.from(line('first', 'ascii'), 'utf8');
@@ -166,13 +154,13 @@ describe('KubeClient.watch over HTTP: a response split inside characters', () =>
       // the client has yielded the first event: so bytes k.. reach the client in a later read
       // than bytes ..k, and the split really happens inside the character.
       let rest: (() => void) | undefined;
-      api.respond = (_req, res: ServerResponse) => {
+      loop.api.respond = (_req, res: ServerResponse) => {
         res.writeHead(200, { 'Content-Type': 'application/json' });
         res.write(Buffer.concat([first, second.subarray(0, k)]));
         rest = () => res.end(second.subarray(k));
       };
       const texts: string[] = [];
-      for await (const ev of client.watch(CM, { namespace: 'ns' })) {
+      for await (const ev of loop.client.watch(CM, { namespace: 'ns' })) {
         texts.push(String((ev.object.data as { text?: string } | undefined)?.text));
         if (texts.length === 1) rest!();
       }
