@@ -1,4 +1,4 @@
-import { type ObjectMeta, setCondition } from '../../lib/index.js';
+import { applyMergePatch, type ObjectMeta, setCondition } from '../../lib/index.js';
 import {
   boundReason,
   MAX_HISTORY,
@@ -116,29 +116,6 @@ export function setConditions(
 }
 
 /**
- * `target` with the JSON merge patch `patch` applied (RFC 7386): objects merge key by key, a
- * null removes the key, anything else (arrays included) replaces the value. Neither input is
- * changed; unchanged parts of `target` are shared.
- */
-export function mergePatch(target: unknown, patch: unknown): unknown {
-  if (!isPlainObject(patch)) return patch;
-  // Built key by key rather than copied and then `delete`d from, which would leave a slow
-  // dictionary-mode object behind.
-  const out: Record<string, unknown> = {};
-  if (isPlainObject(target)) {
-    for (const k in target) if (!Object.hasOwn(patch, k)) out[k] = target[k];
-  }
-  for (const k in patch) {
-    const v = patch[k];
-    if (v !== null) out[k] = mergePatch(isPlainObject(target) ? target[k] : undefined, v);
-  }
-  return out;
-}
-
-const isPlainObject = (v: unknown): v is Record<string, unknown> =>
-  v !== null && typeof v === 'object' && !Array.isArray(v);
-
-/**
  * The Session a status merge patch made of `session`, from the server's metadata-only answer:
  * the patch was conditional on `session`'s resourceVersion, so the server applied it to exactly
  * that object. The status has no server-side defaults, so merging locally gives what the server
@@ -159,6 +136,6 @@ export function patchedSession(
   const out: Session = {};
   for (const k of Object.keys(session)) out[k] = session[k];
   out.metadata = meta;
-  out.status = mergePatch(session.status, statusPatch) as SessionStatus;
+  out.status = applyMergePatch(session.status, statusPatch) as SessionStatus;
   return out;
 }

@@ -7,19 +7,26 @@ import type { JsonPatchOperation } from './patch.js';
  * useful (e.g. to skip a no-op write).
  */
 
-/** RFC 7386 JSON merge patch: objects merge recursively, `null` deletes, anything else replaces. */
+/**
+ * RFC 7386 JSON merge patch: objects merge recursively, `null` deletes, anything else replaces.
+ * Neither input is changed; the target's untouched parts are shared, the patch's values copied.
+ */
 export function applyMergePatch(target: unknown, patch: unknown): unknown {
-  if (patch === null || typeof patch !== 'object' || Array.isArray(patch)) return structuredClone(patch);
-  const out: Record<string, unknown> =
-    target !== null && typeof target === 'object' && !Array.isArray(target)
-      ? { ...(target as Record<string, unknown>) }
-      : {};
-  for (const [k, v] of Object.entries(patch as Record<string, unknown>)) {
-    if (v === null) delete out[k];
-    else out[k] = applyMergePatch(out[k], v);
+  if (!isPlainObject(patch)) return typeof patch === 'object' ? structuredClone(patch) : patch;
+  const base = isPlainObject(target) ? target : undefined;
+  // Built key by key rather than copied and then `delete`d from, which would leave a slow
+  // dictionary-mode object behind (the Session controller applies one per status write).
+  const out: Record<string, unknown> = {};
+  if (base !== undefined) for (const k in base) if (!Object.hasOwn(patch, k)) out[k] = base[k];
+  for (const k in patch) {
+    const v = patch[k];
+    if (v !== null) out[k] = applyMergePatch(base?.[k], v);
   }
   return out;
 }
+
+const isPlainObject = (v: unknown): v is Record<string, unknown> =>
+  v !== null && typeof v === 'object' && !Array.isArray(v);
 
 /** Thrown when a JSON patch cannot be applied (bad path, failed test). */
 export class JsonPatchError extends Error {

@@ -13,6 +13,23 @@ describe('applyMergePatch', () => {
   });
 });
 
+describe('applyMergePatch (RFC 7386)', () => {
+  test('objects merge key by key, null removes, arrays and scalars replace; inputs are not changed', () => {
+    const target = { a: 1, b: { c: 2, d: 3 }, e: [1, 2], f: 'x' };
+    const patch = { a: null, b: { c: null, g: 4 }, e: [3], f: 'y', h: { i: null, j: 5 } };
+    expect(applyMergePatch(target, patch)).toEqual({ b: { d: 3, g: 4 }, e: [3], f: 'y', h: { j: 5 } });
+    expect(target).toEqual({ a: 1, b: { c: 2, d: 3 }, e: [1, 2], f: 'x' });
+    expect(patch.h).toEqual({ i: null, j: 5 });
+  });
+
+  test('a patch that is not an object replaces the target; a target that is not one becomes {}', () => {
+    expect(applyMergePatch({ a: 1 }, [1])).toEqual([1]);
+    expect(applyMergePatch({ a: 1 }, 'x')).toBe('x');
+    expect(applyMergePatch([1], { a: 1 })).toEqual({ a: 1 });
+    expect(applyMergePatch(undefined, { a: null, b: 1 })).toEqual({ b: 1 });
+  });
+});
+
 describe('applyJsonPatch', () => {
   test('add, remove, replace, move, copy, test', () => {
     const doc = { a: { b: [1, 2] }, c: 'x' };
