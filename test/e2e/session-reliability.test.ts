@@ -308,14 +308,20 @@ describe('quotas', () => {
     );
     expect(pending.status).toMatchObject({ phase: 'Pending', attempt: 0 });
     expect(pending.status!.message).toMatch(/exceeded quota: no-jobs/);
-    const events = (
-      await client.list<
-        KubernetesObject & { reason: string; type: string; involvedObject: { name: string } }
-      >(EVENT, { namespace: ns })
-    ).items;
-    expect(
-      events.filter((e) => e.involvedObject.name === 'blocked' && e.reason === 'JobCreateFailed'),
-    ).toEqual([expect.objectContaining({ type: 'Warning' })]);
+    // The event is recorded after the status write, in the background: wait for it, then check
+    // that the refusals retried since were folded into that one Event.
+    const refusals = await waitFor(
+      async () => {
+        const events = (
+          await client.list<
+            KubernetesObject & { reason: string; type: string; involvedObject: { name: string } }
+          >(EVENT, { namespace: ns })
+        ).items.filter((e) => e.involvedObject.name === 'blocked' && e.reason === 'JobCreateFailed');
+        return events.length > 0 ? events : undefined;
+      },
+      { description: 'a JobCreateFailed event on blocked', timeoutMs: 30_000, intervalMs: 100 },
+    );
+    expect(refusals).toEqual([expect.objectContaining({ type: 'Warning' })]);
     await client.delete(QUOTA, { namespace: ns, name: 'no-jobs' });
     await waitFor(async () => (await session('blocked')).status?.phase === 'Succeeded', {
       description: 'Succeeded once the quota is gone',
