@@ -144,6 +144,7 @@ export class EventRecorder {
     if (seen !== undefined && now - seen.lastAt < this.#opts.aggregationWindowMs) {
       seen.count++;
       seen.lastAt = now;
+      toNewest(this.#seen, key, seen);
       const count = seen.count;
       seen.pending = seen.pending.then(async () => {
         await this.#write(() => this.#bump(seen, count, wall));
@@ -159,7 +160,8 @@ export class EventRecorder {
       lastAt: now,
       pending: Promise.resolve(),
     };
-    this.#seen.set(key, entry);
+    // An expired entry of the same key is replaced at the end of the order, not in its place.
+    toNewest(this.#seen, key, entry);
     const t = rfc3339Time(wall);
     entry.pending = this.#write(() =>
       this.#client.create(
@@ -225,6 +227,8 @@ export class EventRecorder {
       b = { tokens: this.#opts.burst, at: now };
       this.#buckets.set(uid, b);
       evictOldest(this.#buckets, this.#opts.cacheSize);
+    } else {
+      toNewest(this.#buckets, uid, b);
     }
     b.tokens = Math.min(this.#opts.burst, b.tokens + (now - b.at) / this.#opts.refillMs);
     b.at = now;
@@ -245,21 +249,30 @@ export class EventRecorder {
   }
 
   /**
-   * Forgets aggregation entries older than the window and full buckets, then the oldest entries
-   * beyond `cacheSize`, bounding memory however many objects get events within the window.
+   * Makes room for one more aggregation entry once `cacheSize` are kept: forgets those older
+   * than the window, then the least recently seen. Both maps are kept in order of last use
+   * (`toNewest`), so this looks only at the entries it forgets: constant time per event, where
+   * a scan of the whole cache cost thousands of steps per event once it was full. Buckets are
+   * bounded the same way when they are added (a forgotten bucket starts full again, as an
+   * unused one would have refilled).
    */
   #prune(now: number): void {
     if (this.#seen.size < this.#opts.cacheSize) return;
-    for (const [k, s] of this.#seen)
-      if (now - s.lastAt >= this.#opts.aggregationWindowMs) this.#seen.delete(k);
-    for (const [k, b] of this.#buckets) {
-      if (b.tokens + (now - b.at) / this.#opts.refillMs >= this.#opts.burst) this.#buckets.delete(k);
+    for (const [k, s] of this.#seen) {
+      if (now - s.lastAt < this.#opts.aggregationWindowMs) break;
+      this.#seen.delete(k);
     }
     evictOldest(this.#seen, this.#opts.cacheSize - 1);
   }
 }
 
-/** Deletes a map's first-inserted entries until it holds at most `max`. */
+/** Moves an entry to the end of its map's order: the map is kept least recently used first. */
+function toNewest<V>(map: Map<string, V>, key: string, value: V): void {
+  map.delete(key);
+  map.set(key, value);
+}
+
+/** Deletes a map's first-inserted (least recently used) entries until it holds at most `max`. */
 function evictOldest(map: Map<string, unknown>, max: number): void {
   for (const k of map.keys()) {
     if (map.size <= max) return;

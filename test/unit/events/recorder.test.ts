@@ -115,6 +115,43 @@ describe('EventRecorder', () => {
     expect(() => new EventRecorder(client, { component: 'x', cacheSize: 0 })).toThrow(RangeError);
   });
 
+  test('when the cache is full, the least recently repeated event is forgotten, not the first recorded', async () => {
+    const clock = new FakeClock();
+    const client = new FakeClient({ clock });
+    const writes: string[] = [];
+    client.prependReactor((a) => {
+      if (a.gvk.kind === 'Event') writes.push(a.verb);
+    });
+    const r = new EventRecorder(client, { component: 'steward', clock, cacheSize: 3 });
+    await r.event(session, 'Warning', 'A', 'a');
+    await r.event(session, 'Warning', 'B', 'b');
+    await r.event(session, 'Warning', 'C', 'c');
+    await r.event(session, 'Warning', 'A', 'a'); // A is now the most recent
+    await r.event(session, 'Warning', 'D', 'd'); // full: B goes
+    await r.event(session, 'Warning', 'A', 'a');
+    expect(writes).toEqual(['create', 'create', 'create', 'patch', 'create', 'patch']);
+    await r.event(session, 'Warning', 'B', 'b');
+    expect(writes.at(-1)).toBe('create');
+    expect(r.remembered).toBeLessThanOrEqual(3);
+  });
+
+  test('an object that keeps getting events keeps its rate-limit budget when others crowd the cache', async () => {
+    const clock = new FakeClock();
+    const client = new FakeClient({ clock });
+    const r = new EventRecorder(client, { component: 'steward', clock, cacheSize: 10, burst: 2 });
+    const about = (i: number) => ({
+      ...session,
+      metadata: { ...session.metadata, name: `s${i}`, uid: `u${i}` },
+    });
+    await r.event(session, 'Warning', 'Failed', 'one');
+    await r.event(session, 'Warning', 'Failed', 'two'); // its budget of 2 is spent
+    for (let i = 0; i < 30; i++) {
+      await r.event(about(i), 'Normal', 'Started', 'x');
+      await r.event(session, 'Warning', 'Failed', `again ${i}`); // refused, but it is in use
+    }
+    expect(r.dropped).toBe(30);
+  });
+
   test('API failures are logged, never thrown', async () => {
     const client = new FakeClient();
     client.prependReactor(() => new Error('down'));
