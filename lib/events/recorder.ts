@@ -32,8 +32,8 @@ export interface EventRecorderOptions {
    */
   maxQueued?: number;
   /**
-   * Events remembered for aggregation, and objects for the rate limit, at most: the oldest are
-   * forgotten first (a repeat of a forgotten event creates a new Event; a forgotten object's
+   * Events remembered for aggregation, and objects for the rate limit, at most: the least recently
+   * used are forgotten first (a repeat of a forgotten event creates a new Event; a forgotten object's
    * budget starts full). Default 4096, the size of client-go's event correlator caches.
    */
   cacheSize?: number;
