@@ -12,7 +12,7 @@ import type { JsonPatchOperation } from './patch.js';
  * Neither input is changed; the target's untouched parts are shared, the patch's values copied.
  */
 export function applyMergePatch(target: unknown, patch: unknown): unknown {
-  if (!isPlainObject(patch)) return typeof patch === 'object' ? structuredClone(patch) : patch;
+  if (!isPlainObject(patch)) return copyValue(patch);
   const base = isPlainObject(target) ? target : undefined;
   // Built key by key rather than copied and then `delete`d from, which would leave a slow
   // dictionary-mode object behind (the Session controller applies one per status write).
@@ -27,6 +27,21 @@ export function applyMergePatch(target: unknown, patch: unknown): unknown {
 
 const isPlainObject = (v: unknown): v is Record<string, unknown> =>
   v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/**
+ * A deep copy of a patch value. JSON data (arrays, plain objects, primitives) is copied here,
+ * anything else by `structuredClone`, whose fixed cost per call was most of a Session status
+ * write's local merge (its conditions and history are arrays).
+ */
+function copyValue(v: unknown): unknown {
+  if (v === null || typeof v !== 'object') return v;
+  if (Array.isArray(v)) return v.map(copyValue);
+  const proto: unknown = Object.getPrototypeOf(v);
+  if (proto !== Object.prototype && proto !== null) return structuredClone(v);
+  const out: Record<string, unknown> = {};
+  for (const k in v) out[k] = copyValue((v as Record<string, unknown>)[k]);
+  return out;
+}
 
 /** Thrown when a JSON patch cannot be applied (bad path, failed test). */
 export class JsonPatchError extends Error {

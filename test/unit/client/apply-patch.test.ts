@@ -22,6 +22,23 @@ describe('applyMergePatch (RFC 7386)', () => {
     expect(patch.h).toEqual({ i: null, j: 5 });
   });
 
+  test('array values are copied whole, nulls and all, sharing nothing with the patch; a Date stays a Date', () => {
+    const when = new Date(0);
+    const patch = { conditions: [{ type: 'Ready', reason: null, at: when }, [1, null]] };
+    const out = applyMergePatch({ conditions: [] }, patch) as typeof patch;
+    expect(out).toEqual({ conditions: [{ type: 'Ready', reason: null, at: when }, [1, null]] });
+    expect(out.conditions).not.toBe(patch.conditions);
+    expect(out.conditions[0]).not.toBe(patch.conditions[0]);
+    expect(out.conditions[1]).not.toBe(patch.conditions[1]);
+    // (structuredClone makes the copy in Node's realm, not jest's: no toBeInstanceOf here.)
+    const at = (out.conditions[0] as { at: Date }).at;
+    expect([Object.prototype.toString.call(at), at.getTime(), at === when]).toEqual([
+      '[object Date]',
+      0,
+      false,
+    ]);
+  });
+
   test('a patch that is not an object replaces the target; a target that is not one becomes {}', () => {
     expect(applyMergePatch({ a: 1 }, [1])).toEqual([1]);
     expect(applyMergePatch({ a: 1 }, 'x')).toBe('x');
