@@ -114,6 +114,18 @@ export class RequestError extends Error {
   }
 }
 
+/**
+ * A write the client refused to send because its `writeFence` said so: e.g. the Manager's
+ * client while this process may have lost its leader Lease. Never sent, so never retried.
+ */
+export class WriteFencedError extends Error {
+  readonly code = 'ERR_K8S_WRITE_FENCED';
+  constructor(message: string) {
+    super(message);
+    this.name = 'WriteFencedError';
+  }
+}
+
 /** Discovery does not know the kind (a CRD not installed, a typo in group or version). */
 export class NoKindMatchError extends Error {
   readonly code = 'ERR_K8S_NO_KIND_MATCH';

@@ -9,7 +9,7 @@ import { MAX_TIMER_DELAY_MS, realClock } from '../util/clock.js';
 import { http } from '../util/node-http.js';
 import { checkNumber, describeValue } from '../util/options.js';
 import type { Status, StatusError } from './errors.js';
-import { RequestError, statusErrorFrom } from './errors.js';
+import { RequestError, statusErrorFrom, WriteFencedError } from './errors.js';
 import { ClientMetrics } from './metrics.js';
 import type { RetryOptions } from './retry.js';
 import {
@@ -76,6 +76,12 @@ export interface TransportOptions {
   requestTimeoutMs?: number;
   /** Default `steward`. */
   userAgent?: string;
+  /**
+   * Asked right before each request other than a GET goes out (after the rate limiter's wait):
+   * a reason refuses it with a `WriteFencedError`. The Manager's client refuses writes while
+   * this process may no longer hold its leader Lease (see `LeaderElector.fenced`).
+   */
+  writeFence?: () => string | undefined;
   clock?: Clock;
 }
 
@@ -169,6 +175,7 @@ export class RestTransport {
   #metrics: ClientMetrics | undefined;
   #timeoutMs: number;
   #userAgent: string;
+  #writeFence: (() => string | undefined) | undefined;
   #clock: Clock;
 
   constructor(kubeConfig: KubeConfigLike, opts: TransportOptions = {}) {
@@ -197,6 +204,7 @@ export class RestTransport {
     // A socket timer: Node truncates a longer one with a TimeoutOverflowWarning.
     this.#timeoutMs = Math.min(opts.requestTimeoutMs ?? 60_000, MAX_TIMER_DELAY_MS);
     this.#userAgent = opts.userAgent ?? 'steward';
+    this.#writeFence = opts.writeFence;
   }
 
   /** Sends a request, retrying as configured; resolves the parsed JSON body (undefined when empty). */
@@ -211,6 +219,7 @@ export class RestTransport {
         body = await readBody(res);
       } catch (err) {
         if (req.signal?.aborted) throw req.signal.reason;
+        if (err instanceof WriteFencedError) throw err;
         if (retry < this.#retry.maxRetries && isRetriableNetworkError(err, req.method)) {
           await this.#sleep(retryDelayMs(retry, undefined, this.#retry), req.signal);
           continue;
@@ -259,6 +268,10 @@ export class RestTransport {
   async #send(req: RestRequest, payload: string | undefined, streaming: boolean): Promise<IncomingMessage> {
     const waited = await this.#bucket.acquire(req.signal);
     this.#metrics?.waited(req.method, waited / 1000);
+    if (req.method !== 'GET' && this.#writeFence !== undefined) {
+      const why = this.#writeFence();
+      if (why !== undefined) throw new WriteFencedError(`${req.method} ${req.path} not sent: ${why}`);
+    }
 
     const opts: https.RequestOptions = {};
     await this.#kc.applyToHTTPSOptions(opts);

@@ -105,6 +105,8 @@ export class LeaderElector {
   #leading = false;
   // Monotonic time of the last successful acquire or renewal: the base of the renew deadline.
   #lastRenewAt = 0;
+  // Leadership was lost (not given up): see fenced().
+  #lost = false;
   #running = false;
   // Failed attempts: one warning per run of failures (then one a minute), and why for check().
   readonly #failures = new AttemptFailures(FAILURE_REPORT_EVERY_MS);
@@ -165,6 +167,22 @@ export class LeaderElector {
   }
 
   /**
+   * Why this process must not write as the leader now, or undefined. Set while it leads but its
+   * last renewal is older than the renew deadline, and once leadership was lost. After a pause
+   * (a stopped process thawed, a starved event loop) every timer fires at once: the renew loop
+   * would give up on its next step, but a reconcile, acting on a cache as old as the pause, may
+   * run first, while another replica may already lead. A process that never led is not fenced:
+   * what runs on every replica may write. The Manager's client asks this before every write.
+   */
+  fenced(): string | undefined {
+    if (this.#lost) return `leadership of the Lease ${this.#lock.describe()} was lost`;
+    if (!this.#leading) return undefined;
+    const since = this.#monotonic() - this.#lastRenewAt;
+    if (since < this.#renewDeadlineMs) return undefined;
+    return `the Lease ${this.#lock.describe()} was last renewed ${Math.round(since)} ms ago, past the renew deadline (${this.#renewDeadlineMs} ms)`;
+  }
+
+  /**
    * Healthy unless (a) this process believes it leads but has not renewed for longer than the
    * lease duration plus `toleranceMs` (another process may be leading too), or (b) it cannot
    * take part at all: its attempts fail for another reason than a Lease held by someone else
@@ -196,10 +214,12 @@ export class LeaderElector {
     try {
       if (!(await this.#acquire(signal))) return;
       const leadership = new AbortController();
+      this.#lost = false;
       this.#setLeading(true);
       this.#logger.info('Became leader');
       this.#opts.onStartedLeading?.(leadership.signal);
       const lost = await this.#renewUntilLostOrAborted(signal);
+      this.#lost = lost;
       this.#setLeading(false);
       leadership.abort(new Error(lost ? 'leadership lost' : 'stopped'));
       if (lost)

@@ -213,6 +213,8 @@ export class Manager {
         registry: this.registry,
         clock: opts.clock,
         userAgent: 'steward',
+        // No write leaves a replica that may have lost its Lease (LeaderElector.fenced).
+        writeFence: () => this.#elector?.fenced(),
       });
     this.cache = new InformerCache({
       client: this.client,

@@ -42,7 +42,7 @@ beforeAll(async () => {
     join(ROOT, 'manifests/crd/steward.dev_workflows.yaml'),
     join(ROOT, 'manifests/crd/steward.dev_schedules.yaml'),
   ]);
-  for (const name of [NS, 'kill', 'down', QUOTA_NS])
+  for (const name of [NS, 'kill', 'down', 'failover', QUOTA_NS])
     await client.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
   const logs = new Writable({
     write(chunk: Buffer, _enc, done) {
@@ -250,6 +250,74 @@ test('the operator SIGKILLed across a scheduled time, and right after a create: 
     await op.exited;
   }
 });
+
+test('two operators with --leader-elect: the leader frozen past its Lease, the standby takes over; thawed, the old leader starts no run and exits', async () => {
+  const ns = 'failover';
+  const LEASE = { group: 'coordination.k8s.io', version: 'v1', kind: 'Lease' };
+  const holder = async () =>
+    (
+      await client
+        .get<KubernetesObject & { spec?: { holderIdentity?: string } }>(LEASE, {
+          namespace: ns,
+          name: 'steward-manager',
+        })
+        .catch(() => undefined)
+    )?.spec?.holderIdentity;
+  await create('ha', { schedule: '*/2 * * * * *' }, ns);
+  const args = [
+    '--controllers',
+    'schedule',
+    '--namespace',
+    ns,
+    '--leader-elect',
+    '--leader-election-namespace',
+    ns,
+  ];
+  const a = startOperator(cp.kubeconfigPath, args);
+  let b: ReturnType<typeof startOperator> | undefined;
+  try {
+    await waitRuns('ha', 2, ns);
+    const leader = await holder();
+    expect(leader).toBeTruthy();
+    b = startOperator(cp.kubeconfigPath, args);
+    await waitFor(() => b!.logs().includes('Attempting to acquire the leader lease'), {
+      description: 'the standby campaigning',
+    });
+    a.child.kill('SIGSTOP');
+    // The Lease (15 s) runs out; the standby takes it and keeps the schedule.
+    await waitFor(async () => ((await holder()) !== leader ? true : undefined), {
+      description: 'the standby holding the Lease',
+      timeoutMs: 40_000,
+      intervalMs: 100,
+    });
+    const taken = (await runs('ha', ns)).length;
+    await waitRuns('ha', taken + 2, ns);
+    const thawedAt = a.logs().length;
+    a.child.kill('SIGCONT');
+    // Its timers all fire at once: the renew deadline passed long ago, so it must stop leading
+    // before any of its reconciles (whose cache is 15 s old) can act.
+    expect(await a.exited).toBe(1);
+    const after = a.logs().slice(thawedAt);
+    expect(after).toContain('Leader election lost');
+    expect(after).not.toContain('Started run');
+    const all = await waitRuns('ha', (await runs('ha', ns)).length + 2, ns);
+    const times = all.map(timeOf).sort((x, y) => x - y);
+    expect(new Set(times).size).toBe(times.length);
+    // While the Lease was unheld, the times between were missed; after the takeover none is.
+    const last = times.at(-1)!;
+    for (let t = last; t > last - 6_000; t -= 2_000) expect(times).toContain(t);
+    const st = await statusAfter('ha', last, ns);
+    expect(Date.parse(st.lastScheduleTime!)).toBeGreaterThanOrEqual(last);
+  } finally {
+    a.child.kill('SIGCONT');
+    a.child.kill('SIGKILL');
+    await a.exited;
+    if (b !== undefined) {
+      b.child.kill('SIGKILL');
+      await b.exited;
+    }
+  }
+}, 120_000);
 
 const WORKFLOW_TEMPLATE = {
   metadata: { labels: { team: 'reports' } },

@@ -108,3 +108,43 @@ describe('RestTransport connections', () => {
     );
   });
 });
+
+describe('RestTransport writeFence', () => {
+  test('asked after the rate limiter’s wait: a reason refuses the write unsent and unretried; GETs are never fenced', async () => {
+    let fence: string | undefined;
+    const asked: number[] = [];
+    const t = new RestTransport(kubeConfig(), {
+      qps: 20,
+      burst: 1,
+      retry: { maxRetries: 3 },
+      writeFence: () => {
+        asked.push(connections);
+        return fence;
+      },
+    });
+    try {
+      await t.request({ method: 'POST', path: '/a', body: {} });
+      expect(connections).toBe(1);
+      // The bucket is empty: this write waits 50 ms, and the fence is asked after that wait.
+      const write = t.request({
+        method: 'PATCH',
+        path: '/b',
+        body: {},
+        contentType: 'application/merge-patch+json',
+      });
+      fence = 'the Lease was lost';
+      await expect(write).rejects.toMatchObject({
+        name: 'WriteFencedError',
+        code: 'ERR_K8S_WRITE_FENCED',
+        message: 'PATCH /b not sent: the Lease was lost',
+      });
+      expect(asked).toHaveLength(2);
+      const before = connections;
+      await expect(t.request({ method: 'GET', path: '/c' })).resolves.toEqual({ ok: true });
+      expect(asked).toHaveLength(2);
+      expect(connections).toBe(before); // the refused write opened nothing; the GET reused the socket
+    } finally {
+      t.close();
+    }
+  });
+});

@@ -118,6 +118,34 @@ describe('LeaderElector', () => {
     expect(a.elector.check()).toBeUndefined();
   });
 
+  test('fenced(): a leader paused past its renew deadline is fenced the moment it resumes, before its renew loop runs', async () => {
+    const clock = new FakeClock();
+    const client = new FakeClient({ clock });
+    const a = candidate(client, clock, 'a');
+    await advance(clock, 1_000);
+    const b = candidate(client, clock, 'b');
+    await advance(clock, 3_000);
+    expect([a.elector.isLeader(), a.elector.fenced(), b.elector.fenced()]).toEqual([
+      true,
+      undefined,
+      undefined,
+    ]);
+    // A pause: 20 s pass at once, every due timer fires, and nothing has run since.
+    clock.step(20_000);
+    expect(a.elector.isLeader()).toBe(true);
+    expect(a.elector.fenced()).toMatch(
+      /^the Lease kube-system\/steward was last renewed 2\d{4} ms ago, past the renew deadline \(10000 ms\)$/,
+    );
+    expect(b.elector.fenced()).toBeUndefined(); // never led: what every replica runs may write
+    await a.done; // the renew loop gives up on its next step
+    expect(a.elector.fenced()).toBe('leadership of the Lease kube-system/steward was lost');
+    await advance(clock, 20_000);
+    expect([b.elector.isLeader(), b.elector.fenced()]).toEqual([true, undefined]);
+    b.stop.abort();
+    await b.done;
+    expect(b.elector.fenced()).toBeUndefined(); // stepped down, not lost
+  });
+
   test('two candidates racing for a missing lease: exactly one wins', async () => {
     const clock = new FakeClock();
     const client = new FakeClient({ clock });

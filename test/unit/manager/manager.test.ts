@@ -3,6 +3,8 @@ import type { KubernetesObject } from '../../../lib/client/object.js';
 import type { ReconcileContext, Reconciler, Request } from '../../../lib/controller/index.js';
 import { LeaderElectionLostError, Manager, parseBindAddress } from '../../../lib/manager/index.js';
 import { FakeClient } from '../../../lib/testing/fake-client.js';
+import { FakeClock } from '../../../lib/util/clock.js';
+import { json, LoopbackApi } from '../client/loopback.js';
 
 const CM = { group: '', version: 'v1', kind: 'ConfigMap' };
 const flush = () => new Promise<void>((r) => setImmediate(r));
@@ -268,6 +270,51 @@ describe('Manager on the fake client', () => {
       .for(CM)
       .complete({ reconcile: async () => {} });
     expect(() => mgr.controller('ok')).toThrow(/already exists/);
+  });
+});
+
+describe('Manager with leader election: the write fence', () => {
+  test('once its last renewal is older than the renew deadline (a pause), the Manager’s client sends no write', async () => {
+    const api = await LoopbackApi.start();
+    api.respond = (req, res) =>
+      req.url.pathname === '/api/v1'
+        ? json(res, 200, { resources: [{ name: 'configmaps', kind: 'ConfigMap', namespaced: true }] })
+        : json(res, 201, configMap('x'));
+    const clock = new FakeClock();
+    const mgr = await Manager.create({
+      kubeConfig: api.kubeConfig(),
+      clock,
+      metricsBindAddress: '0',
+      healthProbeBindAddress: '0',
+      leaderElection: { enabled: true, id: 'fence', namespace: 'default', client: new FakeClient({ clock }) },
+    });
+    const stop = new AbortController();
+    const running = mgr.start(stop.signal);
+    try {
+      await until(() => mgr.isLeader(), 'leading');
+      await mgr.client.create(configMap('before'));
+      // 20 s pass at once, as when a stopped process is thawed: the renew loop has not run yet.
+      clock.step(20_000);
+      await expect(mgr.client.create(configMap('after'))).rejects.toMatchObject({
+        name: 'WriteFencedError',
+        // Fenced whichever runs first: this write, or the renew loop giving up.
+        message: expect.stringMatching(
+          /^POST \/api\/v1\/namespaces\/default\/configmaps not sent: (the Lease default\/fence was last renewed \d+ ms ago|leadership of the Lease default\/fence was lost)/,
+        ),
+      });
+      await expect(running).rejects.toBeInstanceOf(LeaderElectionLostError);
+      await expect(mgr.client.create(configMap('lost'))).rejects.toThrow(
+        /not sent: leadership of the Lease default\/fence was lost/,
+      );
+      expect(
+        api.requests.filter((r) => r.method === 'POST').map((r) => JSON.parse(r.body).metadata.name),
+      ).toEqual(['before']);
+    } finally {
+      stop.abort();
+      await running.catch(() => {});
+      (mgr.client as { close?: () => void }).close?.();
+      await api.close();
+    }
   });
 });
 
