@@ -131,14 +131,27 @@ test('a Schedule of Sessions runs end to end: pods get STEWARD_SCHEDULED_TIME, h
   }
   expect(passes.s.status?.lastSuccessfulTime).toBeDefined();
   expect(fails.s.status?.lastSuccessfulTime).toBeUndefined();
-  const events = await client.list<KubernetesObject & { reason: string; involvedObject: { name: string } }>(
-    { group: '', version: 'v1', kind: 'Event' },
-    { namespace: NS },
-  );
-  const reasons = (name: string) =>
-    new Set(events.items.filter((e) => e.involvedObject.name === name).map((e) => e.reason));
-  expect([...reasons('passes')].sort()).toEqual(expect.arrayContaining(['Started', 'SuccessfulDelete']));
-  expect([...reasons('fails')].sort()).toEqual(expect.arrayContaining(['Started', 'SuccessfulDelete']));
+  // Events are written in the background, after the writes they tell of: wait for them.
+  const reasons = async (name: string) =>
+    new Set(
+      (
+        await client.list<KubernetesObject & { reason: string; involvedObject: { name: string } }>(
+          { group: '', version: 'v1', kind: 'Event' },
+          { namespace: NS },
+        )
+      ).items
+        .filter((e) => e.involvedObject.name === name)
+        .map((e) => e.reason),
+    );
+  for (const name of ['passes', 'fails']) {
+    await waitFor(
+      async () => {
+        const r = await reasons(name);
+        return r.has('Started') && r.has('SuccessfulDelete');
+      },
+      { description: `${name}: Started and SuccessfulDelete events`, timeoutMs: 30_000, intervalMs: 250 },
+    );
+  }
 
   // Deleting the Schedule deletes its runs, and their Jobs, through owner references.
   const jobs = all.map((r) => r.status?.jobName).filter((j): j is string => j !== undefined);

@@ -267,14 +267,19 @@ describe('with the operator running', () => {
       Date.parse((await sessionOf('diamond', task)).status!.completionTime!);
     expect(await t('b')).toBeGreaterThanOrEqual(await done('a'));
     expect(await t('d')).toBeGreaterThanOrEqual(Math.max(await done('b'), await done('c')));
-    const events = await client.list<KubernetesObject & { reason: string; involvedObject: { name: string } }>(
-      EVENT,
-      {
-        namespace: NS,
+    // Events are written in the background, after the status writes they tell of: wait for them.
+    await waitFor(
+      async () => {
+        const events = await client.list<
+          KubernetesObject & { reason: string; involvedObject: { name: string } }
+        >(EVENT, { namespace: NS });
+        const reasons = new Set(
+          events.items.filter((e) => e.involvedObject.name === 'diamond').map((e) => e.reason),
+        );
+        return ['TaskStarted', 'TaskSucceeded', 'AllTasksSucceeded'].every((r) => reasons.has(r));
       },
+      { description: 'TaskStarted, TaskSucceeded and AllTasksSucceeded events on diamond' },
     );
-    const reasons = events.items.filter((e) => e.involvedObject.name === 'diamond').map((e) => e.reason);
-    expect(reasons).toEqual(expect.arrayContaining(['TaskStarted', 'TaskSucceeded', 'AllTasksSucceeded']));
   });
 
   test('onFailure Stop: nothing starts after the failure, the running task finishes, the rest Skipped', async () => {
