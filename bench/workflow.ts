@@ -18,6 +18,10 @@
  * a Session (its create, which a user makes for an independent Session) — the difference would
  * be the limiter's arithmetic, not the controller's. BENCH_WORKFLOW_LAYERS × BENCH_WORKFLOW_WIDTH
  * (default 10 × 100) sizes both runs. `make bench BENCH_ARGS=workflow` runs only this.
+ * BENCH_WORKFLOW_ROUNDS=R (default 1) repeats the pair R times on the same control plane, each
+ * round in namespaces of its own and alternating which run goes first, and reports each column's
+ * median, with every round's time ratio in a note: one pair's ratio moves by ±0.15 between runs
+ * on a shared 2-core machine.
  *
  * BENCH_DEBUG=1 also prints, per run, the API server's time by request kind, the Workflow
  * controller's reconcile count and time, and per layer when its tasks' Sessions appeared and
@@ -47,6 +51,7 @@ const SESSION = { group: 'steward.dev', version: 'v1alpha1', kind: 'Session' };
 const WORKFLOW = { group: 'steward.dev', version: 'v1alpha1', kind: 'Workflow' };
 const JOB = { group: 'batch', version: 'v1', kind: 'Job' };
 const TASK_SESSION = { template: { image: 'runner:bench', command: ['true'] } };
+const ROUNDS = Number(process.env.BENCH_WORKFLOW_ROUNDS ?? 1);
 const SERVER_PROFILES = process.env.BENCH_SERVER_PROFILE;
 const SERVER_PROFILE_SECONDS = 12;
 
@@ -211,8 +216,17 @@ export async function run(): Promise<Table[]> {
       join(ROOT, 'manifests', 'crd', 'steward.dev_sessions.yaml'),
       join(ROOT, 'manifests', 'crd', 'steward.dev_workflows.yaml'),
     ]);
-    for (const ns of ['bench-warmup', 'bench-sessions', 'bench-workflow'])
-      await client.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
+    if (!(Number.isInteger(ROUNDS) && ROUNDS >= 1))
+      throw new RangeError(
+        `BENCH_WORKFLOW_ROUNDS must be a whole number >= 1, not ${process.env.BENCH_WORKFLOW_ROUNDS}`,
+      );
+    // Round 1 in bench-sessions and bench-workflow, round k in bench-sessions-k and bench-workflow-k.
+    const nsOf = (kind: 'sessions' | 'workflow', round: number) =>
+      `bench-${kind}${round === 0 ? '' : `-${round + 1}`}`;
+    for (let r = 0; r < ROUNDS; r++)
+      for (const ns of [nsOf('sessions', r), nsOf('workflow', r)])
+        await client.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
+    await client.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'bench-warmup' } });
     const phaseOf = (o: KubernetesObject) => (o as { status?: { phase?: string } }).status?.phase;
 
     const sessionsRun = async (ns: string, n: number) => {
@@ -240,9 +254,10 @@ export async function run(): Promise<Table[]> {
 
     // A small warm-up, so that neither measured run pays for the API server's first requests.
     await measure(cp, client, 'bench-warmup', 18090, undefined, () => sessionsRun('bench-warmup', 100));
-    const sessions = await measure(cp, client, 'bench-sessions', 18090, 'sessions.pb.gz', () =>
-      sessionsRun('bench-sessions', N),
-    );
+    const measureSessions = (round: number) =>
+      measure(cp, client, nsOf('sessions', round), 18090, round === 0 ? 'sessions.pb.gz' : undefined, () =>
+        sessionsRun(nsOf('sessions', round), N),
+      );
 
     const tasks: Array<{ name: string; dependsOn?: string[]; session: typeof TASK_SESSION }> = [];
     for (let l = 0; l < LAYERS; l++) {
@@ -255,79 +270,115 @@ export async function run(): Promise<Table[]> {
         });
       }
     }
-    const workflow = await measure(cp, client, 'bench-workflow', 18090, 'workflow.pb.gz', async () => {
-      const t0 = performance.now();
-      // Each task's Session: when it appeared and when it Succeeded, for BENCH_DEBUG's timeline.
-      const timeline = new Map<string, { created: number; done?: number }>();
-      let phase: string | undefined;
-      const ac = new AbortController();
-      // Watched, not polled: each GET of a 1,000-task Workflow is half a megabyte for the API
-      // server to encode, which would weigh on the run being measured.
-      follow(client, WORKFLOW, 'bench-workflow', ac.signal, (wf) => {
-        phase = phaseOf(wf);
-      });
-      if (process.env.BENCH_DEBUG) {
-        follow(client, SESSION, 'bench-workflow', ac.signal, (session) => {
-          const name = session.metadata!.name!;
-          const e = timeline.get(name) ?? { created: performance.now() - t0 };
-          if (phaseOf(session) === 'Succeeded') e.done ??= performance.now() - t0;
-          timeline.set(name, e);
+    const measureWorkflow = (round: number, wns = nsOf('workflow', round)) =>
+      measure(cp, client, wns, 18090, round === 0 ? 'workflow.pb.gz' : undefined, async () => {
+        const t0 = performance.now();
+        // Each task's Session: when it appeared and when it Succeeded, for BENCH_DEBUG's timeline.
+        const timeline = new Map<string, { created: number; done?: number }>();
+        let phase: string | undefined;
+        const ac = new AbortController();
+        // Watched, not polled: each GET of a 1,000-task Workflow is half a megabyte for the API
+        // server to encode, which would weigh on the run being measured.
+        follow(client, WORKFLOW, wns, ac.signal, (wf) => {
+          phase = phaseOf(wf);
         });
-      }
-      await client.create({
-        apiVersion: 'steward.dev/v1alpha1',
-        kind: 'Workflow',
-        metadata: { namespace: 'bench-workflow', name: 'layers' },
-        spec: { tasks },
-      });
-      try {
-        await waitFor(
-          () => {
-            if (phase === 'Failed' || phase === 'Cancelled') throw new Error(`the Workflow ended ${phase}`);
-            return phase === 'Succeeded';
-          },
-          { description: 'the Workflow Succeeded', timeoutMs: 10 * 60_000, intervalMs: 50 },
-        );
-      } catch (err) {
-        // Say where it stands, for whoever has to find out why.
-        const wf = (await client.get(WORKFLOW, {
-          namespace: 'bench-workflow',
-          name: 'layers',
-        })) as KubernetesObject & {
-          status?: {
-            phase?: string;
-            reason?: string;
-            message?: string;
-            tasks?: Record<string, { phase: string }>;
+        if (process.env.BENCH_DEBUG) {
+          follow(client, SESSION, wns, ac.signal, (session) => {
+            const name = session.metadata!.name!;
+            const e = timeline.get(name) ?? { created: performance.now() - t0 };
+            if (phaseOf(session) === 'Succeeded') e.done ??= performance.now() - t0;
+            timeline.set(name, e);
+          });
+        }
+        await client.create({
+          apiVersion: 'steward.dev/v1alpha1',
+          kind: 'Workflow',
+          metadata: { namespace: wns, name: 'layers' },
+          spec: { tasks },
+        });
+        try {
+          await waitFor(
+            () => {
+              if (phase === 'Failed' || phase === 'Cancelled') throw new Error(`the Workflow ended ${phase}`);
+              return phase === 'Succeeded';
+            },
+            { description: 'the Workflow Succeeded', timeoutMs: 10 * 60_000, intervalMs: 50 },
+          );
+        } catch (err) {
+          // Say where it stands, for whoever has to find out why.
+          const wf = (await client.get(WORKFLOW, {
+            namespace: wns,
+            name: 'layers',
+          })) as KubernetesObject & {
+            status?: {
+              phase?: string;
+              reason?: string;
+              message?: string;
+              tasks?: Record<string, { phase: string }>;
+            };
           };
-        };
-        const byPhase = (xs: string[]) =>
-          Object.entries(Object.groupBy(xs, (x) => x)).map(([k, v]) => `${k} ${v!.length}`);
-        const sessions = (await client.list(SESSION, { namespace: 'bench-workflow' })).items;
-        console.error(
-          `  workflow: ${wf.status?.phase} (${wf.status?.reason}: ${wf.status?.message}); tasks ${byPhase(
-            Object.values(wf.status?.tasks ?? {}).map((t) => t.phase),
-          ).join(', ')}; Sessions ${byPhase(sessions.map((x) => phaseOf(x) ?? 'none')).join(', ')}`,
-        );
-        throw err;
+          const byPhase = (xs: string[]) =>
+            Object.entries(Object.groupBy(xs, (x) => x)).map(([k, v]) => `${k} ${v!.length}`);
+          const sessions = (await client.list(SESSION, { namespace: wns })).items;
+          console.error(
+            `  workflow: ${wf.status?.phase} (${wf.status?.reason}: ${wf.status?.message}); tasks ${byPhase(
+              Object.values(wf.status?.tasks ?? {}).map((t) => t.phase),
+            ).join(', ')}; Sessions ${byPhase(sessions.map((x) => phaseOf(x) ?? 'none')).join(', ')}`,
+          );
+          throw err;
+        }
+        ac.abort();
+        for (let l = 0; l < LAYERS && process.env.BENCH_DEBUG; l++) {
+          const es = [...timeline].filter(([n]) => n.startsWith(`layers-l${l}-`)).map(([, e]) => e);
+          const span = (xs: number[]) =>
+            `${(Math.min(...xs) / 1000).toFixed(1)}–${(Math.max(...xs) / 1000).toFixed(1)} s`;
+          console.log(
+            `  layer ${l}: created ${span(es.map((e) => e.created))}, Succeeded ${span(es.map((e) => e.done ?? NaN))}`,
+          );
+        }
+      });
+    // Rounds alternate which run goes first: on a shared machine the ratio of one pair moves by
+    // ±0.15 from run to run, and later runs find more objects in etcd.
+    const rounds: Array<{ sessions: Run; workflow: Run }> = [];
+    for (let r = 0; r < ROUNDS; r++) {
+      let sessions: Run;
+      let workflow: Run;
+      if (r % 2 === 0) {
+        sessions = await measureSessions(r);
+        workflow = await measureWorkflow(r);
+      } else {
+        workflow = await measureWorkflow(r);
+        sessions = await measureSessions(r);
       }
-      ac.abort();
-      for (let l = 0; l < LAYERS && process.env.BENCH_DEBUG; l++) {
-        const es = [...timeline].filter(([n]) => n.startsWith(`layers-l${l}-`)).map(([, e]) => e);
-        const span = (xs: number[]) =>
-          `${(Math.min(...xs) / 1000).toFixed(1)}–${(Math.max(...xs) / 1000).toFixed(1)} s`;
-        console.log(
-          `  layer ${l}: created ${span(es.map((e) => e.created))}, Succeeded ${span(es.map((e) => e.done ?? NaN))}`,
-        );
-      }
-    });
-    console.log(
-      `  workflow: ${N} tasks (${LAYERS} layers × ${WIDTH}) in ${workflow.seconds.toFixed(1)} s; ` +
-        `${N} independent Sessions in ${sessions.seconds.toFixed(1)} s (operator at ${QPS} QPS)`,
-    );
+      rounds.push({ sessions, workflow });
+      console.log(
+        `  workflow${ROUNDS > 1 ? ` (round ${r + 1} of ${ROUNDS})` : ''}: ${N} tasks (${LAYERS} layers × ${WIDTH}) in ${workflow.seconds.toFixed(1)} s; ` +
+          `${N} independent Sessions in ${sessions.seconds.toFixed(1)} s (operator at ${QPS} QPS)`,
+      );
+    }
+    const median = (pick: (r: { sessions: Run; workflow: Run }) => number) => {
+      const xs = rounds.map(pick).sort((a, b) => a - b);
+      const m = xs.length >> 1;
+      return xs.length % 2 === 1 ? xs[m]! : (xs[m - 1]! + xs[m]!) / 2;
+    };
+    const sessions: Run = {
+      seconds: median((r) => r.sessions.seconds),
+      requests: median((r) => r.sessions.requests),
+      operatorCpu: median((r) => r.sessions.operatorCpu),
+      serverCpu: median((r) => r.sessions.serverCpu),
+    };
+    const workflow: Run = {
+      seconds: median((r) => r.workflow.seconds),
+      requests: median((r) => r.workflow.requests),
+      operatorCpu: median((r) => r.workflow.operatorCpu),
+      serverCpu: median((r) => r.workflow.serverCpu),
+    };
+    const perRound = rounds.map((r) => `${(r.workflow.seconds / r.sessions.seconds).toFixed(2)}×`).join(', ');
     return [
       {
-        title: `A Workflow of ${N} tasks (${LAYERS} layers × ${WIDTH}) vs ${N} independent Sessions, operator at ${QPS} QPS`,
+        title:
+          `A Workflow of ${N} tasks (${LAYERS} layers × ${WIDTH}) vs ${N} independent Sessions, operator at ${QPS} QPS` +
+          (ROUNDS > 1 ? `, median of ${ROUNDS} rounds` : ''),
         columns: ['Sessions', 'Workflow'],
         ratio: { label: 'Workflow / Sessions', of: [1, 0] },
         rows: [
@@ -347,6 +398,11 @@ export async function run(): Promise<Table[]> {
         ],
         notes: [
           "A Workflow's task costs one request more than an independent Session: its create, which a user makes for an independent Session.",
+          ...(ROUNDS > 1
+            ? [
+                `Each figure is the median of ${ROUNDS} rounds on the same control plane, each round a fresh operator per run, alternating which run goes first; the time ratio per round: ${perRound}.`,
+              ]
+            : []),
         ],
       },
     ];
