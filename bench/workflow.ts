@@ -270,8 +270,9 @@ export async function run(): Promise<Table[]> {
         });
       }
     }
-    const measureWorkflow = (round: number, wns = nsOf('workflow', round)) =>
-      measure(cp, client, wns, 18090, round === 0 ? 'workflow.pb.gz' : undefined, async () => {
+    const measureWorkflow = (round: number) => {
+      const wns = nsOf('workflow', round);
+      return measure(cp, client, wns, 18090, round === 0 ? 'workflow.pb.gz' : undefined, async () => {
         const t0 = performance.now();
         // Each task's Session: when it appeared and when it Succeeded, for BENCH_DEBUG's timeline.
         const timeline = new Map<string, { created: number; done?: number }>();
@@ -337,6 +338,7 @@ export async function run(): Promise<Table[]> {
           );
         }
       });
+    };
     // Rounds alternate which run goes first: on a shared machine the ratio of one pair moves by
     // ±0.15 from run to run, and later runs find more objects in etcd.
     const rounds: Array<{ sessions: Run; workflow: Run }> = [];
