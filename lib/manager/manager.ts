@@ -213,8 +213,9 @@ export class Manager {
         registry: this.registry,
         clock: opts.clock,
         userAgent: 'steward',
-        // No write leaves a replica that may have lost its Lease (LeaderElector.fenced).
-        writeFence: () => this.#elector?.fenced(),
+        // No write leaves a replica that may have lost its Lease (LeaderElector.fenced); without
+        // leader election there is nothing to ask on each write.
+        writeFence: opts.leaderElection?.enabled ? () => this.#elector?.fenced() : undefined,
       });
     this.cache = new InformerCache({
       client: this.client,
