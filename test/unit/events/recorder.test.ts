@@ -9,6 +9,17 @@ const session = {
   metadata: { namespace: 'ns', name: 's1', uid: 'uid-1', resourceVersion: '7' },
 };
 
+/** A fake client on a fake clock, and the verbs of its Event writes in order. */
+function recordingWrites(): { clock: FakeClock; client: FakeClient; writes: string[] } {
+  const clock = new FakeClock();
+  const client = new FakeClient({ clock });
+  const writes: string[] = [];
+  client.prependReactor((a) => {
+    if (a.gvk.kind === 'Event') writes.push(a.verb);
+  });
+  return { clock, client, writes };
+}
+
 describe('EventRecorder', () => {
   test('records a core/v1 Event about the object', async () => {
     const client = new FakeClient();
@@ -80,12 +91,7 @@ describe('EventRecorder', () => {
   });
 
   test('an error loop cannot flood the API server: 25 per object, then one per 5 minutes', async () => {
-    const clock = new FakeClock();
-    const client = new FakeClient({ clock });
-    const writes: string[] = [];
-    client.prependReactor((a) => {
-      if (a.gvk.kind === 'Event') writes.push(a.verb);
-    });
+    const { clock, client, writes } = recordingWrites();
     const r = new EventRecorder(client, { component: 'steward', clock });
     for (let i = 0; i < 1000; i++) await r.event(session, 'Warning', 'Failed', `attempt ${i}`);
     expect(writes).toHaveLength(25);
@@ -116,12 +122,7 @@ describe('EventRecorder', () => {
   });
 
   test('when the cache is full, the least recently repeated event is forgotten, not the first recorded', async () => {
-    const clock = new FakeClock();
-    const client = new FakeClient({ clock });
-    const writes: string[] = [];
-    client.prependReactor((a) => {
-      if (a.gvk.kind === 'Event') writes.push(a.verb);
-    });
+    const { clock, client, writes } = recordingWrites();
     const r = new EventRecorder(client, { component: 'steward', clock, cacheSize: 3 });
     await r.event(session, 'Warning', 'A', 'a');
     await r.event(session, 'Warning', 'B', 'b');
