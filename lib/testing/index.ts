@@ -41,4 +41,11 @@ export {
   type FakeReactor,
   type FakeVerb,
 } from './fake-client.js';
-export { createAll, finishJob, installCRDs, readManifests } from './objects.js';
+export {
+  type CoreEvent,
+  createAll,
+  finishJob,
+  installCRDs,
+  readManifests,
+  waitForEvents,
+} from './objects.js';

@@ -7,7 +7,7 @@ import { loadAll } from 'js-yaml';
 import type { Client } from '../client/client.js';
 import { isAlreadyExists } from '../client/errors.js';
 import type { KubernetesObject, ObjectKey } from '../client/object.js';
-import { waitFor } from './wait.js';
+import { type WaitOptions, waitFor } from './wait.js';
 
 const CRD_GVK = { group: 'apiextensions.k8s.io', version: 'v1', kind: 'CustomResourceDefinition' };
 const JOB_GVK = { group: 'batch', version: 'v1', kind: 'Job' };
@@ -81,4 +81,49 @@ export async function finishJob(client: Client, key: ObjectKey, type: 'Complete'
           conditions: [cond('FailureTarget', 'BackoffLimitExceeded'), cond('Failed', 'BackoffLimitExceeded')],
         };
   await client.patchStatus(JOB_GVK, key, { type: 'merge', body: { status } });
+}
+
+/** A core/v1 Event as `waitForEvents` returns it: the fields tests look at. */
+export interface CoreEvent extends KubernetesObject {
+  type?: string;
+  reason?: string;
+  message?: string;
+  count?: number;
+  involvedObject?: { kind?: string; name?: string; namespace?: string; uid?: string };
+}
+
+const EVENT_GVK = { group: '', version: 'v1', kind: 'Event' };
+
+/**
+ * Waits until the Events in `namespace` about the object named `name` satisfy `until` (every
+ * reason listed, or a predicate over them), and resolves with those Events. An event recorder
+ * (Steward's, client-go's) writes an Event in the background after the write it tells of, so a
+ * single list right after the status shows a change can come back without it.
+ */
+export async function waitForEvents(
+  client: Client,
+  namespace: string,
+  name: string,
+  until: readonly string[] | ((events: CoreEvent[]) => boolean),
+  opts: WaitOptions = {},
+): Promise<CoreEvent[]> {
+  const holds =
+    typeof until === 'function'
+      ? until
+      : (events: CoreEvent[]) => until.every((r) => events.some((e) => e.reason === r));
+  return waitFor(
+    async () => {
+      const events = (await client.list<CoreEvent>(EVENT_GVK, { namespace })).items.filter(
+        (e) => e.involvedObject?.name === name,
+      );
+      return holds(events) ? events : undefined;
+    },
+    {
+      description:
+        typeof until === 'function'
+          ? `the events of ${namespace}/${name}`
+          : `events ${until.join(', ')} on ${namespace}/${name}`,
+      ...opts,
+    },
+  );
 }

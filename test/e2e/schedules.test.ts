@@ -19,6 +19,7 @@ import {
   installCRDs,
   startControlPlane,
   waitFor,
+  waitForEvents,
 } from '../../lib/testing/index.js';
 import { type OperatorProcess, ROOT, startOperator } from './operator.js';
 
@@ -131,27 +132,9 @@ test('a Schedule of Sessions runs end to end: pods get STEWARD_SCHEDULED_TIME, h
   }
   expect(passes.s.status?.lastSuccessfulTime).toBeDefined();
   expect(fails.s.status?.lastSuccessfulTime).toBeUndefined();
-  // Events are written in the background, after the writes they tell of: wait for them.
-  const reasons = async (name: string) =>
-    new Set(
-      (
-        await client.list<KubernetesObject & { reason: string; involvedObject: { name: string } }>(
-          { group: '', version: 'v1', kind: 'Event' },
-          { namespace: NS },
-        )
-      ).items
-        .filter((e) => e.involvedObject.name === name)
-        .map((e) => e.reason),
-    );
-  for (const name of ['passes', 'fails']) {
-    await waitFor(
-      async () => {
-        const r = await reasons(name);
-        return r.has('Started') && r.has('SuccessfulDelete');
-      },
-      { description: `${name}: Started and SuccessfulDelete events`, timeoutMs: 30_000, intervalMs: 250 },
-    );
-  }
+  // Events are written in the background, after the writes they tell of: waited for.
+  for (const name of ['passes', 'fails'])
+    await waitForEvents(client, NS, name, ['Started', 'SuccessfulDelete'], { intervalMs: 250 });
 
   // Deleting the Schedule deletes its runs, and their Jobs, through owner references.
   const jobs = all.map((r) => r.status?.jobName).filter((j): j is string => j !== undefined);
@@ -223,7 +206,7 @@ test('a Schedule of Workflows runs end to end: every task gets STEWARD_SCHEDULED
     },
     { description: 'flows: no run active, one Succeeded Workflow kept', timeoutMs: 120_000, intervalMs: 250 },
   );
-  expect(await events('flows')).toContain('SuccessfulDelete');
+  await waitForEvents(client, NS, 'flows', ['SuccessfulDelete']);
 
   // Each task's pod had the Workflow's scheduled time.
   const wf = kept.metadata!.name!;
@@ -254,15 +237,6 @@ test('a Schedule of Workflows runs end to end: every task gets STEWARD_SCHEDULED
     });
   }
 });
-
-/** The reasons of the events of the object named `name`, oldest first. */
-async function events(name: string): Promise<string[]> {
-  const list = await client.list<KubernetesObject & { reason: string; involvedObject: { name: string } }>(
-    { group: '', version: 'v1', kind: 'Event' },
-    { namespace: NS },
-  );
-  return list.items.filter((e) => e.involvedObject.name === name).map((e) => e.reason);
-}
 
 test('Replace with Workflow runs: the active Workflow is cancelled (its running task with it) and the new one starts', async () => {
   await client.create({
@@ -328,6 +302,6 @@ test('Replace with Workflow runs: the active Workflow is cancelled (its running 
     { description: 'the replaced Workflow’s task Session Cancelled', timeoutMs: 60_000, intervalMs: 250 },
   );
   expect(cancelled.map((w) => w.metadata!.name).sort()[1]).not.toBe(name);
-  expect(await events('replaced')).toContain('Replaced');
+  await waitForEvents(client, NS, 'replaced', ['Replaced']);
   await client.delete(SCHEDULE_GVK, { namespace: NS, name: 'replaced' }, { propagationPolicy: 'Background' });
 });

@@ -14,13 +14,13 @@ import {
   installCRDs,
   startControlPlane,
   waitFor,
+  waitForEvents,
 } from '../../lib/testing/index.js';
 import { type OperatorProcess, ROOT, startOperator } from './operator.js';
 
 const SESSION = { group: 'steward.dev', version: 'v1alpha1', kind: 'Session' };
 const JOB = { group: 'batch', version: 'v1', kind: 'Job' };
 const QUOTA = { group: '', version: 'v1', kind: 'ResourceQuota' };
-const EVENT = { group: '', version: 'v1', kind: 'Event' };
 const N = 40;
 /** The e2e tenant policy: the defaults, plus the nodeSelector an unschedulable pod uses. */
 const POLICY = ['--tenant-policy', join(ROOT, 'test', 'e2e', 'tenant-policy.yaml')];
@@ -310,18 +310,10 @@ describe('quotas', () => {
     expect(pending.status!.message).toMatch(/exceeded quota: no-jobs/);
     // The event is recorded after the status write, in the background: wait for it, then check
     // that the refusals retried since were folded into that one Event.
-    const refusals = await waitFor(
-      async () => {
-        const events = (
-          await client.list<
-            KubernetesObject & { reason: string; type: string; involvedObject: { name: string } }
-          >(EVENT, { namespace: ns })
-        ).items.filter((e) => e.involvedObject.name === 'blocked' && e.reason === 'JobCreateFailed');
-        return events.length > 0 ? events : undefined;
-      },
-      { description: 'a JobCreateFailed event on blocked', timeoutMs: 30_000, intervalMs: 100 },
-    );
-    expect(refusals).toEqual([expect.objectContaining({ type: 'Warning' })]);
+    const events = await waitForEvents(client, ns, 'blocked', ['JobCreateFailed']);
+    expect(events.filter((e) => e.reason === 'JobCreateFailed')).toEqual([
+      expect.objectContaining({ type: 'Warning' }),
+    ]);
     await client.delete(QUOTA, { namespace: ns, name: 'no-jobs' });
     await waitFor(async () => (await session('blocked')).status?.phase === 'Succeeded', {
       description: 'Succeeded once the quota is gone',

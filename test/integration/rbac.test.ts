@@ -20,6 +20,7 @@ import {
   locateBinaries,
   startControlPlane,
   waitFor,
+  waitForEvents,
 } from '../../lib/testing/index.js';
 import {
   apply,
@@ -201,15 +202,8 @@ async function exerciseSchedule(ns: string): Promise<void> {
       },
     });
   }
-  const deleted = (name: string) =>
-    admin
-      .list<KubernetesObject & { reason: string; involvedObject: { name: string } }>(
-        { group: '', version: 'v1', kind: 'Event' },
-        { namespace: ns },
-      )
-      .then((l) => l.items.some((e) => e.involvedObject.name === name && e.reason === 'SuccessfulDelete'));
   for (const name of Object.keys(templates)) {
-    await waitFor(() => deleted(name), {
+    await waitForEvents(admin, ns, name, ['SuccessfulDelete'], {
       description: `${ns}/${name}: a run replaced, cancelled and pruned`,
       timeoutMs: 60_000,
     });

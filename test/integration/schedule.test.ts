@@ -18,7 +18,14 @@ import {
 import { SESSION_GVK } from '../../controllers/session/index.js';
 import { WORKFLOW_GVK } from '../../controllers/workflow/index.js';
 import { createLogger, KubeClient, type KubernetesObject, Manager } from '../../lib/index.js';
-import { type ControlPlane, installCRDs, startControlPlane, waitFor } from '../../lib/testing/index.js';
+import {
+  type ControlPlane,
+  type CoreEvent,
+  installCRDs,
+  startControlPlane,
+  waitFor,
+  waitForEvents,
+} from '../../lib/testing/index.js';
 import { startOperator } from '../e2e/operator.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -506,18 +513,7 @@ test('a Schedule named with 253 characters: runs named within 63, found by their
   expect(st.active?.map((r) => r.name)).toContain(run.metadata!.name);
   // The Started event (named <object>.<suffix>, past 253 characters: the API server takes
   // Event names of any length, as client-go's recorder relies on).
-  await waitFor(
-    async () => {
-      const items = (
-        await client.list<KubernetesObject & { reason?: string; involvedObject?: { name?: string } }>(
-          { group: '', version: 'v1', kind: 'Event' },
-          { namespace: NS },
-        )
-      ).items.filter((e) => e.involvedObject?.name === long);
-      return items.some((e) => e.reason === 'Started') ? items : undefined;
-    },
-    { description: 'a Started event on the long-named Schedule', timeoutMs: 15_000, intervalMs: 100 },
-  );
+  await waitForEvents(client, NS, long, ['Started'], { timeoutMs: 15_000 });
 });
 
 test('the operator down across many times: one catch-up run; every other time counted missed once, with an event', async () => {
@@ -553,19 +549,19 @@ test('the operator down across many times: one catch-up run; every other time co
     expect(new Set(times).size).toBe(times.length);
     expect(times.length + (st.missedRuns ?? 0)).toBe(seconds);
     expect(st.missedRuns).toBeGreaterThanOrEqual(4);
-    const events = await client.list<
-      KubernetesObject & { reason: string; message: string; count?: number; involvedObject: { name: string } }
-    >({ group: '', version: 'v1', kind: 'Event' }, { namespace: 'down' });
     // The MissedSchedule events count the same times as the status (one event per reconcile that
-    // found missed times: the catch-up after the restart, and any before the kill).
-    const missed = events.items.filter(
-      (e) => e.involvedObject.name === 'down' && e.reason === 'MissedSchedule',
+    // found missed times: the catch-up after the restart, and any before the kill). Written in
+    // the background after the status: waited for until they add up, or the wait says so.
+    const missedOf = (events: CoreEvent[]) => events.filter((e) => e.reason === 'MissedSchedule');
+    const counted = (events: CoreEvent[]) =>
+      missedOf(events)
+        .map((e) => Number(e.message!.match(/^Missed (\d+) scheduled time/)![1]) * (e.count ?? 1))
+        .reduce((a, b) => a + b, 0);
+    const events = await waitForEvents(client, 'down', 'down', (es) => counted(es) >= st.missedRuns!);
+    expect(counted(events)).toBe(st.missedRuns);
+    expect(missedOf(events).some((e) => e.message!.endsWith('; only the latest due time is handled'))).toBe(
+      true,
     );
-    const counted = missed.map(
-      (e) => Number(e.message.match(/^Missed (\d+) scheduled time/)![1]) * (e.count ?? 1),
-    );
-    expect(counted.reduce((a, b) => a + b, 0)).toBe(st.missedRuns);
-    expect(missed.some((e) => e.message.endsWith('; only the latest due time is handled'))).toBe(true);
   } finally {
     op.child.kill('SIGKILL');
     await op.exited;

@@ -13,7 +13,7 @@ import {
   type KubernetesObject,
   type StatusError,
 } from '../../lib/index.js';
-import { type ControlPlane, startControlPlane, waitFor } from '../../lib/testing/index.js';
+import { type ControlPlane, startControlPlane, waitFor, waitForEvents } from '../../lib/testing/index.js';
 import {
   apply,
   createSession,
@@ -70,12 +70,8 @@ describe('lifecycle with the operator running', () => {
     await finishJob(client, NS, 'ok-1', 'Complete');
     const s = await waitPhase(client, NS, 'ok', 'Succeeded');
     expect(s.status).toMatchObject({ attempt: 1, exitCode: 0, reason: 'Completed' });
-    const events = await client.list<KubernetesObject & { reason: string; involvedObject: { name: string } }>(
-      { group: '', version: 'v1', kind: 'Event' },
-      { namespace: NS },
-    );
-    const reasons = events.items.filter((e) => e.involvedObject.name === 'ok').map((e) => e.reason);
-    expect(reasons).toEqual(expect.arrayContaining(['JobCreated', 'PodRunning', 'Completed']));
+    // Written in the background after the status: waited for, not listed once.
+    await waitForEvents(client, NS, 'ok', ['JobCreated', 'PodRunning', 'Completed']);
   });
 
   test('retries with backoff until success', async () => {

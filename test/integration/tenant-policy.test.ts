@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { load } from 'js-yaml';
 import { DEFAULT_TENANT_POLICY, type Job, parseTenantPolicy } from '../../controllers/session/index.js';
 import { KubeClient, type KubernetesObject } from '../../lib/index.js';
-import { type ControlPlane, startControlPlane, waitFor } from '../../lib/testing/index.js';
+import { type ControlPlane, startControlPlane, waitFor, waitForEvents } from '../../lib/testing/index.js';
 import {
   installCrd,
   JOB,
@@ -24,7 +24,6 @@ import {
 
 const STRICT = 'strict';
 const LOOSE = 'loose';
-const EVENT = { group: '', version: 'v1', kind: 'Event' };
 
 const LOOSE_POLICY = parseTenantPolicy({
   serviceAccounts: { allowed: ['builder'], automountToken: true },
@@ -127,17 +126,7 @@ async function expectRefused(ns: string, name: string, rule: string, value: stri
   expect(s.status?.message).toContain(value);
   const jobs = await admin.list(JOB, { namespace: ns, labelSelector: { 'steward.dev/session': name } });
   expect(jobs.items).toEqual([]);
-  await waitFor(
-    async () => {
-      const events = await admin.list<
-        KubernetesObject & { reason: string; involvedObject: { name: string } }
-      >(EVENT, {
-        namespace: ns,
-      });
-      return events.items.some((e) => e.involvedObject.name === name && e.reason === 'PolicyViolation');
-    },
-    { description: `a PolicyViolation event on ${ns}/${name}` },
-  );
+  await waitForEvents(admin, ns, name, ['PolicyViolation']);
 }
 
 /** The pod template of the Session's first Job. */

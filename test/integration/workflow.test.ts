@@ -8,13 +8,14 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { ANNOTATION_UPSTREAM, type Job, type Session, SESSION_GVK } from '../../controllers/session/index.js';
 import { taskSessionName, type Workflow, WORKFLOW_GVK } from '../../controllers/workflow/index.js';
-import { isInvalid, KubeClient, type KubernetesObject } from '../../lib/index.js';
+import { isInvalid, KubeClient } from '../../lib/index.js';
 import {
   type ControlPlane,
   installCRDs,
   locateBinaries,
   startControlPlane,
   waitFor,
+  waitForEvents,
 } from '../../lib/testing/index.js';
 import {
   createWorkflow,
@@ -27,7 +28,6 @@ import {
 } from './workflow-helpers.js';
 
 const JOB = { group: 'batch', version: 'v1', kind: 'Job' };
-const EVENT = { group: '', version: 'v1', kind: 'Event' };
 const NS = 'wf';
 // Where no operator runs: Workflows created only to see what the API server says.
 const SCHEMA = 'schema';
@@ -267,19 +267,8 @@ describe('with the operator running', () => {
       Date.parse((await sessionOf('diamond', task)).status!.completionTime!);
     expect(await t('b')).toBeGreaterThanOrEqual(await done('a'));
     expect(await t('d')).toBeGreaterThanOrEqual(Math.max(await done('b'), await done('c')));
-    // Events are written in the background, after the status writes they tell of: wait for them.
-    await waitFor(
-      async () => {
-        const events = await client.list<
-          KubernetesObject & { reason: string; involvedObject: { name: string } }
-        >(EVENT, { namespace: NS });
-        const reasons = new Set(
-          events.items.filter((e) => e.involvedObject.name === 'diamond').map((e) => e.reason),
-        );
-        return ['TaskStarted', 'TaskSucceeded', 'AllTasksSucceeded'].every((r) => reasons.has(r));
-      },
-      { description: 'TaskStarted, TaskSucceeded and AllTasksSucceeded events on diamond' },
-    );
+    // Written in the background after the status writes: waited for, not listed once.
+    await waitForEvents(client, NS, 'diamond', ['TaskStarted', 'TaskSucceeded', 'AllTasksSucceeded']);
   });
 
   test('onFailure Stop: nothing starts after the failure, the running task finishes, the rest Skipped', async () => {
