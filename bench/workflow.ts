@@ -215,6 +215,8 @@ export async function run(): Promise<Table[]> {
     await installCRDs(client, [
       join(ROOT, 'manifests', 'crd', 'steward.dev_sessions.yaml'),
       join(ROOT, 'manifests', 'crd', 'steward.dev_workflows.yaml'),
+      // As installed (kubectl apply -k manifests/crd): it sees updates of a Workflow, not its status writes.
+      join(ROOT, 'manifests', 'crd', 'workflow-tasks-immutable.yaml'),
     ]);
     if (!(Number.isInteger(ROUNDS) && ROUNDS >= 1))
       throw new RangeError(

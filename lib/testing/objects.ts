@@ -32,9 +32,21 @@ export async function createAll(client: Client, objects: KubernetesObject[]): Pr
   }
 }
 
-/** Creates the CustomResourceDefinitions in `files` and waits until each is Established. */
+/**
+ * Creates the CustomResourceDefinitions in `files` and waits until each is Established, then
+ * the ValidatingAdmissionPolicies (and their bindings) among them, as `kubectl apply` would:
+ * manifests/crd/workflow-tasks-immutable.yaml is the policy that keeps a Workflow's tasks
+ * immutable. A policy takes effect a moment after it is created, and the API server does not say
+ * when, so a test of one retries until it refuses.
+ */
 export async function installCRDs(client: Client, files: string[], timeoutMs = 30_000): Promise<void> {
-  const crds = files.flatMap(readManifests).filter((o) => o.kind === 'CustomResourceDefinition');
+  const objects = files.flatMap(readManifests);
+  const crds = objects.filter((o) => o.kind === 'CustomResourceDefinition');
+  const policies = objects.filter(
+    (o) =>
+      o.apiVersion?.startsWith('admissionregistration.k8s.io/') &&
+      (o.kind === 'ValidatingAdmissionPolicy' || o.kind === 'ValidatingAdmissionPolicyBinding'),
+  );
   await createAll(client, crds);
   for (const crd of crds) {
     await waitFor(
@@ -47,6 +59,7 @@ export async function installCRDs(client: Client, files: string[], timeoutMs = 3
       { description: `CRD ${crd.metadata!.name} Established`, timeoutMs },
     );
   }
+  await createAll(client, policies);
 }
 
 /**

@@ -30,6 +30,7 @@ beforeAll(async () => {
   await installCRDs(client, [
     join(ROOT, 'manifests', 'crd', 'steward.dev_sessions.yaml'),
     join(ROOT, 'manifests', 'crd', 'steward.dev_workflows.yaml'),
+    join(ROOT, 'manifests', 'crd', 'workflow-tasks-immutable.yaml'),
   ]);
 });
 afterAll(async () => {

@@ -224,7 +224,14 @@ describe('what the chart renders', () => {
     expect(byKind(objs, 'Role')[0]!.rules).toEqual(le.rules);
     // Every CRD of manifests/crd is in the chart's crds/, as a link to it.
     const crdDir = join(ROOT, 'manifests', 'crd');
-    const sources = readdirSync(crdDir).filter((f) => f.endsWith('.yaml') && f !== 'kustomization.yaml');
+    const sources = readdirSync(crdDir).filter(
+      (f) =>
+        f.endsWith('.yaml') &&
+        f !== 'kustomization.yaml' &&
+        (loadAll(readFileSync(join(crdDir, f), 'utf8')) as KubernetesObject[]).every(
+          (o) => o.kind === 'CustomResourceDefinition',
+        ),
+    );
     const links = readdirSync(join(CHART, 'crds')).map((f) => realpathSync(join(CHART, 'crds', f)));
     expect(links.sort()).toEqual(sources.map((f) => join(crdDir, f)).sort());
     for (const f of readdirSync(join(CHART, 'crds')))
@@ -237,6 +244,19 @@ describe('what the chart renders', () => {
       .map((c) => c.metadata!.name)
       .sort();
     expect(rendered).toEqual(expected);
+    // And the admission policy that manifests/crd ships beside them (a Workflow's tasks are
+    // immutable), rendered from templates/ as it is: Helm's crds/ takes CRDs only.
+    const policy = loadAll(
+      readFileSync(join(crdDir, 'workflow-tasks-immutable.yaml'), 'utf8'),
+    ) as KubernetesObject[];
+    expect(policy.map((o) => o.kind)).toEqual([
+      'ValidatingAdmissionPolicy',
+      'ValidatingAdmissionPolicyBinding',
+    ]);
+    for (const o of policy) expect(byKind(objs, o.kind!)).toEqual([o]);
+    expect(readlinkSync(join(CHART, 'files', 'workflow-tasks-immutable.yaml'))).toBe(
+      '../../../manifests/crd/workflow-tasks-immutable.yaml',
+    );
   });
 
   test('values that cannot work fail the render with a reason', async () => {

@@ -26,6 +26,7 @@ export async function installWorkflowCRDs(client: Client): Promise<void> {
   await installCRDs(client, [
     join(ROOT, 'manifests', 'crd', 'steward.dev_sessions.yaml'),
     join(ROOT, 'manifests', 'crd', 'steward.dev_workflows.yaml'),
+    join(ROOT, 'manifests', 'crd', 'workflow-tasks-immutable.yaml'),
   ]);
 }
 

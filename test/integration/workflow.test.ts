@@ -204,6 +204,62 @@ describe('the API server enforces the schema', () => {
     );
   });
 
+  /**
+   * Whether a change of the Workflow's tasks is refused: by the ValidatingAdmissionPolicy that
+   * installCRDs created, which takes effect a moment later (the API server's policy informer).
+   * Each try asks for other tasks, so one that got through before that does not hide the next.
+   */
+  async function refusesNewTasks(key: { namespace: string; name: string }): Promise<void> {
+    let n = 0;
+    await waitFor(
+      async () => {
+        try {
+          await client.patch(WORKFLOW_GVK, key, {
+            type: 'merge',
+            body: { spec: { tasks: [{ name: `changed-${n++}`, session: fake() }] } },
+          });
+          return false;
+        } catch (err) {
+          expect(isInvalid(err)).toBe(true);
+          expect((err as Error).message).toContain('spec.tasks are immutable');
+          return true;
+        }
+      },
+      { description: 'the tasks-immutable policy in effect', timeoutMs: 30_000 },
+    );
+  }
+
+  test('a Workflow of 1,000 tasks takes status writes and spec updates; its tasks cannot change', async () => {
+    const tasks = Array.from({ length: 1000 }, (_, i) => ({
+      name: `t${i}`,
+      dependsOn: i < 2 ? [] : [`t${i - 1}`, `t${i - 2}`],
+      session: { template: { image: 'x', env: [{ name: 'A', value: 'b' }], labels: { team: 'x' } } },
+    }));
+    const key = { namespace: SCHEMA, name: 'big-updates' };
+    // Cancelled from the start: this test is about admission, not about running 1,000 Sessions.
+    await client.create({
+      apiVersion: 'steward.dev/v1alpha1',
+      kind: 'Workflow',
+      metadata: key,
+      spec: { cancel: true, tasks },
+    });
+    await refusesNewTasks(key);
+    // The policy compares the 1,000 tasks within its cost budget, and the create-only rules
+    // over the task list do not stand in the way of an update.
+    const wf = await client.patch<Workflow>(WORKFLOW_GVK, key, {
+      type: 'merge',
+      body: { spec: { parallelism: 7 } },
+    });
+    expect(wf.spec!.parallelism).toBe(7);
+    expect(wf.spec!.tasks).toHaveLength(1000);
+    const labelled = await client.patch<Workflow>(WORKFLOW_GVK, key, {
+      type: 'merge',
+      body: { metadata: { labels: { edited: 'yes' } } },
+    });
+    expect(labelled.metadata!.labels).toMatchObject({ edited: 'yes' });
+    await client.delete(WORKFLOW_GVK, key);
+  });
+
   test('tasks and onFailure are immutable; cancel cannot be undone', async () => {
     await client.create({
       apiVersion: 'steward.dev/v1alpha1',
@@ -213,7 +269,7 @@ describe('the API server enforces the schema', () => {
     });
     const key = { namespace: SCHEMA, name: 'immutable' };
     const patch = (spec: object) => client.patch(WORKFLOW_GVK, key, { type: 'merge', body: { spec } });
-    await expect(patch({ tasks: [{ name: 'b', session: fake() }] })).rejects.toThrow(/tasks are immutable/);
+    await refusesNewTasks(key);
     await expect(patch({ onFailure: 'Continue' })).rejects.toThrow(/onFailure is immutable/);
     await expect(patch({ cancel: false })).rejects.toThrow(/cancel cannot be set back to false/);
     await patch({ parallelism: 3 });

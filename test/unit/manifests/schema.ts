@@ -21,7 +21,7 @@ export type Schema = Json & {
   format?: string;
   'x-kubernetes-preserve-unknown-fields'?: boolean;
   'x-kubernetes-int-or-string'?: boolean;
-  'x-kubernetes-validations'?: Array<{ rule: string; message?: string }>;
+  'x-kubernetes-validations'?: Array<{ rule: string; message?: string; optionalOldSelf?: boolean }>;
 };
 
 /** A small validator for the samples: types, unknown fields, enums, bounds, required. */

@@ -173,9 +173,9 @@ test('spec.sessionTemplate.spec and spec.workflowTemplate.spec are current (hack
 });
 
 test('spec.workflowTemplate.spec is the Workflow CRD’s spec without cancel and transition rules', () => {
-  const workflowCrd = load(
+  const workflowCrd = loadAll(
     readFileSync(join(ROOT, 'manifests/crd/steward.dev_workflows.yaml'), 'utf8'),
-  ) as Crd;
+  )[0] as Crd;
   const workflowSpec = workflowCrd.spec.versions[0]!.schema.openAPIV3Schema.properties!.spec!;
   const template = at('spec.workflowTemplate.spec');
   expect(template.properties?.cancel).toBeUndefined();
@@ -185,8 +185,16 @@ test('spec.workflowTemplate.spec is the Workflow CRD’s spec without cancel and
       .sort(),
   );
   expect(template.required).toEqual(workflowSpec.required);
-  // The same task schema, rules and all (dependsOn must name a task; a task's session is a Session's).
-  expect(template.properties?.tasks).toEqual(workflowSpec.properties?.tasks);
+  // The same task schema, rules and all (dependsOn must name a task; a task's session is a
+  // Session's), but the rules over the task list: a Workflow checks them on create only (its
+  // tasks are immutable), a template, which may be edited, on every write.
+  const { 'x-kubernetes-validations': createOnly, ...tasks } = workflowSpec.properties!.tasks!;
+  const { 'x-kubernetes-validations': always, ...templateTasks } = template.properties!.tasks!;
+  expect(templateTasks).toEqual(tasks);
+  expect(createOnly).toHaveLength(2);
+  expect(createOnly).toEqual(
+    always!.map((r) => ({ ...r, rule: `oldSelf.hasValue() || (${r.rule})`, optionalOldSelf: true })),
+  );
   expect(JSON.stringify(template)).not.toContain('oldSelf');
   expect(JSON.stringify(workflowSpec)).toContain('oldSelf'); // what was dropped
 });
