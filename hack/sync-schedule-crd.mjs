@@ -12,7 +12,7 @@
 // own). test/unit/schedule/crd.test.ts checks the blocks against the two CRDs the same way.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { dump, loadAll } from 'js-yaml';
+import { dump, load } from 'js-yaml';
 
 const CRD = join(import.meta.dirname, '..', 'manifests', 'crd');
 const SCHEDULES = join(CRD, 'steward.dev_schedules.yaml');
@@ -70,9 +70,9 @@ export function templateSchema(runSpec, description) {
   return spec;
 }
 
-/** The spec schema of a CRD in manifests/crd (its file's first document; policies may follow). */
+/** The spec schema of a CRD in manifests/crd. */
 export function specSchema(source) {
-  const crd = loadAll(readFileSync(join(CRD, source), 'utf8'))[0];
+  const crd = load(readFileSync(join(CRD, source), 'utf8'));
   return crd.spec.versions[0].schema.openAPIV3Schema.properties.spec;
 }
 

@@ -173,9 +173,9 @@ test('spec.sessionTemplate.spec and spec.workflowTemplate.spec are current (hack
 });
 
 test('spec.workflowTemplate.spec is the Workflow CRD’s spec without cancel and transition rules', () => {
-  const workflowCrd = loadAll(
+  const workflowCrd = load(
     readFileSync(join(ROOT, 'manifests/crd/steward.dev_workflows.yaml'), 'utf8'),
-  )[0] as Crd;
+  ) as Crd;
   const workflowSpec = workflowCrd.spec.versions[0]!.schema.openAPIV3Schema.properties!.spec!;
   const template = at('spec.workflowTemplate.spec');
   expect(template.properties?.cancel).toBeUndefined();
