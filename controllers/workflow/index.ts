@@ -8,6 +8,7 @@
 export * from './types.js';
 export {
   RECONCILE_SPACING_PER_TASK_MS,
+  tasksDigest,
   WorkflowReconciler,
   type WorkflowReconcilerOptions,
 } from './reconciler.js';

@@ -18,6 +18,7 @@ import {
   type Result,
   setControllerReference,
 } from '../../lib/index.js';
+import { createHash } from 'node:crypto';
 import {
   ANNOTATION_TASK,
   ANNOTATION_UPSTREAM,
@@ -174,7 +175,12 @@ export class WorkflowReconciler implements Reconciler {
   // Workflow (namespace/name) → its parsed spec, for the uid and generation it was parsed from.
   readonly #parsedByKey = new Map<
     string,
-    { uid: string; generation: number | undefined; parsed: ParsedWorkflow | InvalidWorkflow }
+    {
+      uid: string;
+      generation: number | undefined;
+      parsed: ParsedWorkflow | InvalidWorkflow;
+      digest: string;
+    }
   >();
 
   constructor(opts: WorkflowReconcilerOptions) {
@@ -246,7 +252,10 @@ export class WorkflowReconciler implements Reconciler {
       this.#forget(wf, key);
       return this.#ttl(wf, now, ctx);
     }
-    const parsed = this.#parse(wf, key);
+    const { parsed, digest } = this.#parse(wf, key);
+    if (status.tasksDigest !== undefined && status.tasksDigest !== digest) {
+      return this.#tasksChanged(wf, key, now, ctx);
+    }
     if ('problem' in parsed) {
       const { names, tasks } = invalidTasks(wf.spec, parsed, iso(now));
       const done = await this.#write(
@@ -316,7 +325,7 @@ export class WorkflowReconciler implements Reconciler {
     }
     for (const [i, t] of tasks.entries()) tasks[i] = boundTaskStatus(t, parsed.messageBytes);
     const summary = summarize(parsed.graph, decision, tasks, { cancel, onFailure: parsed.onFailure });
-    const done = await this.#write(wf, summary, names, tasks, now, ctx);
+    const done = await this.#write(wf, summary, names, tasks, now, ctx, digest);
     if (isWorkflowTerminal(summary.phase)) return this.#finished(done.wf, key, now, ctx);
     this.#metrics?.tasks(
       key,
@@ -573,6 +582,7 @@ export class WorkflowReconciler implements Reconciler {
     tasks: readonly TaskStatus[],
     now: number,
     ctx: ReconcileContext,
+    digest?: string,
   ): Promise<{ wf: Workflow; deferMs?: number }> {
     const key = refOf(wf).key;
     const uid = wf.metadata?.uid ?? '';
@@ -590,6 +600,7 @@ export class WorkflowReconciler implements Reconciler {
         startTime: before.startTime ?? iso(now),
         completionTime: terminal ? iso(now) : undefined,
         progress: `${tasks.filter((t) => isTaskTerminal(t.phase)).length}/${names.length}`,
+        tasksDigest: before.tasksDigest ?? digest,
         observedGeneration: wf.metadata?.generation,
       };
       const conditions = workflowConditions(before.conditions, bounded, iso(now), wf.metadata?.generation);
@@ -716,14 +727,74 @@ export class WorkflowReconciler implements Reconciler {
    * change (CEL), so a reconcile of a 1,000-task Workflow does not validate 1,000 task sessions
    * and rebuild the graph on every Session event.
    */
-  #parse(wf: Workflow, key: string): ParsedWorkflow | InvalidWorkflow {
+  #parse(wf: Workflow, key: string): { parsed: ParsedWorkflow | InvalidWorkflow; digest: string } {
     const uid = wf.metadata?.uid ?? '';
     const generation = wf.metadata?.generation;
     const hit = this.#parsedByKey.get(key);
-    if (hit !== undefined && hit.uid === uid && hit.generation === generation) return hit.parsed;
-    const parsed = parseWorkflow(wf.spec, this.#runnerImage);
-    this.#parsedByKey.set(key, { uid, generation, parsed });
-    return parsed;
+    if (hit !== undefined && hit.uid === uid && hit.generation === generation) return hit;
+    const entry = {
+      uid,
+      generation,
+      parsed: parseWorkflow(wf.spec, this.#runnerImage),
+      digest: tasksDigest(wf.spec?.tasks),
+    };
+    this.#parsedByKey.set(key, entry);
+    return entry;
+  }
+
+  /**
+   * The task graph (names, dependencies) differs from the one the Workflow started with: the
+   * tasks-immutable policy is not installed. Its status describes a DAG that no longer exists,
+   * so it ends Failed (InvalidSpec): tasks already ended keep their outcome, running ones are
+   * cancelled, the others are skipped; tasks the edit added never start.
+   */
+  async #tasksChanged(wf: Workflow, key: string, now: number, ctx: ReconcileContext): Promise<Result | void> {
+    const recorded = wf.status?.tasks ?? {};
+    const names = Object.keys(recorded);
+    const message =
+      'spec.tasks changed after the Workflow started; tasks are immutable (the ValidatingAdmissionPolicy ' +
+      'workflows.steward.dev-tasks-immutable in manifests/crd refuses such edits: is it installed?)';
+    ctx.logger.warn('Workflow tasks changed after it started; failing it', { tasks: names.length });
+    // What each recorded task's Session says now: one that ended keeps its outcome.
+    const sessions = await this.#sessions(wf, ctx);
+    const observed = names.map((n) => {
+      const t = recorded[n]!;
+      const session = t.session === undefined ? undefined : sessions.get(t.session);
+      return session === undefined ? t : observeTask(t, session);
+    });
+    const running = observed.flatMap((t) =>
+      !isTaskTerminal(t.phase) && t.session !== undefined ? [t.session] : [],
+    );
+    await mapLimit(running, START_CONCURRENCY, (session) => this.#cancelSession(wf, session, sessions, ctx));
+    const tasks: TaskStatus[] = [];
+    for (const t of observed) {
+      if (isTaskTerminal(t.phase)) tasks.push(t);
+      else if (t.session !== undefined) {
+        tasks.push({
+          ...t,
+          phase: 'Cancelled',
+          reason: 'InvalidSpec',
+          message: 'Cancelled: the Workflow’s tasks changed after it started',
+          completionTime: iso(now),
+        });
+      } else {
+        tasks.push({
+          phase: 'Skipped',
+          reason: 'InvalidSpec',
+          message: 'Not started: the Workflow’s tasks changed after it started',
+          completionTime: iso(now),
+        });
+      }
+    }
+    const done = await this.#write(
+      wf,
+      { phase: 'Failed', reason: 'InvalidSpec', message },
+      names,
+      tasks,
+      now,
+      ctx,
+    );
+    return this.#finished(done.wf, key, now, ctx);
   }
 
   #forget(wf: Workflow, key: string): void {
@@ -840,6 +911,20 @@ function invalidTasks(
     );
   }
   return { names, tasks };
+}
+
+/**
+ * `sha256:` and the hex digest of the task graph: each task's name and its dependencies (sorted),
+ * in order. Not the tasks' session templates: their defaults are the CRD's, which an upgrade of
+ * the CRD may extend, and that must not make running Workflows look changed.
+ */
+export function tasksDigest(tasks: unknown): string {
+  const graph = (Array.isArray(tasks) ? tasks : []).map((t) => {
+    const task = (t ?? {}) as { name?: unknown; dependsOn?: unknown };
+    const deps = Array.isArray(task.dependsOn) ? task.dependsOn.map(String).sort() : [];
+    return [String(task.name), deps];
+  });
+  return `sha256:${createHash('sha256').update(JSON.stringify(graph)).digest('hex')}`;
 }
 
 /** A task entry with its phase and Session only. */

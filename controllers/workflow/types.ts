@@ -95,6 +95,13 @@ export interface WorkflowStatus {
   progress?: string;
   /** Per task, by name. */
   tasks?: Record<string, TaskStatus>;
+  /**
+   * `sha256:` and the hex digest of the task graph (names and dependencies) the Workflow started
+   * with. The tasks are immutable (a ValidatingAdmissionPolicy); where it is not installed and
+   * the graph changes anyway, the Workflow ends Failed (InvalidSpec) instead of running a DAG its
+   * status does not describe.
+   */
+  tasksDigest?: string;
   observedGeneration?: number;
   conditions?: Condition[];
 }

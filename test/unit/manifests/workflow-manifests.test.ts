@@ -88,7 +88,18 @@ describe('Workflow CRD', () => {
     ['spec.tasks.[].session', ['template', 'input', 'startTimeoutSeconds', 'timeoutSeconds', 'retry']],
     [
       'status',
-      ['phase', 'reason', 'message', 'startTime', 'completionTime', 'progress', 'tasks', 'observedGeneration', 'conditions'],
+      [
+        'phase',
+        'reason',
+        'message',
+        'startTime',
+        'completionTime',
+        'progress',
+        'tasks',
+        'tasksDigest',
+        'observedGeneration',
+        'conditions',
+      ],
     ],
     [
       'status.tasks.{}',

@@ -4,6 +4,7 @@ import {
   MAX_UPSTREAM_BYTES,
   RECONCILE_SPACING_PER_TASK_MS,
   taskSessionName,
+  tasksDigest,
   WORKFLOW_GVK,
 } from '../../../controllers/workflow/index.js';
 import { Harness, RUN, tasks } from './harness.js';
@@ -556,5 +557,77 @@ describe('Workflow reconciler: large Workflows batch their status writes', () =>
     await h.succeed('small', 'a');
     await h.reconcile('small', r);
     expect(await h.phases('small')).toMatchObject({ a: 'Succeeded', b: 'Running' });
+  });
+});
+
+describe('Workflow reconciler: tasks changed after the start (no tasks-immutable policy)', () => {
+  // The fake client, like a cluster without the ValidatingAdmissionPolicy, lets spec.tasks change.
+  const setTasks = (h: Harness, name: string, list: unknown) =>
+    h.client.patch(
+      WORKFLOW_GVK,
+      { namespace: 'ns', name },
+      { type: 'merge', body: { spec: { tasks: list } } },
+    );
+
+  test('the first write records the task graph; other spec changes and session edits leave it be', async () => {
+    const h = new Harness();
+    await h.create('wf', { tasks: DIAMOND });
+    await h.reconcile('wf');
+    const digest = (await h.workflow('wf')).status?.tasksDigest;
+    expect(digest).toBe(tasksDigest(DIAMOND));
+    expect(digest).toMatch(/^sha256:[0-9a-f]{64}$/);
+    // The same graph with other session templates and the dependencies in another order.
+    const edited = DIAMOND.map((t) => ({
+      ...t,
+      dependsOn: t.dependsOn && [...t.dependsOn].reverse(),
+      session: { template: { image: 'other' } },
+    }));
+    expect(tasksDigest(edited)).toBe(digest);
+    await setTasks(h, 'wf', edited);
+    await h.client.patch(
+      WORKFLOW_GVK,
+      { namespace: 'ns', name: 'wf' },
+      { type: 'merge', body: { spec: { parallelism: 1 } } },
+    );
+    await h.succeed('wf', 'a');
+    await h.reconcile('wf');
+    expect((await h.workflow('wf')).status).toMatchObject({ phase: 'Running', tasksDigest: digest });
+  });
+
+  test('a task added mid-run: Failed InvalidSpec, the running task cancelled, the rest skipped, nothing new starts', async () => {
+    const h = new Harness();
+    await h.create('wf', { tasks: DIAMOND });
+    await h.reconcile('wf');
+    await h.succeed('wf', 'a');
+    await h.reconcile('wf'); // b and c start
+    await h.succeed('wf', 'b');
+    await setTasks(h, 'wf', [...DIAMOND, { name: 'e', session: RUN }]);
+    await h.reconcile('wf');
+    const wf = await h.workflow('wf');
+    expect(wf.status).toMatchObject({ phase: 'Failed', reason: 'InvalidSpec' });
+    expect(wf.status?.message).toContain('spec.tasks changed after the Workflow started');
+    expect(wf.status?.message).toContain('workflows.steward.dev-tasks-immutable');
+    expect(await h.phases('wf')).toEqual({ a: 'Succeeded', b: 'Succeeded', c: 'Cancelled', d: 'Skipped' });
+    expect(wf.status?.tasks?.d).toMatchObject({ reason: 'InvalidSpec' });
+    expect((await h.session('wf', 'c')).spec?.cancel).toBe(true);
+    expect(await h.sessionNames()).toEqual(['wf-a', 'wf-b', 'wf-c']);
+    // Terminal: later reconciles change nothing.
+    const rv = wf.metadata?.resourceVersion;
+    await h.reconcile('wf');
+    expect((await h.workflow('wf')).metadata?.resourceVersion).toBe(rv);
+  });
+
+  test('a dependency removed mid-run fails it the same way', async () => {
+    const h = new Harness();
+    await h.create('wf', { tasks: DIAMOND });
+    await h.reconcile('wf');
+    await setTasks(
+      h,
+      'wf',
+      DIAMOND.map((t) => (t.name === 'd' ? { ...t, dependsOn: ['b'] } : t)),
+    );
+    await h.reconcile('wf');
+    expect(await h.phases('wf')).toEqual({ a: 'Cancelled', b: 'Skipped', c: 'Skipped', d: 'Skipped' });
+    expect((await h.workflow('wf')).status).toMatchObject({ phase: 'Failed', reason: 'InvalidSpec' });
   });
 });
