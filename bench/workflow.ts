@@ -36,7 +36,13 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { KubeClient, type KubernetesObject, RestTransport, SharedInformer } from '../lib/index.js';
+import {
+  KubeClient,
+  type KubernetesObject,
+  RestTransport,
+  setControllerReference,
+  SharedInformer,
+} from '../lib/index.js';
 import {
   type ControlPlane,
   finishJob,
@@ -75,22 +81,26 @@ const SERVER_PROFILE_SECONDS = 12;
  * separates that cost from the Workflow controller's own.
  */
 const SHAPED = process.env.BENCH_WORKFLOW_SHAPED === '1';
-const shapedMetadata = (namespace: string, name: string) => ({
-  namespace,
-  name,
-  labels: { [LABEL_MANAGED_BY]: MANAGED_BY, [LABEL_WORKFLOW]: 'layers', [LABEL_TASK]: name },
-  annotations: { [ANNOTATION_WORKFLOW]: 'layers', [ANNOTATION_TASK]: name, [ANNOTATION_UPSTREAM]: '{}' },
-  ownerReferences: [
+const shapedMetadata = (namespace: string, name: string) =>
+  setControllerReference(
     {
       apiVersion: 'steward.dev/v1alpha1',
       kind: 'Workflow',
-      name: 'layers',
-      uid: '00000000-0000-4000-8000-000000000000',
-      controller: true,
-      blockOwnerDeletion: true,
+      metadata: { name: 'layers', uid: '00000000-0000-4000-8000-000000000000' },
     },
-  ],
-});
+    {
+      metadata: {
+        namespace,
+        name,
+        labels: { [LABEL_MANAGED_BY]: MANAGED_BY, [LABEL_WORKFLOW]: 'layers', [LABEL_TASK]: name },
+        annotations: {
+          [ANNOTATION_WORKFLOW]: 'layers',
+          [ANNOTATION_TASK]: name,
+          [ANNOTATION_UPSTREAM]: '{}',
+        },
+      },
+    },
+  ).metadata;
 
 interface Run {
   seconds: number;

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import {
   type Client,
   type Clock,
@@ -18,7 +19,6 @@ import {
   type Result,
   setControllerReference,
 } from '../../lib/index.js';
-import { createHash } from 'node:crypto';
 import {
   ANNOTATION_TASK,
   ANNOTATION_UPSTREAM,
@@ -723,9 +723,10 @@ export class WorkflowReconciler implements Reconciler {
   }
 
   /**
-   * The Workflow's spec checked and its graph built, once per generation: the tasks cannot
-   * change (CEL), so a reconcile of a 1,000-task Workflow does not validate 1,000 task sessions
-   * and rebuild the graph on every Session event.
+   * The Workflow's spec checked, its graph built and its digest taken, once per generation: the
+   * tasks cannot change (a ValidatingAdmissionPolicy; without it, #tasksChanged), so a reconcile
+   * of a 1,000-task Workflow does not validate 1,000 task sessions and rebuild the graph on every
+   * Session event.
    */
   #parse(wf: Workflow, key: string): { parsed: ParsedWorkflow | InvalidWorkflow; digest: string } {
     const uid = wf.metadata?.uid ?? '';
@@ -762,30 +763,20 @@ export class WorkflowReconciler implements Reconciler {
       const session = t.session === undefined ? undefined : sessions.get(t.session);
       return session === undefined ? t : observeTask(t, session);
     });
-    const running = observed.flatMap((t) =>
-      !isTaskTerminal(t.phase) && t.session !== undefined ? [t.session] : [],
-    );
-    await mapLimit(running, START_CONCURRENCY, (session) => this.#cancelSession(wf, session, sessions, ctx));
-    const tasks: TaskStatus[] = [];
-    for (const t of observed) {
-      if (isTaskTerminal(t.phase)) tasks.push(t);
-      else if (t.session !== undefined) {
-        tasks.push({
-          ...t,
-          phase: 'Cancelled',
-          reason: 'InvalidSpec',
-          message: 'Cancelled: the Workflow’s tasks changed after it started',
-          completionTime: iso(now),
-        });
-      } else {
-        tasks.push({
-          phase: 'Skipped',
-          reason: 'InvalidSpec',
-          message: 'Not started: the Workflow’s tasks changed after it started',
-          completionTime: iso(now),
-        });
-      }
-    }
+    const running = observed.filter((t) => !isTaskTerminal(t.phase) && t.session !== undefined);
+    await mapLimit(running, START_CONCURRENCY, (t) => this.#cancelSession(wf, t.session!, sessions, ctx));
+    const tasks = observed.map((t): TaskStatus => {
+      if (isTaskTerminal(t.phase)) return t;
+      const why = { reason: 'InvalidSpec', completionTime: iso(now) };
+      return t.session === undefined
+        ? { phase: 'Skipped', message: 'Not started: the Workflow’s tasks changed after it started', ...why }
+        : {
+            ...t,
+            phase: 'Cancelled',
+            message: 'Cancelled: the Workflow’s tasks changed after it started',
+            ...why,
+          };
+    });
     const done = await this.#write(
       wf,
       { phase: 'Failed', reason: 'InvalidSpec', message },
