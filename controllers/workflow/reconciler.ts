@@ -256,6 +256,13 @@ export class WorkflowReconciler implements Reconciler {
     if (status.tasksDigest !== undefined && status.tasksDigest !== digest) {
       return this.#tasksChanged(wf, key, now, ctx);
     }
+    if (status.tasksDigest === undefined) {
+      // No status write has recorded the graph yet, but an earlier reconcile may have started
+      // tasks before its write was lost (an edit made it conflict, the process died): their
+      // Sessions must still agree with the spec.
+      const started = await this.#startedUnder(wf, ctx);
+      if (started !== undefined) return this.#tasksChanged(wf, key, now, ctx, started);
+    }
     if ('problem' in parsed) {
       const { names, tasks } = invalidTasks(wf.spec, parsed, iso(now));
       const done = await this.#write(
@@ -749,8 +756,13 @@ export class WorkflowReconciler implements Reconciler {
    * so it ends Failed (InvalidSpec): tasks already ended keep their outcome, running ones are
    * cancelled, the others are skipped; tasks the edit added never start.
    */
-  async #tasksChanged(wf: Workflow, key: string, now: number, ctx: ReconcileContext): Promise<Result | void> {
-    const recorded = wf.status?.tasks ?? {};
+  async #tasksChanged(
+    wf: Workflow,
+    key: string,
+    now: number,
+    ctx: ReconcileContext,
+    recorded: Record<string, TaskStatus> = wf.status?.tasks ?? {},
+  ): Promise<Result | void> {
     const names = Object.keys(recorded);
     const message =
       'spec.tasks changed after the Workflow started; tasks are immutable (the ValidatingAdmissionPolicy ' +
@@ -786,6 +798,43 @@ export class WorkflowReconciler implements Reconciler {
       ctx,
     );
     return this.#finished(done.wf, key, now, ctx);
+  }
+
+  /**
+   * Before the first status write: undefined if the Workflow's Sessions agree with its spec (each
+   * for a task it names, started with that task's dependencies' results); otherwise the task
+   * entries to end it with, the spec's tasks and those of the Sessions that no longer fit, each
+   * Session's task as Running, so that the Sessions are cancelled and the status says what ran.
+   */
+  async #startedUnder(wf: Workflow, ctx: ReconcileContext): Promise<Record<string, TaskStatus> | undefined> {
+    const sessions = await this.#sessions(wf, ctx);
+    // Those this process created moments ago may not be in the cache yet.
+    const missing = this.#started.names(refOf(wf)).filter((n) => !sessions.has(n));
+    await mapLimit(missing, START_CONCURRENCY, async (n) => {
+      const s = await this.#getSession(wf, n, ctx);
+      if (s !== undefined) sessions.set(n, s);
+    });
+    if (sessions.size === 0) return undefined;
+    const deps = new Map<string, Set<string>>();
+    for (const t of Array.isArray(wf.spec?.tasks) ? wf.spec.tasks : []) {
+      const task = (t ?? {}) as { name?: unknown; dependsOn?: unknown };
+      deps.set(String(task.name), new Set(Array.isArray(task.dependsOn) ? task.dependsOn.map(String) : []));
+    }
+    const started = new Map<string, string>();
+    let agree = true;
+    for (const [name, s] of sessions) {
+      const task = s.metadata?.annotations?.[ANNOTATION_TASK] ?? s.metadata?.labels?.[LABEL_TASK];
+      if (task === undefined) continue;
+      started.set(task, name);
+      const want = deps.get(task);
+      const had = upstreamNames(s.metadata?.annotations?.[ANNOTATION_UPSTREAM]);
+      if (want === undefined || (had !== undefined && !sameSet(had, want))) agree = false;
+    }
+    if (agree) return undefined;
+    const out: Record<string, TaskStatus> = {};
+    for (const name of deps.keys()) out[name] = { phase: 'Pending' };
+    for (const [task, session] of started) out[task] = { phase: 'Running', session };
+    return out;
   }
 
   #forget(wf: Workflow, key: string): void {
@@ -916,6 +965,21 @@ export function tasksDigest(tasks: unknown): string {
     return [String(task.name), deps];
   });
   return `sha256:${createHash('sha256').update(JSON.stringify(graph)).digest('hex')}`;
+}
+
+/** The task names in a Session's STEWARD_UPSTREAM annotation; undefined if it has none readable. */
+function upstreamNames(json: string | undefined): string[] | undefined {
+  if (json === undefined) return undefined;
+  try {
+    const v: unknown = JSON.parse(json);
+    return v !== null && typeof v === 'object' && !Array.isArray(v) ? Object.keys(v) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function sameSet(xs: readonly string[], set: ReadonlySet<string>): boolean {
+  return xs.length === set.size && xs.every((x) => set.has(x));
 }
 
 /** A task entry with its phase and Session only. */

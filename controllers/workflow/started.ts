@@ -56,6 +56,11 @@ export class StartedSessions {
     if (e !== undefined) e.seen = true;
   }
 
+  /** The Sessions of the Workflow this process created that its status does not record yet. */
+  names(wf: WorkflowRef): string[] {
+    return [...(this.#of(wf, false)?.keys() ?? [])];
+  }
+
   /** The Workflow's status records the Session now. */
   recorded(wf: WorkflowRef, session: string): void {
     const mine = this.#of(wf, false);

@@ -2,9 +2,23 @@
 // ValidatingAdmissionPolicy beside it (manifests/crd): the API server then lets spec.tasks
 // change, and the controller must not go on running a DAG its status does not describe.
 import { join } from 'node:path';
-import { type Session, SESSION_GVK } from '../../controllers/session/index.js';
-import { type Workflow, WORKFLOW_GVK } from '../../controllers/workflow/index.js';
-import { KubeClient } from '../../lib/index.js';
+import {
+  ANNOTATION_TASK,
+  ANNOTATION_UPSTREAM,
+  ANNOTATION_WORKFLOW,
+  LABEL_MANAGED_BY,
+  MANAGED_BY,
+  type Session,
+  SESSION_GVK,
+} from '../../controllers/session/index.js';
+import {
+  LABEL_TASK,
+  LABEL_WORKFLOW,
+  taskSessionName,
+  type Workflow,
+  WORKFLOW_GVK,
+} from '../../controllers/workflow/index.js';
+import { KubeClient, setControllerReference } from '../../lib/index.js';
 import { type ControlPlane, installCRDs, startControlPlane, waitFor } from '../../lib/testing/index.js';
 import { fake, playJobs, ROOT, startOperator, waitWorkflow } from './workflow-helpers.js';
 
@@ -71,4 +85,61 @@ test('without the policy, tasks changed mid-run end the Workflow Failed (Invalid
   const sessions = await client.list<Session>(SESSION_GVK, { namespace: NS });
   expect(sessions.items.map((s) => s.metadata!.name).sort()).toEqual(['edited-first', 'edited-slow']);
   expect(sessions.items.find((s) => s.metadata!.name === 'edited-slow')?.spec?.cancel).toBe(true);
+}, 120_000);
+
+test('an operator that died between its first Session creates and its first status write, the tasks edited meanwhile: Failed, its Sessions cancelled', async () => {
+  // Its own namespace, watched by no operator until the end: the state a process killed right
+  // after creating the root tasks' Sessions leaves behind, then an edit while it is down.
+  const ns = 'changed-down';
+  await client.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
+  const key = { namespace: ns, name: 'edited' };
+  const tasks = [
+    { name: 'kept', session: fake({ seconds: 300 }) },
+    { name: 'gone', session: fake({ seconds: 300 }) },
+  ];
+  const wf = await client.create<Workflow>({
+    apiVersion: 'steward.dev/v1alpha1',
+    kind: 'Workflow',
+    metadata: key,
+    spec: { tasks },
+  });
+  for (const t of tasks) {
+    const session = setControllerReference(wf, {
+      apiVersion: 'steward.dev/v1alpha1',
+      kind: 'Session',
+      metadata: {
+        namespace: ns,
+        name: taskSessionName('edited', t.name),
+        labels: { [LABEL_MANAGED_BY]: MANAGED_BY, [LABEL_WORKFLOW]: 'edited', [LABEL_TASK]: t.name },
+        annotations: {
+          [ANNOTATION_WORKFLOW]: 'edited',
+          [ANNOTATION_TASK]: t.name,
+          [ANNOTATION_UPSTREAM]: '{}',
+        },
+      },
+      spec: t.session,
+    });
+    await client.create(session);
+  }
+  await client.patch(WORKFLOW_GVK, key, { type: 'merge', body: { spec: { tasks: [tasks[0]] } } });
+  const down = await startOperator(cp.kubeConfig, [ns]);
+  const jobs = playJobs(client, ns);
+  try {
+    const done = await waitWorkflow(client, ns, 'edited', ['Succeeded', 'Failed', 'Cancelled']);
+    expect(done.status).toMatchObject({ phase: 'Failed', reason: 'InvalidSpec' });
+    expect(done.status?.message).toContain('spec.tasks changed after the Workflow started');
+    // The status records the Session of the task the spec no longer names.
+    expect(Object.fromEntries(Object.entries(done.status!.tasks!).map(([k, v]) => [k, v.phase]))).toEqual({
+      kept: 'Cancelled',
+      gone: 'Cancelled',
+    });
+    const sessions = await client.list<Session>(SESSION_GVK, { namespace: ns });
+    expect(sessions.items.map((s) => [s.metadata!.name, s.spec?.cancel]).sort()).toEqual([
+      ['edited-gone', true],
+      ['edited-kept', true],
+    ]);
+  } finally {
+    await jobs.stop();
+    await down.stop();
+  }
 }, 120_000);

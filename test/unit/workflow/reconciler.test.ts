@@ -630,4 +630,99 @@ describe('Workflow reconciler: tasks changed after the start (no tasks-immutable
     expect(await h.phases('wf')).toEqual({ a: 'Cancelled', b: 'Skipped', c: 'Skipped', d: 'Skipped' });
     expect((await h.workflow('wf')).status).toMatchObject({ phase: 'Failed', reason: 'InvalidSpec' });
   });
+
+  // The first reconcile creates the root tasks' Sessions, then writes the status that records
+  // the graph. An edit in between (or while the operator is down after those creates) makes that
+  // write conflict: the next reconcile finds no digest, so it compares the Sessions with the spec.
+  const firstWriteLost = async (h: Harness, spec: unknown) => {
+    await h.create('wf', spec);
+    const remove = h.client.prependReactor((a) => {
+      if (a.verb === 'patchStatus' && a.gvk.kind === 'Workflow') return new Error('connection reset');
+    });
+    await expect(h.reconcile('wf')).rejects.toThrow('connection reset');
+    remove();
+    expect((await h.workflow('wf')).status).toBeUndefined();
+  };
+
+  test('a task removed before the first write, its Session running: Failed InvalidSpec, the Session cancelled', async () => {
+    const h = new Harness();
+    await firstWriteLost(h, { tasks: tasks('a', 'b') });
+    expect(await h.sessionNames()).toEqual(['wf-a', 'wf-b']);
+    await setTasks(h, 'wf', tasks('a'));
+    await h.reconcile('wf');
+    const wf = await h.workflow('wf');
+    expect(wf.status).toMatchObject({ phase: 'Failed', reason: 'InvalidSpec' });
+    expect(wf.status?.message).toContain('spec.tasks changed after the Workflow started');
+    // The status says what ran: b is in it although the spec no longer names it.
+    expect(await h.phases('wf')).toEqual({ a: 'Cancelled', b: 'Cancelled' });
+    expect(wf.status?.tasks?.b).toMatchObject({ session: 'wf-b', reason: 'InvalidSpec' });
+    expect((await h.session('wf', 'a')).spec?.cancel).toBe(true);
+    expect((await h.session('wf', 'b')).spec?.cancel).toBe(true);
+    expect(await h.sessionNames()).toEqual(['wf-a', 'wf-b']);
+  });
+
+  test('a started root task given a dependency before the first write fails it; an ended one keeps its outcome', async () => {
+    const h = new Harness();
+    await firstWriteLost(h, { tasks: tasks('a', 'b') });
+    await h.succeed('wf', 'a');
+    // b ran with no upstream; now it would have to wait for a and get its result.
+    await setTasks(h, 'wf', tasks('a', ['b', ['a']], 'c'));
+    await h.reconcile('wf');
+    expect((await h.workflow('wf')).status).toMatchObject({ phase: 'Failed', reason: 'InvalidSpec' });
+    expect(await h.phases('wf')).toEqual({ a: 'Succeeded', b: 'Cancelled', c: 'Skipped' });
+    expect(await h.sessionNames()).toEqual(['wf-a', 'wf-b']);
+  });
+
+  test('the same process retrying, its Sessions not in the cache yet, still finds the task removed', async () => {
+    const h = new Harness();
+    const client = h.client;
+    // A cache that lags: it shows no Session at all.
+    const reader = {
+      get: client.get.bind(client),
+      list: async (gvk: typeof SESSION_GVK, opts?: Parameters<typeof client.list>[1]) =>
+        gvk.kind === 'Session'
+          ? { apiVersion: 'v1', kind: 'List', metadata: {}, items: [] }
+          : client.list(gvk, opts),
+    };
+    const { WorkflowReconciler } = await import('../../../controllers/workflow/index.js');
+    const r = new WorkflowReconciler({ client, reader: reader as never, clock: h.clock });
+    await h.create('wf', { tasks: tasks('a', 'b') });
+    const remove = client.prependReactor((a) => {
+      if (a.verb === 'patchStatus' && a.gvk.kind === 'Workflow') return new Error('connection reset');
+    });
+    await expect(h.reconcile('wf', r)).rejects.toThrow('connection reset');
+    remove();
+    await setTasks(h, 'wf', tasks('a'));
+    await h.reconcile('wf', r);
+    expect(await h.phases('wf')).toEqual({ a: 'Cancelled', b: 'Cancelled' });
+    expect((await h.session('wf', 'b')).spec?.cancel).toBe(true);
+  });
+
+  test('an edit before the first write that the started Sessions still agree with: the new graph runs', async () => {
+    const h = new Harness();
+    await firstWriteLost(h, { tasks: tasks('a', 'b') });
+    await setTasks(h, 'wf', tasks('a', 'b', ['c', ['a']]));
+    await h.reconcile('wf');
+    const wf = await h.workflow('wf');
+    expect(wf.status).toMatchObject({
+      phase: 'Running',
+      tasksDigest: tasksDigest(tasks('a', 'b', ['c', ['a']])),
+    });
+    expect(await h.phases('wf')).toEqual({ a: 'Running', b: 'Running', c: 'Pending' });
+    await h.succeed('wf', 'a');
+    await h.succeed('wf', 'b');
+    await h.reconcile('wf');
+    expect(await h.sessionNames()).toEqual(['wf-a', 'wf-b', 'wf-c']);
+  });
+
+  test('an edit that makes the graph invalid before the first write still cancels the Sessions that run', async () => {
+    const h = new Harness();
+    await firstWriteLost(h, { tasks: tasks('a', 'b') });
+    await setTasks(h, 'wf', tasks(['a', ['b']], ['b', ['a']]));
+    await h.reconcile('wf');
+    const wf = await h.workflow('wf');
+    expect(wf.status).toMatchObject({ phase: 'Failed', reason: 'InvalidSpec' });
+    expect((await h.session('wf', 'a')).spec?.cancel).toBe(true);
+    expect((await h.session('wf', 'b')).spec?.cancel).toBe(true);
+  });
 });
