@@ -1,4 +1,4 @@
-import { dropManagedFields, type KubernetesObject, type Transform } from '../../lib/index.js';
+import { dropManagedFields, type KubernetesObject, type Transform, withoutKeys } from '../../lib/index.js';
 
 /**
  * What the Session operator keeps of the Jobs and pods it caches. It writes the Job's spec (and
@@ -9,11 +9,7 @@ import { dropManagedFields, type KubernetesObject, type Transform } from '../../
  * of the status; for pods also `spec.nodeName`. A reconciler that needs a dropped field must read
  * the object from the API server.
  */
-export const trimJob: Transform = (obj) => {
-  dropManagedFields(obj);
-  delete (obj as KubernetesObject & { spec?: unknown }).spec;
-  return obj;
-};
+export const trimJob: Transform = (obj) => withoutKeys(dropManagedFields(obj), ['spec']);
 
 /** The pod counterpart of `trimJob`: keeps metadata (but managedFields), status and `spec.nodeName`. */
 export const trimPod: Transform = (obj) => {

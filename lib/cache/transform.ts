@@ -8,11 +8,24 @@ import type { KubernetesObject } from '../client/object.js';
 export type Transform = <T extends KubernetesObject>(obj: T) => T;
 
 /**
+ * `obj` without the properties `keys`, as a new object; `obj` itself if it has none of them.
+ * Rebuilt rather than `delete`d: deleting a property turns a V8 object into a hash table
+ * (dictionary mode), which takes about twice the memory and is slower to read — for a cache of
+ * thousands of objects, megabytes of heap and more work for every garbage collection.
+ */
+export function withoutKeys<T extends object>(obj: T, keys: readonly string[]): T {
+  if (!keys.some((k) => Object.hasOwn(obj, k))) return obj;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(obj)) if (!keys.includes(k)) out[k] = v;
+  return out as T;
+}
+
+/**
  * The default transform: drops `metadata.managedFields`, which is server-side apply bookkeeping
  * that controllers rarely read and that is often the largest part of an object.
  */
 export const dropManagedFields: Transform = (obj) => {
-  if (obj.metadata?.managedFields !== undefined) delete obj.metadata.managedFields;
+  if (obj.metadata?.managedFields !== undefined) obj.metadata = withoutKeys(obj.metadata, ['managedFields']);
   return obj;
 };
 
