@@ -243,6 +243,16 @@ async function measure(
         /^controller_runtime_reconcile_(?:total|time_seconds_(?:sum|count))\{[^}]*controller="[^"]*"[^}]*\} [\d.e+-]+$/gm,
       ))
         if (!/ 0$/.test(m[0])) console.log(`  operator ${m[0]}`);
+      let wait = 0;
+      let waited = 0;
+      for (const m of metrics.matchAll(
+        /^rest_client_rate_limiter_duration_seconds_(sum|count)\{[^}]*\} ([\d.e+-]+)$/gm,
+      ))
+        if (m[1] === 'sum') wait += Number(m[2]);
+        else waited += Number(m[2]);
+      console.log(
+        `  operator client-side rate limiter: ${wait.toFixed(2)} s of waits over ${waited} requests (${((1000 * wait) / Math.max(1, waited)).toFixed(2)} ms each)`,
+      );
     }
     // The operator's whole life: start-up and sync are the same in both runs.
     const operatorCpu = cpuSeconds(operator.pid!);
