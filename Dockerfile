@@ -50,4 +50,4 @@ EXPOSE 8080 8081
 # under load (decoding watch events, building requests); 4 MiB semi-spaces keep the peak RSS of
 # 2,000 Sessions around 125 MiB instead of 230, at no CPU cost measured. Memory saver mode keeps
 # the old generation close to its live data: about 110 MiB (docs/operations.md#memory).
-ENTRYPOINT ["node", "--max-semi-space-size=4", "--memory-saver-mode", "dist/cmd/manager.js"]
+ENTRYPOINT ["node", "--max-semi-space-size=4", "--heap-growing-percent=20", "dist/cmd/manager.js"]

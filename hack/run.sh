@@ -21,7 +21,7 @@ kubectl apply -k "${ROOT}/manifests/crd" | sed 's/^/run: applied /'
 kubectl wait --for condition=established --timeout=60s crd --all >/dev/null
 
 # The flags the image runs it with (bin/node-flags.js).
-node --max-semi-space-size=4 --memory-saver-mode "${ROOT}/dist/cmd/manager.js" \
+node --max-semi-space-size=4 --heap-growing-percent=20 "${ROOT}/dist/cmd/manager.js" \
   --kubeconfig "${KUBECONFIG_PATH}" \
   --dev-mode \
   --runner-image "${RUNNER_IMAGE:-busybox:1.36}" \

@@ -12,8 +12,8 @@ import { MANAGER_NODE_FLAGS } from '../../../bin/node-flags.js';
 const ROOT = join(import.meta.dirname, '..', '..', '..');
 const flags = MANAGER_NODE_FLAGS as string[];
 
-test('bin/node-flags.js names the flags (4 MiB semi-spaces, V8 memory saver mode)', () => {
-  expect(flags).toEqual(['--max-semi-space-size=4', '--memory-saver-mode']);
+test('bin/node-flags.js names the flags (4 MiB semi-spaces, a heap growing factor of 1.2)', () => {
+  expect(flags).toEqual(['--max-semi-space-size=4', '--heap-growing-percent=20']);
 });
 
 test('node accepts them', () => {
