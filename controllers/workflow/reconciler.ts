@@ -815,11 +815,7 @@ export class WorkflowReconciler implements Reconciler {
       if (s !== undefined) sessions.set(n, s);
     });
     if (sessions.size === 0) return undefined;
-    const deps = new Map<string, Set<string>>();
-    for (const t of Array.isArray(wf.spec?.tasks) ? wf.spec.tasks : []) {
-      const task = (t ?? {}) as { name?: unknown; dependsOn?: unknown };
-      deps.set(String(task.name), new Set(Array.isArray(task.dependsOn) ? task.dependsOn.map(String) : []));
-    }
+    const deps = new Map(taskGraph(wf.spec?.tasks).map(([name, d]) => [name, new Set(d)]));
     const started = new Map<string, string>();
     let agree = true;
     for (const [name, s] of sessions) {
@@ -959,12 +955,17 @@ function invalidTasks(
  * the CRD may extend, and that must not make running Workflows look changed.
  */
 export function tasksDigest(tasks: unknown): string {
-  const graph = (Array.isArray(tasks) ? tasks : []).map((t) => {
+  return `sha256:${createHash('sha256')
+    .update(JSON.stringify(taskGraph(tasks)))
+    .digest('hex')}`;
+}
+
+/** Each task's name and its dependencies (sorted), in order, read from a spec as stored (valid or not). */
+function taskGraph(tasks: unknown): Array<[string, string[]]> {
+  return (Array.isArray(tasks) ? tasks : []).map((t) => {
     const task = (t ?? {}) as { name?: unknown; dependsOn?: unknown };
-    const deps = Array.isArray(task.dependsOn) ? task.dependsOn.map(String).sort() : [];
-    return [String(task.name), deps];
+    return [String(task.name), Array.isArray(task.dependsOn) ? task.dependsOn.map(String).sort() : []];
   });
-  return `sha256:${createHash('sha256').update(JSON.stringify(graph)).digest('hex')}`;
 }
 
 /** The task names in a Session's STEWARD_UPSTREAM annotation; undefined if it has none readable. */

@@ -56,6 +56,22 @@ export class Harness {
     });
   }
 
+  /**
+   * A reconciler on the same API whose cache lags: its Session list never shows any Session
+   * (created moments ago, not yet delivered by the watch).
+   */
+  laggingReconciler(): WorkflowReconciler {
+    const client = this.client;
+    const reader = {
+      get: client.get.bind(client),
+      list: async (gvk: typeof SESSION_GVK, opts?: Parameters<typeof client.list>[1]) =>
+        gvk.kind === 'Session'
+          ? { apiVersion: 'v1', kind: 'List', metadata: {}, items: [] }
+          : client.list(gvk, opts),
+    };
+    return new WorkflowReconciler({ client, reader: reader as never, clock: this.clock });
+  }
+
   async create(name: string, spec: Partial<WorkflowSpec> | unknown, namespace = 'ns'): Promise<Workflow> {
     return this.client.create<Workflow>({
       apiVersion: 'steward.dev/v1alpha1',

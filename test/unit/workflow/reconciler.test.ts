@@ -395,16 +395,7 @@ describe('Workflow reconciler: restarts, failover and stale caches', () => {
   test('Sessions created but not yet in the cache count against parallelism', async () => {
     const h = new Harness();
     // A reader whose Session list lags: it never shows any Session.
-    const client = h.client;
-    const reader = {
-      get: client.get.bind(client),
-      list: async (gvk: typeof SESSION_GVK, opts?: Parameters<typeof client.list>[1]) =>
-        gvk.kind === 'Session'
-          ? { apiVersion: 'v1', kind: 'List', metadata: {}, items: [] }
-          : client.list(gvk, opts),
-    };
-    const { WorkflowReconciler } = await import('../../../controllers/workflow/index.js');
-    const r = new WorkflowReconciler({ client, reader: reader as never, clock: h.clock });
+    const r = h.laggingReconciler();
     await h.create('wf', { parallelism: 1, tasks: tasks('a', 'b', 'c') });
     await h.reconcile('wf', r);
     // Our own write is not in the cache yet either: the next reconcile reads the old Workflow.
@@ -634,12 +625,12 @@ describe('Workflow reconciler: tasks changed after the start (no tasks-immutable
   // The first reconcile creates the root tasks' Sessions, then writes the status that records
   // the graph. An edit in between (or while the operator is down after those creates) makes that
   // write conflict: the next reconcile finds no digest, so it compares the Sessions with the spec.
-  const firstWriteLost = async (h: Harness, spec: unknown) => {
+  const firstWriteLost = async (h: Harness, spec: unknown, r = h.reconciler) => {
     await h.create('wf', spec);
     const remove = h.client.prependReactor((a) => {
       if (a.verb === 'patchStatus' && a.gvk.kind === 'Workflow') return new Error('connection reset');
     });
-    await expect(h.reconcile('wf')).rejects.toThrow('connection reset');
+    await expect(h.reconcile('wf', r)).rejects.toThrow('connection reset');
     remove();
     expect((await h.workflow('wf')).status).toBeUndefined();
   };
@@ -675,23 +666,9 @@ describe('Workflow reconciler: tasks changed after the start (no tasks-immutable
 
   test('the same process retrying, its Sessions not in the cache yet, still finds the task removed', async () => {
     const h = new Harness();
-    const client = h.client;
     // A cache that lags: it shows no Session at all.
-    const reader = {
-      get: client.get.bind(client),
-      list: async (gvk: typeof SESSION_GVK, opts?: Parameters<typeof client.list>[1]) =>
-        gvk.kind === 'Session'
-          ? { apiVersion: 'v1', kind: 'List', metadata: {}, items: [] }
-          : client.list(gvk, opts),
-    };
-    const { WorkflowReconciler } = await import('../../../controllers/workflow/index.js');
-    const r = new WorkflowReconciler({ client, reader: reader as never, clock: h.clock });
-    await h.create('wf', { tasks: tasks('a', 'b') });
-    const remove = client.prependReactor((a) => {
-      if (a.verb === 'patchStatus' && a.gvk.kind === 'Workflow') return new Error('connection reset');
-    });
-    await expect(h.reconcile('wf', r)).rejects.toThrow('connection reset');
-    remove();
+    const r = h.laggingReconciler();
+    await firstWriteLost(h, { tasks: tasks('a', 'b') }, r);
     await setTasks(h, 'wf', tasks('a'));
     await h.reconcile('wf', r);
     expect(await h.phases('wf')).toEqual({ a: 'Cancelled', b: 'Cancelled' });
